@@ -1,0 +1,372 @@
+//! Diagnostics shared by every stage: a stable [`Code`], a severity, labelled
+//! spans and a help line. Stages build [`Diag`] values and collect them in a
+//! [`Diagnostics`] list; they never print. Rendering lives in
+//! [`crate::report`].
+
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::source::{SourceFile, Span};
+
+macro_rules! codes {
+    ($( $(#[doc = $doc:literal])* $variant:ident => $code:literal, )*) => {
+        /// Every diagnostic code `gov` emits. Codes are stable: tools and users
+        /// search and suppress by them. The list is also printed in the README.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum Code {
+            $( $(#[doc = $doc])* $variant, )*
+        }
+
+        impl Code {
+            /// Every code, in declaration order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant),*];
+
+            /// The stable code string, e.g. `gov::parse::unexpected_token`.
+            pub fn as_str(self) -> &'static str {
+                match self { $( Code::$variant => $code, )* }
+            }
+
+            /// One line describing what the code means.
+            pub fn summary(self) -> &'static str {
+                match self { $( Code::$variant => concat!($($doc),*).trim_ascii(), )* }
+            }
+        }
+    };
+}
+
+codes! {
+    /// The input is not valid UTF-8.
+    InvalidUtf8 => "gov::parse::invalid_utf8",
+    /// The input is larger than the parser accepts.
+    InputTooLarge => "gov::parse::input_too_large",
+    /// Expressions or blocks are nested deeper than the parser accepts.
+    TooDeep => "gov::parse::too_deep",
+    /// A token that does not fit here.
+    UnexpectedToken => "gov::parse::unexpected_token",
+    /// The file ended in the middle of a construct.
+    UnexpectedEof => "gov::parse::unexpected_eof",
+    /// A string literal with no closing quote on its line.
+    UnterminatedString => "gov::parse::unterminated_string",
+    /// A block comment with no closing `*/`.
+    UnterminatedComment => "gov::parse::unterminated_comment",
+    /// An escape sequence a string cannot hold.
+    InvalidEscape => "gov::parse::invalid_escape",
+    /// A number that is out of range or malformed.
+    InvalidNumber => "gov::parse::invalid_number",
+    /// A duration with an unknown unit or a bad amount.
+    InvalidDuration => "gov::parse::invalid_duration",
+    /// A date or timestamp that does not exist or is malformed.
+    InvalidDate => "gov::parse::invalid_date",
+    /// A reserved word used as a name.
+    ReservedWord => "gov::parse::reserved_word",
+    /// `=` where a comparison `==` was meant.
+    AssignInsteadOfEq => "gov::parse::assign_instead_of_eq",
+    /// A severity that is not one of `critical`, `high`, `medium`, `low`, `info`.
+    UnknownSeverity => "gov::parse::unknown_severity",
+    /// An enforcement level that is not one of `advisory`, `soft`, `hard`.
+    UnknownEnforcement => "gov::parse::unknown_enforcement",
+    /// A priority that is not `P1` to `P5`.
+    UnknownPriority => "gov::parse::unknown_priority",
+    /// A doc comment `///` where no item follows.
+    MisplacedDocComment => "gov::parse::misplaced_doc_comment",
+    /// A clause that may appear once appears twice.
+    DuplicateClause => "gov::parse::duplicate_clause",
+    /// A block that lacks a clause it needs.
+    MissingClause => "gov::parse::missing_clause",
+    /// A variable-length path with bounds that cannot match.
+    InvalidPathBounds => "gov::parse::invalid_path_bounds",
+    /// An I/O error while reading an input file.
+    Io => "gov::io",
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Code {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// How bad a diagnostic is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// Stops the stage's output from being used.
+    Error,
+    /// Worth fixing; the output is still usable.
+    Warning,
+}
+
+/// A labelled span.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Label {
+    /// Where.
+    pub span: Span,
+    /// What to say there (may be empty).
+    pub text: String,
+}
+
+/// One diagnostic: code, severity, message, the spans it points at, a help line.
+#[derive(Clone, Debug)]
+pub struct Diag {
+    /// Stable code.
+    pub code: Code,
+    /// Error or warning.
+    pub severity: Severity,
+    /// One lowercase sentence without a final period; user text in backticks.
+    pub message: String,
+    /// The file the labels point into, if any.
+    pub file: Option<Arc<SourceFile>>,
+    /// The primary label first, then secondary ones.
+    pub labels: Vec<Label>,
+    /// How to fix it, where a fix is known.
+    pub help: Option<String>,
+}
+
+impl Diag {
+    /// An error with no location yet.
+    pub fn error(code: Code, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            file: None,
+            labels: Vec::new(),
+            help: None,
+        }
+    }
+
+    /// A warning with no location yet.
+    pub fn warning(code: Code, message: impl Into<String>) -> Self {
+        Self { severity: Severity::Warning, ..Self::error(code, message) }
+    }
+
+    /// Points the diagnostic into `file`.
+    pub fn in_file(mut self, file: &Arc<SourceFile>) -> Self {
+        self.file = Some(file.clone());
+        self
+    }
+
+    /// Adds a label (the first one added is the primary label).
+    pub fn label(mut self, span: Span, text: impl Into<String>) -> Self {
+        self.labels.push(Label { span, text: text.into() });
+        self
+    }
+
+    /// Sets the help line.
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// The primary span, if any.
+    pub fn primary_span(&self) -> Option<Span> {
+        self.labels.first().map(|l| l.span)
+    }
+
+    /// True for errors.
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+impl fmt::Display for Diag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Diag {}
+
+impl miette::Diagnostic for Diag {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.code.as_str()))
+    }
+
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.help.as_ref().map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.file.as_deref().map(|f| f as &dyn miette::SourceCode)
+    }
+
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        if self.labels.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.labels.iter().enumerate().map(|(i, l)| {
+            let text = (!l.text.is_empty()).then(|| l.text.clone());
+            if i == 0 {
+                miette::LabeledSpan::new_primary_with_span(text, l.span)
+            } else {
+                miette::LabeledSpan::new_with_span(text, l.span)
+            }
+        })))
+    }
+}
+
+/// The diagnostics of one run of a stage, in the order they were found.
+#[derive(Clone, Debug, Default)]
+pub struct Diagnostics(Vec<Diag>);
+
+impl Diagnostics {
+    /// An empty list.
+    pub fn new() -> Self {
+        Self(Vec::new())
+    }
+
+    /// Adds one.
+    pub fn push(&mut self, d: Diag) {
+        self.0.push(d);
+    }
+
+    /// Adds all of another list.
+    pub fn extend(&mut self, other: Diagnostics) {
+        self.0.extend(other.0);
+    }
+
+    /// True when at least one is an error.
+    pub fn has_errors(&self) -> bool {
+        self.0.iter().any(Diag::is_error)
+    }
+
+    /// Number of errors.
+    pub fn error_count(&self) -> usize {
+        self.0.iter().filter(|d| d.is_error()).count()
+    }
+
+    /// Number of warnings.
+    pub fn warning_count(&self) -> usize {
+        self.0.len() - self.error_count()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Iterates in order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Diag> {
+        self.0.iter()
+    }
+
+    /// Sorts by file name, then position, keeping the order of equal positions.
+    pub fn sort_by_position(&mut self) {
+        self.0.sort_by_key(|d| {
+            (d.file.as_ref().map(|f| f.name().to_owned()), d.primary_span().map(|s| s.start))
+        });
+    }
+
+    /// The list as a vector.
+    pub fn into_vec(self) -> Vec<Diag> {
+        self.0
+    }
+}
+
+impl From<Diag> for Diagnostics {
+    fn from(d: Diag) -> Self {
+        Self(vec![d])
+    }
+}
+
+impl IntoIterator for Diagnostics {
+    type Item = Diag;
+    type IntoIter = std::vec::IntoIter<Diag>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl<'a> IntoIterator for &'a Diagnostics {
+    type Item = &'a Diag;
+    type IntoIter = std::slice::Iter<'a, Diag>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+/// The candidate closest to `name`, for "did you mean" hints: an exact
+/// case-insensitive match first, then the smallest edit distance that is at
+/// most a third of the name's length (and at least 1).
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let lower = name.to_lowercase();
+    let limit = (name.chars().count() / 3).max(1);
+    let mut best: Option<(usize, &'a str)> = None;
+    for c in candidates {
+        if c == name {
+            continue;
+        }
+        if c.to_lowercase() == lower {
+            return Some(c);
+        }
+        let d = edit_distance(&lower, &c.to_lowercase());
+        if d <= limit && best.is_none_or(|(bd, _)| d < bd) {
+            best = Some((d, c));
+        }
+    }
+    best.map(|(_, c)| c)
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        if let Some(first) = cur.first_mut() {
+            *first = i + 1;
+        }
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            if let Some(slot) = cur.get_mut(j + 1) {
+                *slot = sub.min(del).min(ins);
+            }
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn did_you_mean_prefers_case_insensitive_then_distance() {
+        let c = ["rotated_at", "created_at", "Owner"];
+        assert_eq!(did_you_mean("rotatd_at", c), Some("rotated_at"));
+        assert_eq!(did_you_mean("owner", c), Some("Owner"));
+        assert_eq!(did_you_mean("zzz", c), None);
+    }
+
+    #[test]
+    fn codes_are_unique_and_namespaced() {
+        let mut seen = std::collections::HashSet::new();
+        for c in Code::ALL {
+            assert!(c.as_str().starts_with("gov::"), "{c}");
+            assert!(seen.insert(c.as_str()), "duplicate {c}");
+            assert!(!c.summary().is_empty());
+        }
+    }
+}

@@ -1,0 +1,4 @@
+//! Audit (all rules over the graph) and decide (one request), with traces for
+//! `explain` (issues #4, #7).
+//!
+//! Must not: do I/O. `now` and plugins are passed in.

@@ -1,0 +1,1 @@
+//! The identity graph: schema, node and edge storage, indexes, attribute columns.

@@ -1,0 +1,1 @@
+//! Loaders from real inventory formats into the graph.

@@ -1,0 +1,19 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+pub mod check;
+pub mod diag;
+pub mod eval;
+pub mod graph;
+pub mod ingest;
+pub mod ir;
+pub mod plugin;
+pub mod report;
+#[cfg(feature = "serve")]
+pub mod serve;
+pub mod source;
+pub mod syntax;
+pub mod time;
+
+pub use diag::{Code, Diag, Diagnostics, Severity};
+pub use source::{Loc, SourceFile, Span};
