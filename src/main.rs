@@ -1,1 +1,3 @@
+//! The `gov` command line: a thin client of the library.
+
 fn main() {}
