@@ -1,3 +1,7 @@
 //! The `gov` command line: a thin client of the library.
 
-fn main() {}
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

@@ -2,3 +2,5 @@
 //! JUnit, Markdown.
 //!
 //! Must not: decide anything; it prints what earlier stages produced.
+
+pub mod diagnostics;
