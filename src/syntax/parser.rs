@@ -98,7 +98,7 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Parsed, Diagnostics> {
             });
         }
     };
-    let builder = Builder { file: file.clone(), diags: RefCell::new(Diagnostics::new()) };
+    let builder = Builder::new(file, &scan.comments);
     let module = pairs.into_iter().next().map(|p| builder.file_(p));
     let diags = builder.diags.into_inner();
     match module {
@@ -126,7 +126,7 @@ pub fn parse_expr(file: &Arc<SourceFile>) -> Result<Expr, Diagnostics> {
         pest::set_error_detail(false);
         Diagnostics::from(d)
     })?;
-    let builder = Builder { file: file.clone(), diags: RefCell::new(Diagnostics::new()) };
+    let builder = Builder::new(file, &scan.comments);
     let expr = pairs
         .into_iter()
         .next()
@@ -229,12 +229,36 @@ fn kids(pair: Pair<'_, Rule>) -> impl Iterator<Item = Pair<'_, Rule>> {
 struct Builder {
     file: Arc<SourceFile>,
     diags: RefCell<Diagnostics>,
+    /// `(end, start)` of every comment, sorted by end.
+    comment_ends: Vec<(usize, usize)>,
 }
 
 impl Builder {
+    fn new(file: &Arc<SourceFile>, comments: &[Comment]) -> Self {
+        let mut comment_ends: Vec<(usize, usize)> = comments.iter().map(|c| (c.span.end, c.span.start)).collect();
+        comment_ends.sort_unstable();
+        Self { file: file.clone(), diags: RefCell::new(Diagnostics::new()), comment_ends }
+    }
+
+    /// The pair's span without the whitespace and comments pest's implicit
+    /// skipping leaves at its end (before an optional part that was absent).
     fn loc(&self, pair: &Pair<'_, Rule>) -> Loc {
         let s = pair.as_span();
-        Loc::new(self.file.clone(), Span::new(s.start(), s.end()))
+        let (start, mut end) = (s.start(), s.end());
+        let bytes = self.file.text().as_bytes();
+        while end > start {
+            if bytes.get(end - 1).is_some_and(u8::is_ascii_whitespace) {
+                end -= 1;
+            } else if let Ok(i) = self.comment_ends.binary_search_by_key(&end, |(e, _)| *e) {
+                match self.comment_ends.get(i) {
+                    Some((_, cstart)) if *cstart >= start => end = *cstart,
+                    _ => break,
+                }
+            } else {
+                break;
+            }
+        }
+        Loc::new(self.file.clone(), Span::new(start, end))
     }
 
     fn span_loc(&self, span: Span) -> Loc {
