@@ -51,6 +51,8 @@ codes! {
     UnterminatedString => "gov::parse::unterminated_string",
     /// A block comment with no closing `*/`.
     UnterminatedComment => "gov::parse::unterminated_comment",
+    /// `{expr}` in a string that is not interpolated.
+    InterpolationNotAllowed => "gov::parse::interpolation_not_allowed",
     /// An escape sequence a string cannot hold.
     InvalidEscape => "gov::parse::invalid_escape",
     /// A number that is out of range or malformed.

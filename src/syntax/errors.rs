@@ -29,7 +29,7 @@ fn describe(rule: Rule) -> Option<&'static str> {
         R::qualified => "a package name",
         R::field_name => "an attribute name",
         R::field | R::call_args | R::has_attr | R::kw_has => "an operator",
-        R::string | R::template | R::string_text | R::template_text => "a string",
+        R::string | R::template_text => "a string",
         R::number => "a number",
         R::datetime => "a date",
         R::boolean => "`true` or `false`",

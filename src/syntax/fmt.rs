@@ -392,9 +392,10 @@ fn arms_block(head: &str, items: &[String], depth: usize) -> String {
     if one.len() + depth * INDENT.len() <= MAX_WIDTH && !one.contains('\n') {
         return one;
     }
+    // Commas stay: without them `x => a` followed by `-1 => b` reads as `a - 1`.
     let mut s = format!("{head} {{\n");
     for i in items {
-        let _ = writeln!(s, "{INDENT}{}", i.replace('\n', &format!("\n{INDENT}")));
+        let _ = writeln!(s, "{INDENT}{},", i.replace('\n', &format!("\n{INDENT}")));
     }
     s.push('}');
     s
@@ -507,7 +508,8 @@ fn float(f: f64) -> String {
     if s.contains('.') { s } else { format!("{s}.0") }
 }
 
-fn escape_into(out: &mut String, s: &str, template: bool) {
+/// Escapes `s`; every string lexes `{` as a hole, so braces are escaped too.
+fn escape_into(out: &mut String, s: &str) {
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -516,8 +518,8 @@ fn escape_into(out: &mut String, s: &str, template: bool) {
             '\t' => out.push_str("\\t"),
             '\r' => out.push_str("\\r"),
             '\0' => out.push_str("\\0"),
-            '{' if template => out.push_str("\\{"),
-            '}' if template => out.push_str("\\}"),
+            '{' => out.push_str("\\{"),
+            '}' => out.push_str("\\}"),
             c if c.is_control() => {
                 let _ = write!(out, "\\u{{{:x}}}", c as u32);
             }
@@ -530,7 +532,7 @@ fn escape_into(out: &mut String, s: &str, template: bool) {
 pub fn string(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
-    escape_into(&mut out, s, false);
+    escape_into(&mut out, s);
     out.push('"');
     out
 }
@@ -539,7 +541,7 @@ fn template(t: &Template) -> String {
     let mut out = String::from("\"");
     for part in &t.parts {
         match part {
-            TemplatePart::Text(s) => escape_into(&mut out, s, true),
+            TemplatePart::Text(s) => escape_into(&mut out, s),
             TemplatePart::Hole(e) => {
                 let _ = write!(out, "{{{}}}", expr(e));
             }
@@ -569,6 +571,16 @@ fn is_open(e: &Expr) -> bool {
         ExprKind::Quantified { source, cond, .. } => cond.is_some() || !matches!(source, Source::Path(_)),
         ExprKind::Unary(_, x) => is_open(x),
         ExprKind::Binary(_, _, r) => is_open(r),
+        _ => false,
+    }
+}
+
+/// True when the expression ends in a quantifier whose path would take a
+/// following `where` as its own.
+fn ends_with_quantified(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Quantified { .. } => true,
+        ExprKind::Unary(_, x) | ExprKind::Binary(_, _, x) => ends_with_quantified(x),
         _ => false,
     }
 }
@@ -622,7 +634,12 @@ fn expr(e: &Expr) -> String {
         }
         ExprKind::Unary(UnaryOp::Neg, x) => {
             let inner = expr(x);
-            if prec(x) < NEG_PRECEDENCE || inner.starts_with('-') { format!("-({inner})") } else { format!("-{inner}") }
+            // `-[` and `->` are path arrows, `--` reads as a typo.
+            if prec(x) < NEG_PRECEDENCE || inner.starts_with(['-', '[', '>']) {
+                format!("-({inner})")
+            } else {
+                format!("-{inner}")
+            }
         }
         ExprKind::Binary(op, l, r) => {
             format!("{} {} {}", left_operand(l, op.precedence()), op.as_str(), right_operand(r, op.precedence()))
@@ -667,10 +684,17 @@ fn binder(b: &Binder) -> &str {
 fn source_text(s: &Source, followed: bool) -> String {
     match s {
         Source::Path(p) => path(p),
-        Source::In { binder: b, collection } => format!("{} in {}", binder(b), operand(collection, followed)),
+        Source::In { binder: b, collection } => {
+            if followed && (is_open(collection) || ends_with_quantified(collection)) {
+                format!("{} in {}", binder(b), paren(expr(collection)))
+            } else {
+                format!("{} in {}", binder(b), expr(collection))
+            }
+        }
         Source::Expr { value } => {
-            // `x in xs` as a value would read back as a binding: keep the parentheses.
-            if matches!(value.kind, ExprKind::Binary(BinaryOp::In, _, _)) || (followed && is_open(value)) {
+            // A value that is not a primary could read back as a path or as an
+            // `x in xs` binding, or swallow a following `where`.
+            if prec(value) < 8 || is_open(value) || ends_with_quantified(value) {
                 paren(expr(value))
             } else {
                 expr(value)

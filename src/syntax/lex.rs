@@ -52,33 +52,58 @@ pub fn scan(file: &Arc<SourceFile>) -> Scan {
     let mut frames: Vec<(usize, usize)> = vec![(0, 0)];
     let mut keyword_nesting = 0usize;
     let mut depth_reported = false;
+    // Strings hold `{expr}` holes, which hold strings: a stack of what we are in.
+    // `Hole(n)`: inside a hole whose `{` is bracket frame number `n`.
+    enum Mode {
+        Str(usize),
+        Hole(usize),
+    }
+    let mut modes: Vec<Mode> = Vec::new();
     let mut i = 0;
     let at = |k: usize| bytes.get(k).copied();
-    while let Some(b) = at(i) {
-        match b {
-            b'"' => {
-                let start = i;
-                i += 1;
-                loop {
-                    match at(i) {
-                        None | Some(b'\n') => {
-                            let end = i;
-                            out.diags.push(
-                                Diag::error(Code::UnterminatedString, "unterminated string")
-                                    .in_file(file)
-                                    .label(Span::new(start, end), "this string is not closed")
-                                    .help("close it with `\"` on the same line; strings cannot span lines (write `\\n` for a line break)"),
-                            );
-                            break;
-                        }
-                        Some(b'\\') => i += 2,
-                        Some(b'"') => {
-                            i += 1;
-                            break;
-                        }
-                        Some(_) => i += 1,
+    loop {
+        if let Some(Mode::Str(start)) = modes.last() {
+            let start = *start;
+            match at(i) {
+                None | Some(b'\n') => {
+                    out.diags.push(
+                        Diag::error(Code::UnterminatedString, "unterminated string")
+                            .in_file(file)
+                            .label(Span::new(start, i), "this string is not closed")
+                            .help("close it with `\"` on the same line; strings cannot span lines (write `\\n` for a line break)"),
+                    );
+                    // Resume as code after the line, whatever holes were open.
+                    modes.clear();
+                    if at(i).is_none() {
+                        break;
                     }
                 }
+                Some(b'\\') => i += 2,
+                Some(b'"') => {
+                    modes.pop();
+                    i += 1;
+                }
+                Some(b'{') => {
+                    frames.push((i, 0));
+                    modes.push(Mode::Hole(frames.len() - 1));
+                    i += 1;
+                }
+                Some(_) => i += 1,
+            }
+            continue;
+        }
+        let Some(b) = at(i) else { break };
+        match b {
+            b'"' => {
+                modes.push(Mode::Str(i));
+                i += 1;
+            }
+            b'}' if matches!(modes.last(), Some(Mode::Hole(n)) if *n + 1 == frames.len()) => {
+                if let Some((_, words)) = frames.pop() {
+                    keyword_nesting -= words;
+                }
+                modes.pop();
+                i += 1;
             }
             b'/' if at(i + 1) == Some(b'/') => {
                 let start = i;

@@ -685,7 +685,7 @@ impl Builder {
                     let mut reason = None;
                     let mut when = None;
                     for p in parts {
-                        if p.as_rule() == Rule::template {
+                        if p.as_rule() == Rule::string {
                             reason = Some(self.template(p));
                         } else {
                             when = Some(self.expr(p));
@@ -882,11 +882,24 @@ impl Builder {
 
     // ------------------------------------------------------------ literals
 
+    /// A string where interpolation is not allowed: holes are reported.
     fn string(&self, pair: Pair<'_, Rule>) -> StrLit {
         let loc = self.loc(&pair);
         let mut value = String::new();
-        if let Some(text) = pair.into_inner().next() {
-            self.unescape(text.as_str(), text.as_span().start(), &mut value);
+        for part in pair.into_inner() {
+            match part.as_rule() {
+                Rule::template_text => self.unescape(part.as_str(), part.as_span().start(), &mut value),
+                _ => {
+                    let s = part.as_span();
+                    self.error(
+                        Code::InterpolationNotAllowed,
+                        "interpolation `{...}` is not allowed in this string",
+                        Span::new(s.start(), s.end()),
+                        "interpolation",
+                        Some("only `message`, `help` and decision reasons interpolate; write `\\{` for a literal brace".into()),
+                    );
+                }
+            }
         }
         StrLit { value, loc }
     }
@@ -1200,7 +1213,9 @@ impl Builder {
                 ExprKind::Quantified { quantifier, source, cond }
             }
             Rule::aggregate => {
-                let mut it = kids(pair).peekable();
+                // Keep the keyword tokens: an expression right after `where` is
+                // the filter, any other trailing expression the `| projection`.
+                let mut it = pair.into_inner();
                 let aggregator = match it.next().map(|q| q.as_str().to_owned()).as_deref() {
                     Some("min") => Aggregator::Min,
                     Some("max") => Aggregator::Max,
@@ -1208,17 +1223,18 @@ impl Builder {
                     _ => Aggregator::Count,
                 };
                 let Some(source) = it.next().and_then(|s| self.source(s)) else { return self.bad(span) };
-                // `where` is a keyword child we filtered out, so tell the two
-                // trailing expressions apart by what precedes them in the text.
-                let rest: Vec<_> = it.collect();
                 let mut filter = None;
                 let mut projection = None;
-                for e in rest {
-                    let before = self.file.text().get(..e.as_span().start()).unwrap_or("").trim_end();
-                    if before.ends_with('|') {
-                        projection = Some(Box::new(self.expr(e)));
-                    } else {
-                        filter = Some(Box::new(self.expr(e)));
+                let mut after_where = false;
+                for p in it {
+                    match p.as_rule() {
+                        Rule::kw_where => after_where = true,
+                        Rule::expr if after_where => {
+                            filter = Some(Box::new(self.expr(p)));
+                            after_where = false;
+                        }
+                        Rule::expr => projection = Some(Box::new(self.expr(p))),
+                        _ => {}
                     }
                 }
                 ExprKind::Aggregate { aggregator, source, filter, projection }
