@@ -95,7 +95,10 @@ pub fn run(args: &FmtArgs, out: &Output) -> Exit {
             println!("{f}");
         }
         let n = unformatted.len();
-        eprintln!("{n} file{} would be reformatted; run `gov fmt --write` to fix", if n == 1 { "" } else { "s" });
+        eprintln!(
+            "{n} file{} would be reformatted; run `gov fmt --write` to fix",
+            if n == 1 { "" } else { "s" }
+        );
     }
     if invalid {
         Exit::InvalidPolicy

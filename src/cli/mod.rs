@@ -9,7 +9,6 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-
 /// Policy-as-code for identity governance.
 ///
 /// Write governance rules for non-human identities in `.gov` files, check

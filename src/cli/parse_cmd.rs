@@ -17,7 +17,12 @@ pub struct ParseArgs {
 pub fn run(args: &ParseArgs, out: &Output) -> Exit {
     let files = match policy_files(&args.paths) {
         Ok(f) => f,
-        Err(e) => return out.io_error(&args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "), &e),
+        Err(e) => {
+            return out.io_error(
+                &args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "),
+                &e,
+            );
+        }
     };
     let mut exit = Exit::Ok;
     for path in files {

@@ -38,12 +38,17 @@ pub fn render_plain(d: &Diag) -> String {
             let line_start = label.span.start + 1 - col;
             let end_in_line = (label.span.end.saturating_sub(line_start)).min(src.len());
             let width = src
-                .get(col.saturating_sub(1).min(src.len())..end_in_line.max(col.saturating_sub(1)).min(src.len()))
+                .get(
+                    col.saturating_sub(1).min(src.len())
+                        ..end_in_line.max(col.saturating_sub(1)).min(src.len()),
+                )
                 .map_or(0, |s| s.chars().count())
                 .max(1);
-            let offset: String = src.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+            let offset: String =
+                src.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
             let mark = if first { "^" } else { "-" };
-            let _ = writeln!(out, "{pad} | {offset}{} {}", mark.repeat(width), label.text).map(|_| ());
+            let _ =
+                writeln!(out, "{pad} | {offset}{} {}", mark.repeat(width), label.text).map(|_| ());
             first = false;
         }
         // Remove the trailing space left by an empty label text.
@@ -111,7 +116,8 @@ pub fn render_json(ds: &Diagnostics) -> serde_json::Value {
                 .labels
                 .iter()
                 .map(|l| {
-                    let (line, column) = d.file.as_ref().map_or((0, 0), |f| f.line_col(l.span.start));
+                    let (line, column) =
+                        d.file.as_ref().map_or((0, 0), |f| f.line_col(l.span.start));
                     JsonLabel { text: &l.text, start: l.span.start, end: l.span.end, line, column }
                 })
                 .collect();
@@ -133,7 +139,11 @@ pub fn render_json(ds: &Diagnostics) -> serde_json::Value {
 /// miette's graphical rendering (colour when `color` is set).
 #[cfg(feature = "cli")]
 pub fn render_fancy(d: &Diag, color: bool) -> String {
-    let theme = if color { miette::GraphicalTheme::unicode() } else { miette::GraphicalTheme::unicode_nocolor() };
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
     let handler = miette::GraphicalReportHandler::new_themed(theme).with_context_lines(1);
     let mut out = String::new();
     if handler.render_report(&mut out, d).is_err() {

@@ -13,12 +13,22 @@ use crate::diag::{Code, Diag, did_you_mean};
 use crate::source::{SourceFile, Span};
 
 const RESERVED: &[&str] = &[
-    "and", "or", "not", "in", "has", "if", "then", "else", "match", "exists", "all", "true", "false", "null",
-    "now", "where", "for", "let",
+    "and", "or", "not", "in", "has", "if", "then", "else", "match", "exists", "all", "true",
+    "false", "null", "now", "where", "for", "let",
 ];
 
-const ITEM_WORDS: &[&str] =
-    &["rule", "exception", "decision", "priority", "const", "fn", "schema", "plugin", "test", "import"];
+const ITEM_WORDS: &[&str] = &[
+    "rule",
+    "exception",
+    "decision",
+    "priority",
+    "const",
+    "fn",
+    "schema",
+    "plugin",
+    "test",
+    "import",
+];
 
 /// What a user would type for a grammar rule; `None` hides the rule.
 fn describe(rule: Rule) -> Option<&'static str> {
@@ -64,16 +74,56 @@ fn describe(rule: Rule) -> Option<&'static str> {
         | R::op_mul
         | R::op_div
         | R::op_rem => "an operator",
-        R::pattern | R::pattern_lit | R::wildcard | R::match_arm | R::severity_arm | R::priority_arm => "a pattern",
+        R::pattern
+        | R::pattern_lit
+        | R::wildcard
+        | R::match_arm
+        | R::severity_arm
+        | R::priority_arm => "a pattern",
         R::type_expr | R::list_type => "a type",
         R::optional_mark => "`?`",
-        R::path | R::step | R::arrow_out | R::arrow_in | R::arrow_any => "a path step such as `-[owned_by]->`",
+        R::path | R::step | R::arrow_out | R::arrow_in | R::arrow_any => {
+            "a path step such as `-[owned_by]->`"
+        }
         R::repeat => "`*`",
         R::node_pattern => "a node pattern such as `p: identity`",
         R::graph_node | R::graph_edge => "a node or an edge",
         R::graph_attr => "`name: value`",
         R::params | R::param => "a parameter `name: type`",
         R::EOI => "end of file",
+        // Items and clauses, named by the keyword that starts them (positives
+        // list the rule, not its keyword, when nothing of it matched).
+        R::import => "`import`",
+        R::const_decl => "`const`",
+        R::fn_decl | R::plugin_fn => "`fn`",
+        R::schema_block => "`schema`",
+        R::rule_decl | R::exc_rule => "`rule`",
+        R::priority => "`priority`",
+        R::exception => "`exception`",
+        R::decision => "`decision`",
+        R::plugin => "`plugin`",
+        R::test => "`test`",
+        R::node_decl => "`node`",
+        R::edge_decl => "`edge`",
+        R::enum_decl => "`enum`",
+        R::severity_clause => "`severity`",
+        R::enforce_clause => "`enforce`",
+        R::maps_clause => "`maps`",
+        R::for_clause => "`for`",
+        R::let_clause => "`let`",
+        R::require_clause | R::approval_clause => "`require`",
+        R::message_clause => "`message`",
+        R::help_clause => "`help`",
+        R::exc_when => "`when`",
+        R::exc_until => "`until`",
+        R::exc_approved_by => "`approved_by`",
+        R::exc_reason => "`reason`",
+        R::input_clause => "`input`",
+        R::deny_clause => "`deny`",
+        R::allow_clause => "`allow`",
+        R::given_clause => "`given`",
+        R::now_clause => "`now`",
+        R::expect_clause => "`expect`",
         R::kw_package => "`package`",
         R::kw_import => "`import`",
         R::kw_as => "`as`",
@@ -128,13 +178,23 @@ fn describe(rule: Rule) -> Option<&'static str> {
 }
 
 /// Tokens that continue an expression; listed one by one they drown the useful part.
-const OPERATOR_TOKENS: &[&str] =
-    &["==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", ".", "(", "and", "or", "in", "not", "has"];
+const OPERATOR_TOKENS: &[&str] = &[
+    "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", ".", "(", "and", "or", "in", "not",
+    "has",
+];
 
 const RULE_CLAUSES: &[&str] =
     &["`for`", "`require`", "`let`", "`severity`", "`enforce`", "`maps`", "`message`", "`help`"];
 const ITEMS: &[&str] = &[
-    "`rule`", "`exception`", "`decision`", "`priority`", "`const`", "`fn`", "`schema`", "`plugin`", "`test`",
+    "`rule`",
+    "`exception`",
+    "`decision`",
+    "`priority`",
+    "`const`",
+    "`fn`",
+    "`schema`",
+    "`plugin`",
+    "`test`",
     "`import`",
 ];
 
@@ -196,11 +256,15 @@ fn found_token(text: &str, pos: usize) -> (String, usize) {
         return ("a string".into(), end);
     }
     if c.is_alphanumeric() || c == '_' {
-        let len: usize = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-').map(char::len_utf8).sum();
+        let len: usize = rest
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
+            .map(char::len_utf8)
+            .sum();
         let word = rest.get(..len).unwrap_or("").trim_end_matches('-');
         return (format!("`{word}`"), word.len());
     }
-    for op in ["==", "!=", "<=", ">=", "=>", "->", "-[", "<-[", "]->", "///", "..", "//", "/*"] {
+    for op in ["==", "!=", "<=", ">=", "=>", "->", "-[", "<-[", "]->", "///", "..", "//", "/*", "&&", "||"] {
         if rest.starts_with(op) {
             return (format!("`{op}`"), op.len());
         }
@@ -210,6 +274,12 @@ fn found_token(text: &str, pos: usize) -> (String, usize) {
 
 /// The innermost `{` still open at `pos` (skipping strings and comments).
 fn unclosed_brace(text: &str, pos: usize) -> Option<usize> {
+    unclosed(text, pos, b'{', b'}')
+}
+
+/// The innermost `open` bracket not closed by `close` before `pos`, skipping
+/// strings and comments.
+fn unclosed(text: &str, pos: usize, open: u8, close: u8) -> Option<usize> {
     let bytes = text.as_bytes();
     let mut stack = Vec::new();
     let mut i = 0;
@@ -231,8 +301,28 @@ fn unclosed_brace(text: &str, pos: usize) -> Option<usize> {
                     i += 1;
                 }
             }
-            Some(b'{') => stack.push(i),
-            Some(b'}') => {
+            Some(b'/') if bytes.get(i + 1) == Some(&b'*') => {
+                let mut level = 0usize;
+                while i < bytes.len() {
+                    match (bytes.get(i), bytes.get(i + 1)) {
+                        (Some(b'/'), Some(b'*')) => {
+                            level += 1;
+                            i += 1;
+                        }
+                        (Some(b'*'), Some(b'/')) => {
+                            level = level.saturating_sub(1);
+                            i += 1;
+                            if level == 0 {
+                                break;
+                            }
+                        }
+                        _ => {}
+                    }
+                    i += 1;
+                }
+            }
+            Some(&b) if b == open => stack.push(i),
+            Some(&b) if b == close => {
                 stack.pop();
             }
             _ => {}
@@ -241,6 +331,64 @@ fn unclosed_brace(text: &str, pos: usize) -> Option<usize> {
     }
     stack.pop()
 }
+
+fn is_word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// True when `pos` falls inside a word or a run of `/`: pest's deepest attempt
+/// can stop there (`for_each` fails after `for` looked ahead), but a person
+/// reads the token as a whole.
+fn inside_token(text: &str, pos: usize) -> bool {
+    let bytes = text.as_bytes();
+    match (pos.checked_sub(1).and_then(|p| bytes.get(p)), bytes.get(pos)) {
+        (Some(&a), Some(&b)) => (is_word_byte(a) && is_word_byte(b)) || (a == b'/' && b == b'/'),
+        _ => false,
+    }
+}
+
+/// The word (or `-`-joined rule name) that ends right before `pos`, skipping
+/// whitespace, with its start offset.
+fn word_before(text: &str, pos: usize) -> Option<(&str, usize)> {
+    let before = text.get(..pos)?.trim_end();
+    let start = before
+        .char_indices()
+        .rev()
+        .take_while(|(_, c)| c.is_ascii_alphanumeric() || *c == '_')
+        .last()
+        .map(|(i, _)| i)?;
+    Some((before.get(start..)?, start))
+}
+
+/// The operator that ends right before `pos` (skipping whitespace), with its span.
+fn operator_before(text: &str, pos: usize) -> Option<(&'static str, Span)> {
+    let before = text.get(..pos)?.trim_end();
+    let end = before.len();
+    for op in ["==", "!=", "<=", ">=", "<", ">", "+", "-", "*", "/", "%"] {
+        if before.ends_with(op) && !before.ends_with("->") && !before.ends_with("]-") {
+            return Some((op, Span::new(end - op.len(), end)));
+        }
+    }
+    let (word, start) = word_before(text, pos)?;
+    ["and", "or", "not", "in"].iter().find(|w| **w == word).map(|w| (*w, Span::new(start, start + w.len())))
+}
+
+/// The line holding `pos`, if it is nothing but a `///` doc comment, with its offset.
+fn doc_comment_line_before(text: &str, pos: usize) -> Option<usize> {
+    let before = text.get(..pos)?.trim_end();
+    let line_start = before.rfind('\n').map_or(0, |n| n + 1);
+    let line = before.get(line_start..)?;
+    let indent = line.len() - line.trim_start().len();
+    let trimmed = line.trim_start();
+    (trimmed.starts_with("///") && !trimmed.starts_with("////")).then_some(line_start + indent)
+}
+
+/// Words that start a clause; after a binary operator one of them means the
+/// condition before it was left unfinished (`require a and` + `message ...`).
+const CLAUSE_WORDS: &[&str] = &[
+    "message", "help", "require", "severity", "enforce", "maps", "when", "until", "approved_by", "reason", "deny",
+    "allow", "input", "given", "expect", "let", "for",
+];
 
 /// Converts a pest error into a diagnostic.
 pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Diag {
@@ -253,19 +401,21 @@ pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Dia
     let mut literals: BTreeSet<String> = BTreeSet::new();
     let attempts = e.parse_attempts();
     // pest reports the start of the rule that failed; the detailed attempts know
-    // how far the parse really got (`for x identity` fails at `identity`).
-    let deeper = attempts.as_ref().is_some_and(|a| a.max_position > pos);
+    // how far the parse really got (`for x identity` fails at `identity`),
+    // unless that is inside a token, where only a lookahead got (`for_each`).
+    let deeper = attempts.as_ref().is_some_and(|a| a.max_position > pos && !inside_token(text, a.max_position));
     if !deeper && let ErrorVariant::ParsingError { positives, .. } = &e.variant {
         expected.extend(positives.iter().filter_map(|r| describe(*r)));
     }
-    if let Some(attempts) = &attempts {
-        if deeper {
-            pos = attempts.max_position;
-        }
-        for t in attempts.expected_tokens() {
+    if deeper && let Some(attempts) = &attempts {
+        pos = attempts.max_position;
+        let tokens: Vec<String> = attempts.expected_tokens().iter().map(ToString::to_string).collect();
+        // A value may start here only if pest tried a digit, a letter or a quote;
+        // otherwise `(`, `-` and `not` are operators continuing an expression.
+        let value_may_start = tokens.iter().any(|t| matches!(t.as_str(), "0..9" | "a..z" | "A..Z" | "\""));
+        for token in tokens {
             // `ParsingToken` is not exported; its `Display` is the literal text,
             // `a..b` for a character range and `BUILTIN_RULE` for the rest.
-            let token = t.to_string();
             let is_range = token.chars().count() == 4 && token.get(1..3) == Some("..");
             let keyword = token.chars().all(|c| c.is_ascii_alphabetic() || c == '_');
             let internal = matches!(token.as_str(), "\"" | "\\" | "\n" | " " | "\t" | "\r" | "//" | "/*" | "///");
@@ -273,7 +423,9 @@ pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Dia
                 continue;
             }
             if OPERATOR_TOKENS.contains(&token.as_str()) {
-                expected.insert("an operator");
+                if !(value_may_start && matches!(token.as_str(), "(" | "-" | "not")) {
+                    expected.insert("an operator");
+                }
             } else if keyword {
                 // Words are covered by their keyword rules.
             } else {
@@ -281,9 +433,12 @@ pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Dia
             }
         }
         for cs in attempts.call_stacks() {
-            if let Some(r) = cs.deepest.get_rule().copied().or(cs.parent)
-                && let Some(d) = describe(r)
-            {
+            let Some(r) = cs.deepest.get_rule().copied().or(cs.parent) else { continue };
+            // The deepest rule is `expr` both where a value may start and where
+            // an operator may continue one; the tokens tell which.
+            if r == Rule::expr && !value_may_start {
+                expected.insert("an operator");
+            } else if let Some(d) = describe(r) {
                 expected.insert(d);
             }
         }
@@ -295,12 +450,23 @@ pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Dia
     let (found, len) = found_token(text, pos);
     let here = Span::new(pos, pos + len.max(1).min(text.len().saturating_sub(pos).max(1)));
     let rest = text.get(pos..).unwrap_or("");
+    let word = found.trim_matches('`');
+    let is_word = word.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_');
 
-    if rest.starts_with("///") && !rest.starts_with("////") {
-        return Diag::error(Code::MisplacedDocComment, "doc comment `///` is not followed by an item")
+    // ---- mistakes recognised by their shape, before the generic message
+
+    let doc_here = rest.starts_with("///") && !rest.starts_with("////");
+    let doc_before = if doc_here { Some(pos) } else { doc_comment_line_before(text, pos) };
+    if let Some(at) = doc_before {
+        let mut d = Diag::error(Code::MisplacedDocComment, "doc comment `///` is not followed by an item")
             .in_file(file)
-            .label(Span::new(pos, pos + 3), "nothing to document here")
-            .help("doc comments document a `rule`, `exception`, `decision`, `priority`, `const`, `fn`, `plugin`, `test` or schema member; use `//` for a plain comment");
+            .label(Span::new(at, at + 3), "nothing to document here");
+        d = if matches!(word, "import" | "package") && !doc_here {
+            d.help(format!("`{word}` cannot carry a doc comment; use `//` for a plain comment"))
+        } else {
+            d.help("doc comments document a `rule`, `exception`, `decision`, `priority`, `const`, `fn`, `plugin`, `test` or schema member; use `//` for a plain comment")
+        };
+        return d;
     }
     if rest.starts_with('=') && !rest.starts_with("==") && !rest.starts_with("=>") {
         return Diag::error(Code::AssignInsteadOfEq, "expected `==` to compare, found `=`")
@@ -308,19 +474,77 @@ pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Dia
             .label(Span::new(pos, pos + 1), "`=` does not compare")
             .help("write `==` to test equality; `=` only appears in `let x = ...`, `const` and `plugin` declarations");
     }
-    let word = found.trim_matches('`');
-    if RESERVED.contains(&word) && (expected.contains("a name") || expected.contains("a rule name")) {
-        return Diag::error(Code::ReservedWord, format!("`{word}` is a reserved word and cannot be a name"))
-            .in_file(file)
-            .label(here, "reserved word")
-            .help(format!("choose another name, e.g. `{word}_`"));
+    let wants_name = expected.contains("a name") || expected.contains("a rule name");
+    if RESERVED.contains(&word) && wants_name {
+        return reserved_word(file, word, here);
     }
+    // `for match: identity`: pest got past the reserved word to the `:`.
+    if found == "`:`"
+        && wants_name
+        && let Some((prev, start)) = word_before(text, pos)
+        && RESERVED.contains(&prev)
+    {
+        return reserved_word(file, prev, Span::new(start, start + prev.len()));
+    }
+    // `require a and` followed by the next clause: the clause word was read as
+    // the missing operand (clause words are not reserved), or refused as one.
+    let dangling = if is_word && CLAUSE_WORDS.contains(&word) {
+        operator_before(text, pos).map(|op| (op, word, here))
+    } else {
+        word_before(text, pos).filter(|(w, _)| CLAUSE_WORDS.contains(w)).and_then(|(w, start)| {
+            operator_before(text, start).map(|op| (op, w, Span::new(start, start + w.len())))
+        })
+    };
+    if let Some(((op, op_span), clause, clause_span)) = dangling {
+        return Diag::error(Code::UnexpectedToken, format!("expected an expression after `{op}`, found `{clause}`"))
+            .in_file(file)
+            .label(clause_span, format!("`{clause}` starts the next clause"))
+            .label(op_span, format!("`{op}` needs a right-hand side"))
+            .help(format!("finish the condition after `{op}`, or remove the `{op}`"));
+    }
+    if word == "package" && pos > 0 {
+        return Diag::error(Code::UnexpectedToken, "`package` must be the first declaration in a file")
+            .in_file(file)
+            .label(here, "too late for `package`")
+            .help("move the `package` line to the top of the file, before any `import`");
+    }
+    if rest.starts_with("]>") {
+        return Diag::error(Code::UnexpectedToken, "expected `]->` to end the edge, found `]>`")
+            .in_file(file)
+            .label(Span::new(pos, pos + 2), "missing `-`")
+            .help("an outgoing step is written `-[owned_by]->`, an incoming one `<-[owned_by]-`");
+    }
+    if rest.starts_with('>') && text.get(..pos).is_some_and(|b| b.ends_with("]-")) {
+        let arrow_start = text.get(..pos).and_then(|b| b.rfind("<-[")).unwrap_or(pos);
+        return Diag::error(Code::UnexpectedToken, "a path step cannot point both ways")
+            .in_file(file)
+            .label(Span::new(arrow_start, pos + 1), "arrow heads on both ends")
+            .help("write `-[e]->` for an outgoing edge, `<-[e]-` for an incoming one, or `-[e]-` for either direction");
+    }
+    if found == "`}`"
+        && text.get(..pos).is_some_and(|b| b.ends_with('{'))
+        && expected.contains("an expression")
+    {
+        return Diag::error(Code::UnexpectedToken, "empty `{}` in a template")
+            .in_file(file)
+            .label(Span::new(pos - 1, pos + 1), "no expression between the braces")
+            .help("put a value between the braces, e.g. `{id.name}`, or write `\\{\\}` for literal braces");
+    }
+
+    // ---- the generic message
+
     let phrase = expected_phrase(expected.clone(), &literals);
     if len == 0 {
-        let mut d = Diag::error(Code::UnexpectedEof, format!("unexpected end of file, expected {phrase}"))
+        let open = unclosed_brace(text, pos);
+        let message = if open.is_some() && literals.contains("}") {
+            "unexpected end of file, expected `}`".to_owned()
+        } else {
+            format!("unexpected end of file, expected {phrase}")
+        };
+        let mut d = Diag::error(Code::UnexpectedEof, message)
             .in_file(file)
             .label(Span::new(text.len(), text.len()), "the file ends here");
-        if let Some(open) = unclosed_brace(text, pos) {
+        if let Some(open) = open {
             d = d.label(Span::new(open, open + 1), "this `{` is never closed").help("add the missing `}`");
         }
         return d;
@@ -336,9 +560,24 @@ pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Dia
             .label(Span::new(open, open + 1), "this `{` is not closed")
             .help("add `}` to close the block before the next item");
     }
-    let mut d = Diag::error(Code::UnexpectedToken, format!("expected {phrase}, found {found}"))
-        .in_file(file)
-        .label(here, format!("unexpected {found}"));
+    let message = if phrase == "something else" {
+        format!("unexpected {found}")
+    } else {
+        format!("expected {phrase}, found {found}")
+    };
+    let label = format!("unexpected {}", found.strip_prefix("a ").unwrap_or(&found));
+    let mut d = Diag::error(Code::UnexpectedToken, message).in_file(file).label(here, label);
+    for (open, close) in [(b'(', ")"), (b'[', "]")] {
+        if literals.contains(close)
+            && let Some(at) = unclosed(text, pos, open, close.as_bytes().first().copied().unwrap_or(b')'))
+        {
+            let open_text = char::from(open);
+            d = d.label(Span::new(at, at + 1), format!("this `{open_text}` is not closed"));
+            if !literals.contains(",") {
+                return d.help(format!("add `{close}` to close it"));
+            }
+        }
+    }
     let mut keywords: Vec<&str> = expected.iter().filter_map(|e| e.strip_prefix('`')?.strip_suffix('`')).collect();
     if expected.contains("a rule clause") || phrase.contains("a rule clause") {
         keywords.extend(RULE_CLAUSES.iter().filter_map(|e| e.strip_prefix('`')?.strip_suffix('`')));
@@ -346,18 +585,62 @@ pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Dia
     if phrase.contains("an item") {
         keywords.extend(ITEM_WORDS);
     }
-    if let Some(k) = did_you_mean(word, keywords) {
+    if is_word && let Some(k) = did_you_mean(word, keywords) {
         return d.help(format!("did you mean `{k}`?"));
     }
-    if word.chars().next().is_some_and(|c| c.is_ascii_digit())
+    let prev = word_before(text, pos).map(|(w, _)| w);
+    let help: Option<String> = if word.chars().next().is_some_and(|c| c.is_ascii_digit())
         && word.chars().any(|c| c.is_ascii_alphabetic())
     {
-        d = d.help("durations use `w`, `d`, `h`, `m` or `s` after a whole number, e.g. `90d`");
+        Some("durations use `w`, `d`, `h`, `m` or `s` after a whole number, e.g. `90d`".into())
     } else if found == "`:`" && expected.contains("a name") {
-        d = d.help("a binding is written `name: kind`, with a name before the colon");
+        Some("a binding is written `name: kind`, with a name before the colon".into())
     } else if phrase == "`:`" {
-        d = d.help("a binding is written `name: kind`, e.g. `for c: credential`");
+        Some("a binding is written `name: kind`, e.g. `for c: credential`".into())
+    } else if rest.starts_with("&&") {
+        Some("write `and` to combine conditions".into())
+    } else if rest.starts_with("||") {
+        Some("write `or` for either condition".into())
+    } else if rest.starts_with('!') && !rest.starts_with("!=") {
+        Some("write `not` to negate a condition".into())
+    } else if rest.starts_with('\'') {
+        Some("strings are written in double quotes, e.g. `\"human\"`".into())
+    } else if rest.starts_with(';') {
+        Some("clauses end at the end of the line; remove the `;`".into())
+    } else if rest.starts_with("->") && literals.contains("=>") {
+        Some("an arm is written `pattern => value`, with `=>`".into())
+    } else if phrase == "`->`" {
+        Some("declare what the function returns, e.g. `fn is_machine(id: identity) -> bool { ... }`".into())
+    } else if expected.contains("`else`") {
+        Some("`if` is an expression with two branches: `if COND then A else B`".into())
+    } else if phrase == "`within`" {
+        Some("each arm names a priority and a deadline, e.g. `0 => P1 within 24h`".into())
+    } else if phrase == "`when`" && prev != Some("when") {
+        Some("`allow` needs a condition: `allow \"reason\" when CONDITION` (`when true` allows every request)".into())
+    } else if expected.contains("a string") && prev == Some("deny") {
+        Some("`deny` gives its reason first: `deny \"why\" when CONDITION`".into())
+    } else if expected.contains("a string") && matches!(prev, Some("message" | "help" | "allow" | "reason")) {
+        Some("write the text in double quotes; values go in `{...}` holes, e.g. `message \"{id.name} has no owner\"`".into())
+    } else if expected.contains("a package name") {
+        Some("import a package by its name, e.g. `import nhi.lifecycle`".into())
+    } else if expected.contains("a rule name") {
+        Some("name it in kebab-case, e.g. `rule owner-required {`".into())
+    } else if expected.contains("a number") && prev == Some("finds") {
+        Some("`finds` takes the number of findings, e.g. `finds 2`".into())
+    } else if literals.contains(",") && (found == "a string" || is_word || word.starts_with(|c: char| c.is_ascii_digit())) {
+        Some(format!("separate the elements with `,` before {found}"))
+    } else {
+        None
+    };
+    if let Some(h) = help {
+        d = d.help(h);
     }
     d
 }
 
+fn reserved_word(file: &Arc<SourceFile>, word: &str, span: Span) -> Diag {
+    Diag::error(Code::ReservedWord, format!("`{word}` is a reserved word and cannot be a name"))
+        .in_file(file)
+        .label(span, "reserved word")
+        .help(format!("choose another name, e.g. `{word}_`"))
+}

@@ -24,7 +24,13 @@ const INDENT: &str = "  ";
 
 /// Formats a parsed file.
 pub fn format(parsed: &Parsed) -> String {
-    let mut p = Printer { out: String::new(), comments: &parsed.comments, next: 0, src: parsed.file.text(), last_end: 0 };
+    let mut p = Printer {
+        out: String::new(),
+        comments: &parsed.comments,
+        next: 0,
+        src: parsed.file.text(),
+        last_end: 0,
+    };
     p.module(&parsed.module);
     p.out
 }
@@ -76,7 +82,10 @@ impl Printer<'_> {
                 break;
             }
             self.next += 1;
-            let attach = !c.own_line && self.out.ends_with('\n') && !self.out.ends_with("\n\n") && !self.out.is_empty();
+            let attach = !c.own_line
+                && self.out.ends_with('\n')
+                && !self.out.ends_with("\n\n")
+                && !self.out.is_empty();
             if attach {
                 self.out.pop();
                 let _ = writeln!(self.out, "  {}", c.text);
@@ -121,7 +130,14 @@ impl Printer<'_> {
     }
 
     /// Opens `header {`, prints members with `f`, closes with `}`.
-    fn block<T>(&mut self, header: &str, loc: &Loc, members: &[T], depth: usize, mut f: impl FnMut(&mut Self, &T)) {
+    fn block<T>(
+        &mut self,
+        header: &str,
+        loc: &Loc,
+        members: &[T],
+        depth: usize,
+        mut f: impl FnMut(&mut Self, &T),
+    ) {
         self.line(depth, &format!("{header} {{"));
         for m in members {
             f(self, m);
@@ -179,7 +195,8 @@ impl Printer<'_> {
             }
             Item::Fn(f) => {
                 self.docs(&f.docs, 0);
-                let head = format!("fn {}({}) -> {}", f.name.name, params(&f.params), type_expr(&f.ret));
+                let head =
+                    format!("fn {}({}) -> {}", f.name.name, params(&f.params), type_expr(&f.ret));
                 let body = expr(&f.body);
                 let one = format!("{head} {{ {body} }}");
                 if one.len() <= MAX_WIDTH {
@@ -206,13 +223,30 @@ impl Printer<'_> {
             }
             Item::Priority(pr) => {
                 self.docs(&pr.docs, 0);
-                self.block(&format!("priority by {}", expr(&pr.by)), &pr.loc, &pr.arms, 0, |p, a| {
-                    p.member(&a.loc, 1);
-                    let within = keep_spelling(after_word(a.loc.text(), "within"), a.value.within, |s| Duration::parse(s).ok())
+                self.block(
+                    &format!("priority by {}", expr(&pr.by)),
+                    &pr.loc,
+                    &pr.arms,
+                    0,
+                    |p, a| {
+                        p.member(&a.loc, 1);
+                        let within = keep_spelling(
+                            after_word(a.loc.text(), "within"),
+                            a.value.within,
+                            |s| Duration::parse(s).ok(),
+                        )
                         .unwrap_or_else(|| a.value.within.to_string());
-                    p.line(1, &format!("{} => P{} within {within}", pattern(&a.pattern), a.value.level));
-                    p.end_member(&a.loc);
-                });
+                        p.line(
+                            1,
+                            &format!(
+                                "{} => P{} within {within}",
+                                pattern(&a.pattern),
+                                a.value.level
+                            ),
+                        );
+                        p.end_member(&a.loc);
+                    },
+                );
             }
             Item::Exception(e) => {
                 self.docs(&e.docs, 0);
@@ -220,12 +254,25 @@ impl Printer<'_> {
                     p.member(&c.loc, 1);
                     let text = match &c.kind {
                         ExceptionClauseKind::Rule { rule } => format!("rule {}", rule.name),
-                        ExceptionClauseKind::When { cond } => format!("when {}", wrapped(cond, 1, "when ")),
-                        ExceptionClauseKind::Until { date } => format!("until {}", time_lit(*date, after_word(c.loc.text(), "until"))),
-                        ExceptionClauseKind::ApprovedBy { approvers } => {
-                            format!("approved_by {}", approvers.iter().map(|s| string(&s.value)).collect::<Vec<_>>().join(", "))
+                        ExceptionClauseKind::When { cond } => {
+                            format!("when {}", wrapped(cond, 1, "when "))
                         }
-                        ExceptionClauseKind::Reason { text } => format!("reason {}", string(&text.value)),
+                        ExceptionClauseKind::Until { date } => {
+                            format!("until {}", time_lit(*date, after_word(c.loc.text(), "until")))
+                        }
+                        ExceptionClauseKind::ApprovedBy { approvers } => {
+                            format!(
+                                "approved_by {}",
+                                approvers
+                                    .iter()
+                                    .map(|s| string(&s.value))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            )
+                        }
+                        ExceptionClauseKind::Reason { text } => {
+                            format!("reason {}", string(&text.value))
+                        }
                     };
                     p.line(1, &text);
                     p.end_member(&c.loc);
@@ -237,7 +284,9 @@ impl Printer<'_> {
                     p.member(&c.loc, 1);
                     let text = match &c.kind {
                         DecisionClauseKind::Input { params: ps } => format!("input {}", params(ps)),
-                        DecisionClauseKind::Let(l) => format!("let {} = {}", l.name.name, wrapped(&l.value, 1, "let  = ")),
+                        DecisionClauseKind::Let(l) => {
+                            format!("let {} = {}", l.name.name, wrapped(&l.value, 1, "let  = "))
+                        }
                         DecisionClauseKind::Deny { reason, when } => {
                             let head = format!("deny {} when ", template(reason));
                             format!("{head}{}", wrapped(when, 1, &head))
@@ -250,7 +299,8 @@ impl Printer<'_> {
                             format!("{head}{}", wrapped(when, 1, &head))
                         }
                         DecisionClauseKind::Approval { from, when } => {
-                            let head = format!("require approval from {} when ", operand(from, true));
+                            let head =
+                                format!("require approval from {} when ", operand(from, true));
                             format!("{head}{}", wrapped(when, 1, &head))
                         }
                     };
@@ -268,33 +318,54 @@ impl Printer<'_> {
                     self.block(&head, &pl.loc, &pl.fns, 0, |p, f| {
                         p.member(&f.loc, 1);
                         p.docs(&f.docs, 1);
-                        p.line(1, &format!("fn {}({}) -> {}", f.name.name, params(&f.params), type_expr(&f.ret)));
+                        p.line(
+                            1,
+                            &format!(
+                                "fn {}({}) -> {}",
+                                f.name.name,
+                                params(&f.params),
+                                type_expr(&f.ret)
+                            ),
+                        );
                         p.end_member(&f.loc);
                     });
                 }
             }
             Item::Test(t) => {
                 self.docs(&t.docs, 0);
-                self.block(&format!("test {}", string(&t.name.value)), &t.loc, &t.clauses, 0, |p, c| {
-                    p.member(&c.loc, 1);
-                    match &c.kind {
-                        TestClauseKind::GivenFile { path } => p.line(1, &format!("given {}", string(&path.value))),
-                        TestClauseKind::GivenInline { graph } => {
-                            if graph.is_empty() {
-                                p.line(1, "given {}");
-                            } else {
-                                p.line(1, "given {");
-                                for g in graph {
-                                    p.line(2, &graph_item(g));
+                self.block(
+                    &format!("test {}", string(&t.name.value)),
+                    &t.loc,
+                    &t.clauses,
+                    0,
+                    |p, c| {
+                        p.member(&c.loc, 1);
+                        match &c.kind {
+                            TestClauseKind::GivenFile { path } => {
+                                p.line(1, &format!("given {}", string(&path.value)))
+                            }
+                            TestClauseKind::GivenInline { graph } => {
+                                if graph.is_empty() {
+                                    p.line(1, "given {}");
+                                } else {
+                                    p.line(1, "given {");
+                                    for g in graph {
+                                        p.line(2, &graph_item(g));
+                                    }
+                                    p.line(1, "}");
                                 }
-                                p.line(1, "}");
+                            }
+                            TestClauseKind::Now { at } => p.line(
+                                1,
+                                &format!("now {}", time_lit(*at, after_word(c.loc.text(), "now"))),
+                            ),
+                            TestClauseKind::Expect(e) => {
+                                p.line(1, &format!("expect {}", expectation(e)))
                             }
                         }
-                        TestClauseKind::Now { at } => p.line(1, &format!("now {}", time_lit(*at, after_word(c.loc.text(), "now")))),
-                        TestClauseKind::Expect(e) => p.line(1, &format!("expect {}", expectation(e))),
-                    }
-                    p.end_member(&c.loc);
-                });
+                        p.end_member(&c.loc);
+                    },
+                );
             }
         }
     }
@@ -308,12 +379,20 @@ impl Printer<'_> {
                     self.line(depth, &format!("node {}", n.name.name));
                     self.end_member(&n.loc);
                 } else {
-                    self.block(&format!("node {}", n.name.name), &n.loc, &n.attrs, depth, |p, a| p.attr_decl(a, depth + 1));
+                    self.block(
+                        &format!("node {}", n.name.name),
+                        &n.loc,
+                        &n.attrs,
+                        depth,
+                        |p, a| p.attr_decl(a, depth + 1),
+                    );
                 }
             }
             SchemaMember::Edge(e) => {
                 self.docs(&e.docs, depth);
-                let names = |ns: &[Name]| ns.iter().map(|n| n.name.as_str()).collect::<Vec<_>>().join(" | ");
+                let names = |ns: &[Name]| {
+                    ns.iter().map(|n| n.name.as_str()).collect::<Vec<_>>().join(" | ")
+                };
                 let head = format!("edge {}: {} -> {}", e.name.name, names(&e.from), names(&e.to));
                 if e.attrs.is_empty() {
                     self.line(depth, &head);
@@ -342,11 +421,20 @@ impl Printer<'_> {
 
 /// The text after the first occurrence of `word` in a clause's source, trimmed.
 fn after_word<'a>(text: &'a str, word: &str) -> &'a str {
-    text.find(word).and_then(|i| text.get(i + word.len()..)).unwrap_or("").trim().trim_end_matches(',').trim()
+    text.find(word)
+        .and_then(|i| text.get(i + word.len()..))
+        .unwrap_or("")
+        .trim()
+        .trim_end_matches(',')
+        .trim()
 }
 
 /// `text` if it spells `value`, else `None`.
-fn keep_spelling<T: PartialEq>(text: &str, value: T, parse: impl Fn(&str) -> Option<T>) -> Option<String> {
+fn keep_spelling<T: PartialEq>(
+    text: &str,
+    value: T,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Option<String> {
     (!text.is_empty() && parse(text).is_some_and(|v| v == value)).then(|| text.to_owned())
 }
 
@@ -359,12 +447,18 @@ fn rule_clause(c: &RuleClauseKind) -> String {
         RuleClauseKind::Severity(SeveritySpec::Fixed(l)) => format!("severity {}", l.as_str()),
         RuleClauseKind::Severity(SeveritySpec::By { scrutinee, arms }) => {
             let head = format!("severity by {}", expr(scrutinee));
-            let items: Vec<String> = arms.iter().map(|a| format!("{} => {}", pattern(&a.pattern), a.value.as_str())).collect();
+            let items: Vec<String> = arms
+                .iter()
+                .map(|a| format!("{} => {}", pattern(&a.pattern), a.value.as_str()))
+                .collect();
             arms_block(&head, &items, 1)
         }
         RuleClauseKind::Enforce { level } => format!("enforce {}", level.as_str()),
         RuleClauseKind::Maps { controls } => {
-            format!("maps {}", controls.iter().map(|s| string(&s.value)).collect::<Vec<_>>().join(", "))
+            format!(
+                "maps {}",
+                controls.iter().map(|s| string(&s.value)).collect::<Vec<_>>().join(", ")
+            )
         }
         RuleClauseKind::For { var, kind, filter } => match filter {
             Some(f) => {
@@ -423,7 +517,11 @@ fn wrapped(e: &Expr, depth: usize, head: &str) -> String {
     for (i, o) in operands.iter().enumerate() {
         // The first operand is a left operand; the others are right operands
         // of a left-associative chain.
-        let text = if i == 0 { left_operand(o, op.precedence()) } else { right_operand(o, op.precedence()) };
+        let text = if i == 0 {
+            left_operand(o, op.precedence())
+        } else {
+            right_operand(o, op.precedence())
+        };
         if i == 0 {
             s.push_str(&text);
         } else {
@@ -434,7 +532,10 @@ fn wrapped(e: &Expr, depth: usize, head: &str) -> String {
 }
 
 fn params(ps: &[Param]) -> String {
-    ps.iter().map(|p| format!("{}: {}", p.name.name, type_expr(&p.ty))).collect::<Vec<_>>().join(", ")
+    ps.iter()
+        .map(|p| format!("{}: {}", p.name.name, type_expr(&p.ty)))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn type_expr(t: &TypeExpr) -> String {
@@ -466,15 +567,25 @@ fn field_inits(fs: &[FieldInit]) -> String {
 
 fn expectation(e: &Expectation) -> String {
     match e {
-        Expectation::Fails { rule, entity } => format!("{} fails on {}", rule.name, string(&entity.value)),
-        Expectation::Passes { rule, entity } => format!("{} passes on {}", rule.name, string(&entity.value)),
+        Expectation::Fails { rule, entity } => {
+            format!("{} fails on {}", rule.name, string(&entity.value))
+        }
+        Expectation::Passes { rule, entity } => {
+            format!("{} passes on {}", rule.name, string(&entity.value))
+        }
         Expectation::Finds { rule, count } => format!("{} finds {count}", rule.name),
         Expectation::Priority { rule, level, entity } => {
             format!("{} priority P{level} on {}", rule.name, string(&entity.value))
         }
-        Expectation::Waived { rule, entity } => format!("waived {} on {}", rule.name, string(&entity.value)),
+        Expectation::Waived { rule, entity } => {
+            format!("waived {} on {}", rule.name, string(&entity.value))
+        }
         Expectation::Decision { decision, inputs, effect } => {
-            let inputs = if inputs.is_empty() { "{}".to_owned() } else { format!("{{ {} }}", field_inits(inputs)) };
+            let inputs = if inputs.is_empty() {
+                "{}".to_owned()
+            } else {
+                format!("{{ {} }}", field_inits(inputs))
+            };
             format!("decision {} with {inputs} is {}", decision.name, effect.as_str())
         }
     }
@@ -568,7 +679,9 @@ fn prec(e: &Expr) -> u8 {
 fn is_open(e: &Expr) -> bool {
     match &e.kind {
         ExprKind::If(..) => true,
-        ExprKind::Quantified { source, cond, .. } => cond.is_some() || !matches!(source, Source::Path(_)),
+        ExprKind::Quantified { source, cond, .. } => {
+            cond.is_some() || !matches!(source, Source::Path(_))
+        }
         ExprKind::Unary(_, x) => is_open(x),
         ExprKind::Binary(_, _, r) => is_open(r),
         _ => false,
@@ -616,16 +729,19 @@ fn expr(e: &Expr) -> String {
             keep_spelling(e.loc.text(), *f, |s| s.parse::<f64>().ok()).unwrap_or_else(|| float(*f))
         }
         ExprKind::Str(s) => string(s),
-        ExprKind::Duration(d) => {
-            keep_spelling(e.loc.text(), *d, |s| Duration::parse(s).ok()).unwrap_or_else(|| d.to_string())
-        }
+        ExprKind::Duration(d) => keep_spelling(e.loc.text(), *d, |s| Duration::parse(s).ok())
+            .unwrap_or_else(|| d.to_string()),
         ExprKind::Time(t) => time_lit(*t, e.loc.text()),
         ExprKind::Now => "now".into(),
         ExprKind::List(xs) => format!("[{}]", xs.iter().map(expr).collect::<Vec<_>>().join(", ")),
         ExprKind::Var(n) => n.name.clone(),
         ExprKind::Field(x, n) => format!("{}.{}", postfix_operand(x), n.name),
         ExprKind::Call(f, args) => {
-            format!("{}({})", postfix_operand(f), args.iter().map(expr).collect::<Vec<_>>().join(", "))
+            format!(
+                "{}({})",
+                postfix_operand(f),
+                args.iter().map(expr).collect::<Vec<_>>().join(", ")
+            )
         }
         ExprKind::Has(x, n) => format!("{} has {}", postfix_operand(x), n.name),
         ExprKind::Unary(UnaryOp::Not, x) => {
@@ -642,11 +758,19 @@ fn expr(e: &Expr) -> String {
             }
         }
         ExprKind::Binary(op, l, r) => {
-            format!("{} {} {}", left_operand(l, op.precedence()), op.as_str(), right_operand(r, op.precedence()))
+            format!(
+                "{} {} {}",
+                left_operand(l, op.precedence()),
+                op.as_str(),
+                right_operand(r, op.precedence())
+            )
         }
         ExprKind::If(c, a, b) => format!("if {} then {} else {}", expr(c), expr(a), expr(b)),
         ExprKind::Match(x, arms) => {
-            let items: Vec<String> = arms.iter().map(|a| format!("{} => {}", pattern(&a.pattern), expr(&a.value))).collect();
+            let items: Vec<String> = arms
+                .iter()
+                .map(|a| format!("{} => {}", pattern(&a.pattern), expr(&a.value)))
+                .collect();
             arms_block(&format!("match {}", operand(x, true)), &items, 0)
         }
         ExprKind::Quantified { quantifier, source, cond } => {
@@ -661,7 +785,11 @@ fn expr(e: &Expr) -> String {
             s
         }
         ExprKind::Aggregate { aggregator, source, filter, projection } => {
-            let mut s = format!("{}({}", aggregator.as_str(), source_text(source, filter.is_some() || projection.is_some()));
+            let mut s = format!(
+                "{}({}",
+                aggregator.as_str(),
+                source_text(source, filter.is_some() || projection.is_some())
+            );
             if let Some(f) = filter {
                 let _ = write!(s, " where {}", operand(f, projection.is_some()));
             }
@@ -755,7 +883,9 @@ mod tests {
 
     #[test]
     fn canonical_layout_and_spelling_kept() {
-        let out = roundtrip("package a.b\npriority by service.tier {0=>P1 within 24h\n_=>P3 within 14d}\nrule r{for x:identity where x.type!=\"human\" require x.active}");
+        let out = roundtrip(
+            "package a.b\npriority by service.tier {0=>P1 within 24h\n_=>P3 within 14d}\nrule r{for x:identity where x.type!=\"human\" require x.active}",
+        );
         assert_eq!(
             out,
             "package a.b\n\npriority by service.tier {\n  0 => P1 within 24h\n  _ => P3 within 14d\n}\n\nrule r {\n  for x: identity where x.type != \"human\"\n  require x.active\n}\n"
@@ -799,7 +929,10 @@ mod tests {
 
     #[test]
     fn breaks_long_conditions_at_top_level_operators() {
-        let cond = (0..12).map(|i| format!("x.attribute_{i} == \"value\"")).collect::<Vec<_>>().join(" and ");
+        let cond = (0..12)
+            .map(|i| format!("x.attribute_{i} == \"value\""))
+            .collect::<Vec<_>>()
+            .join(" and ");
         let out = roundtrip(&format!("rule r {{ for x: identity require {cond} }}"));
         assert!(out.contains("\n    and x.attribute_1 == \"value\"\n"), "{out}");
     }

@@ -111,7 +111,8 @@ pub fn scan(file: &Arc<SourceFile>) -> Scan {
                 // `///` (exactly three slashes) is a doc comment: a token, not a comment.
                 let is_doc = at(i + 2) == Some(b'/') && at(i + 3) != Some(b'/');
                 if !is_doc {
-                    let line_start = text.get(..start).and_then(|s| s.rfind('\n')).map_or(0, |n| n + 1);
+                    let line_start =
+                        text.get(..start).and_then(|s| s.rfind('\n')).map_or(0, |n| n + 1);
                     let own_line = text.get(line_start..start).is_some_and(|s| s.trim().is_empty());
                     out.comments.push(Comment {
                         text: text.get(start..end).unwrap_or("").trim_end().to_owned(),
@@ -150,7 +151,8 @@ pub fn scan(file: &Arc<SourceFile>) -> Scan {
                             .help("close it with `*/`; block comments nest, so each `/*` needs its own `*/`"),
                     );
                 } else {
-                    let line_start = text.get(..start).and_then(|s| s.rfind('\n')).map_or(0, |n| n + 1);
+                    let line_start =
+                        text.get(..start).and_then(|s| s.rfind('\n')).map_or(0, |n| n + 1);
                     let own_line = text.get(line_start..start).is_some_and(|s| s.trim().is_empty());
                     out.comments.push(Comment {
                         text: text.get(start..i).unwrap_or("").to_owned(),
@@ -164,7 +166,11 @@ pub fn scan(file: &Arc<SourceFile>) -> Scan {
                 frames.push((i, 0));
                 if frames.len() > MAX_BRACKET_DEPTH + 1 && !depth_reported {
                     depth_reported = true;
-                    out.diags.push(too_deep(file, i, &format!("brackets nest more than {MAX_BRACKET_DEPTH} levels deep here")));
+                    out.diags.push(too_deep(
+                        file,
+                        i,
+                        &format!("brackets nest more than {MAX_BRACKET_DEPTH} levels deep here"),
+                    ));
                 }
                 i += 1;
             }

@@ -46,7 +46,10 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Parsed, Diagnostics> {
     if bytes.len() > MAX_INPUT_BYTES {
         return Err(Diag::error(
             Code::InputTooLarge,
-            format!("`{name}` is {} bytes; policy files may be at most {MAX_INPUT_BYTES} bytes", bytes.len()),
+            format!(
+                "`{name}` is {} bytes; policy files may be at most {MAX_INPUT_BYTES} bytes",
+                bytes.len()
+            ),
         )
         .help("split the policy into several files")
         .into());
@@ -76,7 +79,11 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Parsed, Diagnostics> {
     if file.text().len() > MAX_INPUT_BYTES {
         return Err(Diag::error(
             Code::InputTooLarge,
-            format!("`{}` is {} bytes; policy files may be at most {MAX_INPUT_BYTES} bytes", file.name(), file.text().len()),
+            format!(
+                "`{}` is {} bytes; policy files may be at most {MAX_INPUT_BYTES} bytes",
+                file.name(),
+                file.text().len()
+            ),
         )
         .help("split the policy into several files")
         .into());
@@ -94,7 +101,9 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Parsed, Diagnostics> {
             pest::set_error_detail(false);
             return Err(match detailed {
                 Err(e) => pest_error_to_diag(file, &e).into(),
-                Ok(_) => Diag::error(Code::UnexpectedToken, "the parser disagreed with itself").into(),
+                Ok(_) => {
+                    Diag::error(Code::UnexpectedToken, "the parser disagreed with itself").into()
+                }
             });
         }
     };
@@ -102,7 +111,9 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Parsed, Diagnostics> {
     let module = pairs.into_iter().next().map(|p| builder.file_(p));
     let diags = builder.diags.into_inner();
     match module {
-        Some(module) if !diags.has_errors() => Ok(Parsed { module, comments: scan.comments, file: file.clone() }),
+        Some(module) if !diags.has_errors() => {
+            Ok(Parsed { module, comments: scan.comments, file: file.clone() })
+        }
         _ => {
             let mut diags = diags;
             diags.sort_by_position();
@@ -164,61 +175,78 @@ fn is_keyword(rule: Rule) -> bool {
     matches!(
         rule,
         Rule::kw_package
-        | Rule::kw_import
-        | Rule::kw_as
-        | Rule::kw_const
-        | Rule::kw_fn
-        | Rule::kw_schema
-        | Rule::kw_node
-        | Rule::kw_edge
-        | Rule::kw_enum
-        | Rule::kw_rule
-        | Rule::kw_for
-        | Rule::kw_where
-        | Rule::kw_let
-        | Rule::kw_require
-        | Rule::kw_severity
-        | Rule::kw_by
-        | Rule::kw_enforce
-        | Rule::kw_maps
-        | Rule::kw_message
-        | Rule::kw_help
-        | Rule::kw_priority
-        | Rule::kw_within
-        | Rule::kw_exception
-        | Rule::kw_when
-        | Rule::kw_until
-        | Rule::kw_approved_by
-        | Rule::kw_reason
-        | Rule::kw_decision
-        | Rule::kw_input
-        | Rule::kw_allow
-        | Rule::kw_deny
-        | Rule::kw_approval
-        | Rule::kw_from
-        | Rule::kw_plugin
-        | Rule::kw_test
-        | Rule::kw_given
-        | Rule::kw_now
-        | Rule::kw_expect
-        | Rule::kw_fails
-        | Rule::kw_passes
-        | Rule::kw_on
-        | Rule::kw_finds
-        | Rule::kw_waived
-        | Rule::kw_with
-        | Rule::kw_is
-        | Rule::kw_if
-        | Rule::kw_then
-        | Rule::kw_else
-        | Rule::kw_match
-        | Rule::kw_in
-        | Rule::kw_has
+            | Rule::kw_import
+            | Rule::kw_as
+            | Rule::kw_const
+            | Rule::kw_fn
+            | Rule::kw_schema
+            | Rule::kw_node
+            | Rule::kw_edge
+            | Rule::kw_enum
+            | Rule::kw_rule
+            | Rule::kw_for
+            | Rule::kw_where
+            | Rule::kw_let
+            | Rule::kw_require
+            | Rule::kw_severity
+            | Rule::kw_by
+            | Rule::kw_enforce
+            | Rule::kw_maps
+            | Rule::kw_message
+            | Rule::kw_help
+            | Rule::kw_priority
+            | Rule::kw_within
+            | Rule::kw_exception
+            | Rule::kw_when
+            | Rule::kw_until
+            | Rule::kw_approved_by
+            | Rule::kw_reason
+            | Rule::kw_decision
+            | Rule::kw_input
+            | Rule::kw_allow
+            | Rule::kw_deny
+            | Rule::kw_approval
+            | Rule::kw_from
+            | Rule::kw_plugin
+            | Rule::kw_test
+            | Rule::kw_given
+            | Rule::kw_now
+            | Rule::kw_expect
+            | Rule::kw_fails
+            | Rule::kw_passes
+            | Rule::kw_on
+            | Rule::kw_finds
+            | Rule::kw_waived
+            | Rule::kw_with
+            | Rule::kw_is
+            | Rule::kw_if
+            | Rule::kw_then
+            | Rule::kw_else
+            | Rule::kw_match
+            | Rule::kw_in
+            | Rule::kw_has
     )
 }
 
 fn is_binary_op(rule: Rule) -> bool {
-    matches!(rule, Rule::op_or | Rule::op_and | Rule::op_eq | Rule::op_ne | Rule::op_le | Rule::op_ge | Rule::op_lt | Rule::op_gt | Rule::op_not_in | Rule::op_in | Rule::op_add | Rule::op_sub | Rule::op_mul | Rule::op_div | Rule::op_rem)
+    matches!(
+        rule,
+        Rule::op_or
+            | Rule::op_and
+            | Rule::op_eq
+            | Rule::op_ne
+            | Rule::op_le
+            | Rule::op_ge
+            | Rule::op_lt
+            | Rule::op_gt
+            | Rule::op_not_in
+            | Rule::op_in
+            | Rule::op_add
+            | Rule::op_sub
+            | Rule::op_mul
+            | Rule::op_div
+            | Rule::op_rem
+    )
 }
 
 /// Children of a pair without the keyword tokens.
@@ -235,7 +263,8 @@ struct Builder {
 
 impl Builder {
     fn new(file: &Arc<SourceFile>, comments: &[Comment]) -> Self {
-        let mut comment_ends: Vec<(usize, usize)> = comments.iter().map(|c| (c.span.end, c.span.start)).collect();
+        let mut comment_ends: Vec<(usize, usize)> =
+            comments.iter().map(|c| (c.span.end, c.span.start)).collect();
         comment_ends.sort_unstable();
         Self { file: file.clone(), diags: RefCell::new(Diagnostics::new()), comment_ends }
     }
@@ -265,7 +294,14 @@ impl Builder {
         Loc::new(self.file.clone(), span)
     }
 
-    fn error(&self, code: Code, message: impl Into<String>, span: Span, label: &str, help: Option<String>) {
+    fn error(
+        &self,
+        code: Code,
+        message: impl Into<String>,
+        span: Span,
+        label: &str,
+        help: Option<String>,
+    ) {
         let mut d = Diag::error(code, message).in_file(&self.file).label(span, label);
         if let Some(h) = help {
             d = d.help(h);
@@ -462,7 +498,9 @@ impl Builder {
                     let word = kids(c).next()?;
                     RuleClauseKind::Enforce { level: self.enforcement(&word)? }
                 }
-                Rule::maps_clause => RuleClauseKind::Maps { controls: kids(c).map(|s| self.string(s)).collect() },
+                Rule::maps_clause => {
+                    RuleClauseKind::Maps { controls: kids(c).map(|s| self.string(s)).collect() }
+                }
                 Rule::for_clause => {
                     let mut f = kids(c);
                     let var = self.name(f.next()?);
@@ -471,8 +509,12 @@ impl Builder {
                     RuleClauseKind::For { var, kind, filter }
                 }
                 Rule::let_clause => RuleClauseKind::Let(self.let_binding(c)?),
-                Rule::require_clause => RuleClauseKind::Require { cond: self.expr(kids(c).next()?) },
-                Rule::message_clause => RuleClauseKind::Message { text: self.template(kids(c).next()?) },
+                Rule::require_clause => {
+                    RuleClauseKind::Require { cond: self.expr(kids(c).next()?) }
+                }
+                Rule::message_clause => {
+                    RuleClauseKind::Message { text: self.template(kids(c).next()?) }
+                }
                 Rule::help_clause => RuleClauseKind::Help { text: self.template(kids(c).next()?) },
                 _ => continue,
             };
@@ -501,17 +543,20 @@ impl Builder {
             };
             let span = c.loc.span;
             if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
-                let d = Diag::error(Code::DuplicateClause, format!("rule `{}` has more than one `{key}` clause", r.name.name))
-                    .in_file(&self.file)
-                    .label(Span::new(span.start, span.start + key.len()), "second one here")
-                    .label(Span::new(first.start, first.start + key.len()), "first one here")
-                    .help(if key == "maps" {
-                        "list every control in one `maps` clause, separated by commas".to_owned()
-                    } else if key == "for" {
-                        "a rule ranges over one kind; write a second rule for another".to_owned()
-                    } else {
-                        format!("keep one `{key}` clause")
-                    });
+                let d = Diag::error(
+                    Code::DuplicateClause,
+                    format!("rule `{}` has more than one `{key}` clause", r.name.name),
+                )
+                .in_file(&self.file)
+                .label(Span::new(span.start, span.start + key.len()), "second one here")
+                .label(Span::new(first.start, first.start + key.len()), "first one here")
+                .help(if key == "maps" {
+                    "list every control in one `maps` clause, separated by commas".to_owned()
+                } else if key == "for" {
+                    "a rule ranges over one kind; write a second rule for another".to_owned()
+                } else {
+                    format!("keep one `{key}` clause")
+                });
                 self.diags.borrow_mut().push(d);
             } else {
                 seen.push((key, span));
@@ -524,7 +569,9 @@ impl Builder {
                 format!("rule `{}` has no `for` clause", r.name.name),
                 span,
                 "this rule does not say what it checks",
-                Some("add `for x: kind where ...` to say which entities the rule applies to".into()),
+                Some(
+                    "add `for x: kind where ...` to say which entities the rule applies to".into(),
+                ),
             );
         }
     }
@@ -555,7 +602,13 @@ impl Builder {
         Some(SeveritySpec::By { scrutinee, arms })
     }
 
-    fn word_choice<T: Copy>(&self, word: &Pair<'_, Rule>, choices: &[(&'static str, T)], code: Code, what: &str) -> Option<T> {
+    fn word_choice<T: Copy>(
+        &self,
+        word: &Pair<'_, Rule>,
+        choices: &[(&'static str, T)],
+        code: Code,
+        what: &str,
+    ) -> Option<T> {
         let w = word.as_str();
         if let Some((_, v)) = choices.iter().find(|(k, _)| *k == w) {
             return Some(*v);
@@ -567,7 +620,13 @@ impl Builder {
             None => format!("{what} is one of {list}"),
         };
         let s = word.as_span();
-        self.error(code, format!("unknown {what} `{w}`"), Span::new(s.start(), s.end()), &format!("not a {what}"), Some(help));
+        self.error(
+            code,
+            format!("unknown {what} `{w}`"),
+            Span::new(s.start(), s.end()),
+            &format!("not a {what}"),
+            Some(help),
+        );
         None
     }
 
@@ -578,7 +637,8 @@ impl Builder {
     }
 
     fn enforcement(&self, word: &Pair<'_, Rule>) -> Option<Enforcement> {
-        let choices: Vec<(&'static str, Enforcement)> = Enforcement::ALL.iter().map(|l| (l.as_str(), *l)).collect();
+        let choices: Vec<(&'static str, Enforcement)> =
+            Enforcement::ALL.iter().map(|l| (l.as_str(), *l)).collect();
         self.word_choice(word, &choices, Code::UnknownEnforcement, "enforcement level")
     }
 
@@ -609,8 +669,12 @@ impl Builder {
             let kind = match rule {
                 Rule::exc_rule => ExceptionClauseKind::Rule { rule: self.name(k.next()?) },
                 Rule::exc_when => ExceptionClauseKind::When { cond: self.expr(k.next()?) },
-                Rule::exc_until => ExceptionClauseKind::Until { date: self.date_token(&k.next()?)? },
-                Rule::exc_approved_by => ExceptionClauseKind::ApprovedBy { approvers: k.map(|s| self.string(s)).collect() },
+                Rule::exc_until => {
+                    ExceptionClauseKind::Until { date: self.date_token(&k.next()?)? }
+                }
+                Rule::exc_approved_by => ExceptionClauseKind::ApprovedBy {
+                    approvers: k.map(|s| self.string(s)).collect(),
+                },
                 Rule::exc_reason => ExceptionClauseKind::Reason { text: self.string(k.next()?) },
                 _ => continue,
             };
@@ -633,15 +697,18 @@ impl Builder {
             };
             let span = c.loc.span;
             if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
-                let d = Diag::error(Code::DuplicateClause, format!("exception `{}` has more than one `{key}` clause", e.name.name))
-                    .in_file(&self.file)
-                    .label(Span::new(span.start, span.start + key.len()), "second one here")
-                    .label(Span::new(first.start, first.start + key.len()), "first one here")
-                    .help(if key == "rule" {
-                        "an exception waives one rule; write one exception per rule".to_owned()
-                    } else {
-                        format!("keep one `{key}` clause")
-                    });
+                let d = Diag::error(
+                    Code::DuplicateClause,
+                    format!("exception `{}` has more than one `{key}` clause", e.name.name),
+                )
+                .in_file(&self.file)
+                .label(Span::new(span.start, span.start + key.len()), "second one here")
+                .label(Span::new(first.start, first.start + key.len()), "first one here")
+                .help(if key == "rule" {
+                    "an exception waives one rule; write one exception per rule".to_owned()
+                } else {
+                    format!("keep one `{key}` clause")
+                });
                 self.diags.borrow_mut().push(d);
             } else {
                 seen.push((key, span));
@@ -673,7 +740,9 @@ impl Builder {
             let cloc = self.loc(&c);
             let rule = c.as_rule();
             let kind = match rule {
-                Rule::input_clause => DecisionClauseKind::Input { params: kids(c).filter_map(|p| self.param(p)).collect() },
+                Rule::input_clause => DecisionClauseKind::Input {
+                    params: kids(c).filter_map(|p| self.param(p)).collect(),
+                },
                 Rule::let_clause => DecisionClauseKind::Let(self.let_binding(c)?),
                 Rule::deny_clause => {
                     let mut k = kids(c);
@@ -733,7 +802,9 @@ impl Builder {
                     if g.as_rule() == Rule::string {
                         TestClauseKind::GivenFile { path: self.string(g) }
                     } else {
-                        TestClauseKind::GivenInline { graph: kids(g).filter_map(|i| self.graph_item(i)).collect() }
+                        TestClauseKind::GivenInline {
+                            graph: kids(g).filter_map(|i| self.graph_item(i)).collect(),
+                        }
                     }
                 }
                 Rule::now_clause => TestClauseKind::Now { at: self.date_token(&kids(c).next()?)? },
@@ -782,8 +853,12 @@ impl Builder {
                 let wr = what.as_rule();
                 let mut w = kids(what);
                 match wr {
-                    Rule::expect_fails => Expectation::Fails { rule, entity: self.string(w.next()?) },
-                    Rule::expect_passes => Expectation::Passes { rule, entity: self.string(w.next()?) },
+                    Rule::expect_fails => {
+                        Expectation::Fails { rule, entity: self.string(w.next()?) }
+                    }
+                    Rule::expect_passes => {
+                        Expectation::Passes { rule, entity: self.string(w.next()?) }
+                    }
                     Rule::expect_finds => {
                         let n = w.next()?;
                         let count = match n.as_str().parse::<u64>() {
@@ -821,8 +896,17 @@ impl Builder {
                     if p.as_rule() == Rule::graph_attr {
                         inputs.extend(self.field_init(p));
                     } else {
-                        let choices = [("allow", Effect::Allow), ("deny", Effect::Deny), ("approval", Effect::Approval)];
-                        effect = self.word_choice(&p, &choices, Code::UnexpectedToken, "decision effect");
+                        let choices = [
+                            ("allow", Effect::Allow),
+                            ("deny", Effect::Deny),
+                            ("approval", Effect::Approval),
+                        ];
+                        effect = self.word_choice(
+                            &p,
+                            &choices,
+                            Code::UnexpectedToken,
+                            "decision effect",
+                        );
                     }
                 }
                 Expectation::Decision { decision, inputs, effect: effect? }
@@ -888,7 +972,9 @@ impl Builder {
         let mut value = String::new();
         for part in pair.into_inner() {
             match part.as_rule() {
-                Rule::template_text => self.unescape(part.as_str(), part.as_span().start(), &mut value),
+                Rule::template_text => {
+                    self.unescape(part.as_str(), part.as_span().start(), &mut value)
+                }
                 _ => {
                     let s = part.as_span();
                     self.error(
@@ -983,14 +1069,21 @@ impl Builder {
         let text = pair.as_str();
         let s = pair.as_span();
         let span = Span::new(s.start(), s.end());
-        let digits_end = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+        let digits_end =
+            text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
         let (num, suffix) = text.split_at(digits_end);
         if suffix.is_empty() {
             if num.contains('.') {
                 return match num.parse::<f64>() {
                     Ok(f) if f.is_finite() => Some(ExprKind::Float(f)),
                     _ => {
-                        self.error(Code::InvalidNumber, format!("`{text}` is not a number"), span, "invalid number", None);
+                        self.error(
+                            Code::InvalidNumber,
+                            format!("`{text}` is not a number"),
+                            span,
+                            "invalid number",
+                            None,
+                        );
                         None
                     }
                 };
@@ -1034,7 +1127,13 @@ impl Builder {
                 None
             }
             Err(e) => {
-                self.error(Code::InvalidDuration, format!("invalid duration `{text}`: {e}"), span, "invalid duration", None);
+                self.error(
+                    Code::InvalidDuration,
+                    format!("invalid duration `{text}`: {e}"),
+                    span,
+                    "invalid duration",
+                    None,
+                );
                 None
             }
         }
@@ -1126,7 +1225,9 @@ impl Builder {
                         Some(n) => ExprKind::Field(Box::new(lhs), self.name(n)),
                         None => return lhs,
                     },
-                    Rule::call_args => ExprKind::Call(Box::new(lhs), kids(op).map(|a| self.expr(a)).collect()),
+                    Rule::call_args => {
+                        ExprKind::Call(Box::new(lhs), kids(op).map(|a| self.expr(a)).collect())
+                    }
                     Rule::has_attr => match kids(op).next() {
                         Some(n) => ExprKind::Has(Box::new(lhs), self.name(n)),
                         None => return lhs,
@@ -1184,13 +1285,17 @@ impl Builder {
             Rule::if_expr => {
                 let mut it = kids(pair).map(|e| self.expr(e));
                 match (it.next(), it.next(), it.next()) {
-                    (Some(c), Some(a), Some(b)) => ExprKind::If(Box::new(c), Box::new(a), Box::new(b)),
+                    (Some(c), Some(a), Some(b)) => {
+                        ExprKind::If(Box::new(c), Box::new(a), Box::new(b))
+                    }
                     _ => return self.bad(span),
                 }
             }
             Rule::match_expr => {
                 let mut it = kids(pair);
-                let Some(scrutinee) = it.next().map(|e| self.expr(e)) else { return self.bad(span) };
+                let Some(scrutinee) = it.next().map(|e| self.expr(e)) else {
+                    return self.bad(span);
+                };
                 let arms = it
                     .filter_map(|arm| {
                         let aloc = self.loc(&arm);
@@ -1208,7 +1313,9 @@ impl Builder {
                     Some("all") => Quantifier::All,
                     _ => Quantifier::Exists,
                 };
-                let Some(source) = it.next().and_then(|s| self.source(s)) else { return self.bad(span) };
+                let Some(source) = it.next().and_then(|s| self.source(s)) else {
+                    return self.bad(span);
+                };
                 let cond = it.next().map(|e| Box::new(self.expr(e)));
                 ExprKind::Quantified { quantifier, source, cond }
             }
@@ -1222,7 +1329,9 @@ impl Builder {
                     Some("sum") => Aggregator::Sum,
                     _ => Aggregator::Count,
                 };
-                let Some(source) = it.next().and_then(|s| self.source(s)) else { return self.bad(span) };
+                let Some(source) = it.next().and_then(|s| self.source(s)) else {
+                    return self.bad(span);
+                };
                 let mut filter = None;
                 let mut projection = None;
                 let mut after_where = false;
@@ -1251,7 +1360,24 @@ impl Builder {
             let name = self.name(pair.clone());
             if matches!(
                 pair.as_str(),
-                "and" | "or" | "not" | "in" | "has" | "if" | "then" | "else" | "match" | "exists" | "all" | "true" | "false" | "null" | "now" | "where" | "for" | "let"
+                "and"
+                    | "or"
+                    | "not"
+                    | "in"
+                    | "has"
+                    | "if"
+                    | "then"
+                    | "else"
+                    | "match"
+                    | "exists"
+                    | "all"
+                    | "true"
+                    | "false"
+                    | "null"
+                    | "now"
+                    | "where"
+                    | "for"
+                    | "let"
             ) {
                 let s = pair.as_span();
                 self.error(
@@ -1346,7 +1472,10 @@ impl Builder {
                 format!("`{text}` can never match: at most {max} hops but at least {min}"),
                 span,
                 "empty range",
-                Some("the upper bound must be at least the lower bound and at least 1, e.g. `*1..4`".into()),
+                Some(
+                    "the upper bound must be at least the lower bound and at least 1, e.g. `*1..4`"
+                        .into(),
+                ),
             );
             return None;
         }
