@@ -316,20 +316,24 @@ fn read_yaml(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
     // YAML gives no positions after parsing: find each record by its id,
     // moving forwards, so that provenance and labels point near it.
     let mut cursor = 0usize;
-    let mut locate = |needle: &str| -> Span {
-        match text.get(cursor..).and_then(|t| t.find(needle)) {
-            Some(i) => {
+    let mut locate = |key: &str, value: &str| -> Span {
+        let rest = text.get(cursor..).unwrap_or("");
+        let found = [format!("{key}: {value}"), format!("{key}: \"{value}\""), format!("{key}: '{value}'")]
+            .into_iter()
+            .find_map(|n| rest.find(&n).map(|i| (i, n.len())));
+        match found {
+            Some((i, len)) => {
                 let start = cursor + i;
                 let line_start = text.get(..start).and_then(|t| t.rfind('\n')).map_or(0, |p| p + 1);
                 let line_end = text.get(start..).and_then(|t| t.find('\n')).map_or(text.len(), |p| start + p);
-                cursor = start + needle.len();
+                cursor = start + len;
                 Span::new(line_start, line_end)
             }
             None => Span::default(),
         }
     };
     for (i, n) in doc.nodes.into_iter().enumerate() {
-        let at = Site { file, record: i as u32, span: locate(&n.id) };
+        let at = Site { file, record: i as u32, span: locate("id", &n.id) };
         let mut attrs = Vec::new();
         for (k, v) in n.attrs.unwrap_or_default() {
             let key = match k {
@@ -348,7 +352,7 @@ fn read_yaml(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
         b.add_node(&n.id, &n.kind, &attrs, &at);
     }
     for (i, e) in doc.edges.into_iter().enumerate() {
-        let at = Site { file, record: i as u32, span: locate(&e.from) };
+        let at = Site { file, record: i as u32, span: locate("from", &e.from) };
         b.add_edge(&e.from, &e.to, &e.kind, e.label.as_deref(), e.optional, &at);
     }
 }
@@ -481,7 +485,7 @@ mod tests {
         assert_eq!(g.node_count(), 2);
         assert_eq!(g.edge_count(), 1);
         let p = g.provenance(g.lookup("k").unwrap()).unwrap();
-        assert_eq!((p.record, p.line), (1, 3));
+        assert_eq!((p.record, p.line), (1, 4));
     }
 
     #[test]
