@@ -81,6 +81,48 @@ codes! {
     InvalidPathBounds => "gov::parse::invalid_path_bounds",
     /// An I/O error while reading an input file.
     Io => "gov::io",
+    /// An inventory file that is not well-formed JSON.
+    MalformedJson => "gov::ingest::malformed_json",
+    /// An inventory file that is not well-formed YAML.
+    MalformedYaml => "gov::ingest::malformed_yaml",
+    /// A CSV file with a bad header, a short row or a bad quote.
+    MalformedCsv => "gov::ingest::malformed_csv",
+    /// A native inventory without `"format": "gov.inventory/v1"`, or of another version.
+    UnsupportedFormat => "gov::ingest::unsupported_format",
+    /// Content that matches none of the formats `gov ingest` reads.
+    UnknownFormat => "gov::ingest::unknown_format",
+    /// A record without a field it needs, or a field of the wrong JSON shape.
+    MissingField => "gov::ingest::missing_field",
+    /// An edge whose source or target is not in the loaded inventories.
+    DanglingEdge => "gov::ingest::dangling_edge",
+    /// An optional edge (to another system's data) whose end is not loaded.
+    UnresolvedEdge => "gov::ingest::unresolved_edge",
+    /// Two nodes with the same id.
+    DuplicateId => "gov::ingest::duplicate_id",
+    /// An attribute value of the wrong type for the schema.
+    WrongType => "gov::ingest::wrong_type",
+    /// A date or timestamp in an inventory that does not parse.
+    IngestInvalidDate => "gov::ingest::invalid_date",
+    /// A value outside what its attribute allows (enum member, duration, tier).
+    InvalidValue => "gov::ingest::invalid_value",
+    /// A node kind the schema does not define.
+    UnknownKind => "gov::ingest::unknown_kind",
+    /// An edge kind the schema does not define.
+    UnknownEdgeKind => "gov::ingest::unknown_edge_kind",
+    /// An attribute the node's kind does not define.
+    UnknownAttribute => "gov::ingest::unknown_attribute",
+    /// A required attribute that a node lacks.
+    MissingAttribute => "gov::ingest::missing_attribute",
+    /// An edge between kinds its edge kind does not connect.
+    EdgeNotAllowed => "gov::ingest::edge_not_allowed",
+    /// A `schema` section that conflicts with the schema already loaded.
+    SchemaConflict => "gov::ingest::schema_conflict",
+    /// A mapping file that does not describe a valid mapping.
+    InvalidMapping => "gov::ingest::invalid_mapping",
+    /// An inventory beyond the graph's limits (4 GiB of strings, 4 billion nodes).
+    InventoryTooLarge => "gov::ingest::too_large",
+    /// Two records that disagree about one value (the first one wins).
+    ConflictingValue => "gov::ingest::conflicting_value",
 }
 
 impl fmt::Display for Code {

@@ -21,8 +21,8 @@ fn name(s: &str) -> Name {
 }
 
 const RESERVED: &[&str] = &[
-    "and", "or", "not", "in", "has", "if", "then", "else", "match", "exists", "all", "true", "false", "null",
-    "now", "where", "for", "let",
+    "and", "or", "not", "in", "has", "if", "then", "else", "match", "exists", "all", "true",
+    "false", "null", "now", "where", "for", "let",
 ];
 // Aggregators are ordinary names except right before `(`; keep them out of
 // generated variable names so `count(x)` is never ambiguous.
@@ -36,7 +36,11 @@ fn ident() -> impl Strategy<Value = String> {
 
 /// After `.` or `has`, keywords are fine.
 fn field_name() -> impl Strategy<Value = String> {
-    prop_oneof![ident(), prop::sample::select(vec!["for", "type", "in", "where", "count", "if"]).prop_map(String::from)]
+    prop_oneof![
+        ident(),
+        prop::sample::select(vec!["for", "type", "in", "where", "count", "if"])
+            .prop_map(String::from)
+    ]
 }
 
 fn rule_id() -> impl Strategy<Value = String> {
@@ -86,8 +90,11 @@ fn literal() -> impl Strategy<Value = Literal> {
 }
 
 fn pattern() -> impl Strategy<Value = Pattern> {
-    prop::collection::vec(prop_oneof![Just(PatternAlt::Wildcard), literal().prop_map(PatternAlt::Literal)], 1..3)
-        .prop_map(|alts| Pattern { alts, loc: loc() })
+    prop::collection::vec(
+        prop_oneof![Just(PatternAlt::Wildcard), literal().prop_map(PatternAlt::Literal)],
+        1..3,
+    )
+    .prop_map(|alts| Pattern { alts, loc: loc() })
 }
 
 fn repeat() -> impl Strategy<Value = Option<Repeat>> {
@@ -112,16 +119,26 @@ fn path(inner: BoxedStrategy<Expr>) -> impl Strategy<Value = PathPattern> {
             direction,
             edges: edges.iter().map(|s| name(s)).collect(),
             repeat,
-            node: NodePattern { binder: b, kind: kind.map(|k| name(&k)), filter: filter.map(Box::new), loc: loc() },
+            node: NodePattern {
+                binder: b,
+                kind: kind.map(|k| name(&k)),
+                filter: filter.map(Box::new),
+                loc: loc(),
+            },
             loc: loc(),
         });
-    (binder(), prop::collection::vec(step, 1..3)).prop_map(|(start, steps)| PathPattern { start, steps, loc: loc() })
+    (binder(), prop::collection::vec(step, 1..3)).prop_map(|(start, steps)| PathPattern {
+        start,
+        steps,
+        loc: loc(),
+    })
 }
 
 fn source(inner: BoxedStrategy<Expr>) -> impl Strategy<Value = Source> {
     prop_oneof![
         path(inner.clone()).prop_map(Source::Path),
-        (binder(), inner.clone()).prop_map(|(b, c)| Source::In { binder: b, collection: Box::new(c) }),
+        (binder(), inner.clone())
+            .prop_map(|(b, c)| Source::In { binder: b, collection: Box::new(c) }),
         inner.prop_map(|v| Source::Expr { value: Box::new(v) }),
     ]
 }
@@ -151,23 +168,37 @@ fn expr() -> impl Strategy<Value = Expr> {
         ]);
         let callee = prop_oneof![
             ident().prop_map(|n| e(ExprKind::Var(name(&n)))),
-            (ident(), ident()).prop_map(|(a, b)| e(ExprKind::Field(bx(e(ExprKind::Var(name(&a)))), name(&b)))),
+            (ident(), ident())
+                .prop_map(|(a, b)| e(ExprKind::Field(bx(e(ExprKind::Var(name(&a)))), name(&b)))),
         ];
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..3).prop_map(|xs| e(ExprKind::List(xs))),
             (inner.clone(), field_name()).prop_map(|(x, f)| e(ExprKind::Field(bx(x), name(&f)))),
-            (callee, prop::collection::vec(inner.clone(), 0..3)).prop_map(|(f, a)| e(ExprKind::Call(bx(f), a))),
+            (callee, prop::collection::vec(inner.clone(), 0..3))
+                .prop_map(|(f, a)| e(ExprKind::Call(bx(f), a))),
             (inner.clone(), field_name()).prop_map(|(x, f)| e(ExprKind::Has(bx(x), name(&f)))),
             (prop::sample::select(vec![UnaryOp::Not, UnaryOp::Neg]), inner.clone())
                 .prop_map(|(op, x)| e(ExprKind::Unary(op, bx(x)))),
-            (binop, inner.clone(), inner.clone()).prop_map(|(op, l, r)| e(ExprKind::Binary(op, bx(l), bx(r)))),
-            (inner.clone(), inner.clone(), inner.clone()).prop_map(|(c, a, b)| e(ExprKind::If(bx(c), bx(a), bx(b)))),
-            (inner.clone(), prop::collection::vec((pattern(), inner.clone()), 1..3)).prop_map(|(x, arms)| {
-                e(ExprKind::Match(
-                    bx(x),
-                    arms.into_iter().map(|(pattern, value)| Arm { pattern, value, loc: loc() }).collect(),
-                ))
-            }),
+            (binop, inner.clone(), inner.clone()).prop_map(|(op, l, r)| e(ExprKind::Binary(
+                op,
+                bx(l),
+                bx(r)
+            ))),
+            (inner.clone(), inner.clone(), inner.clone()).prop_map(|(c, a, b)| e(ExprKind::If(
+                bx(c),
+                bx(a),
+                bx(b)
+            ))),
+            (inner.clone(), prop::collection::vec((pattern(), inner.clone()), 1..3)).prop_map(
+                |(x, arms)| {
+                    e(ExprKind::Match(
+                        bx(x),
+                        arms.into_iter()
+                            .map(|(pattern, value)| Arm { pattern, value, loc: loc() })
+                            .collect(),
+                    ))
+                }
+            ),
             (
                 prop::sample::select(vec![Quantifier::Exists, Quantifier::All]),
                 source(inner.clone().boxed()),
@@ -179,17 +210,24 @@ fn expr() -> impl Strategy<Value = Expr> {
                     cond: cond.map(bx)
                 })),
             (
-                prop::sample::select(vec![Aggregator::Count, Aggregator::Min, Aggregator::Max, Aggregator::Sum]),
+                prop::sample::select(vec![
+                    Aggregator::Count,
+                    Aggregator::Min,
+                    Aggregator::Max,
+                    Aggregator::Sum
+                ]),
                 source(inner.clone().boxed()),
                 prop::option::of(inner.clone()),
                 prop::option::of(inner),
             )
-                .prop_map(|(aggregator, source, filter, projection)| e(ExprKind::Aggregate {
-                    aggregator,
-                    source,
-                    filter: filter.map(bx),
-                    projection: projection.map(bx),
-                })),
+                .prop_map(|(aggregator, source, filter, projection)| e(
+                    ExprKind::Aggregate {
+                        aggregator,
+                        source,
+                        filter: filter.map(bx),
+                        projection: projection.map(bx),
+                    }
+                )),
         ]
     })
 }
@@ -199,19 +237,22 @@ fn strlit() -> impl Strategy<Value = StrLit> {
 }
 
 fn template() -> impl Strategy<Value = Template> {
-    prop::collection::vec(prop_oneof![text().prop_map(TemplatePart::Text), expr().prop_map(TemplatePart::Hole)], 0..4)
-        .prop_map(|parts| {
-            // The parser merges adjacent text and never yields empty text.
-            let mut merged: Vec<TemplatePart> = Vec::new();
-            for p in parts {
-                match (merged.last_mut(), p) {
-                    (_, TemplatePart::Text(t)) if t.is_empty() => {}
-                    (Some(TemplatePart::Text(prev)), TemplatePart::Text(t)) => prev.push_str(&t),
-                    (_, p) => merged.push(p),
-                }
+    prop::collection::vec(
+        prop_oneof![text().prop_map(TemplatePart::Text), expr().prop_map(TemplatePart::Hole)],
+        0..4,
+    )
+    .prop_map(|parts| {
+        // The parser merges adjacent text and never yields empty text.
+        let mut merged: Vec<TemplatePart> = Vec::new();
+        for p in parts {
+            match (merged.last_mut(), p) {
+                (_, TemplatePart::Text(t)) if t.is_empty() => {}
+                (Some(TemplatePart::Text(prev)), TemplatePart::Text(t)) => prev.push_str(&t),
+                (_, p) => merged.push(p),
             }
-            Template { parts: merged, loc: loc() }
-        })
+        }
+        Template { parts: merged, loc: loc() }
+    })
 }
 
 fn type_expr() -> impl Strategy<Value = TypeExpr> {
@@ -236,10 +277,19 @@ fn docs() -> impl Strategy<Value = Docs> {
 fn rule_item() -> impl Strategy<Value = Item> {
     let severity = prop_oneof![
         prop::sample::select(SeverityLevel::ALL.to_vec()).prop_map(SeveritySpec::Fixed),
-        (expr(), prop::collection::vec((pattern(), prop::sample::select(SeverityLevel::ALL.to_vec())), 1..3))
+        (
+            expr(),
+            prop::collection::vec(
+                (pattern(), prop::sample::select(SeverityLevel::ALL.to_vec())),
+                1..3
+            )
+        )
             .prop_map(|(scrutinee, arms)| SeveritySpec::By {
                 scrutinee,
-                arms: arms.into_iter().map(|(pattern, value)| Arm { pattern, value, loc: loc() }).collect(),
+                arms: arms
+                    .into_iter()
+                    .map(|(pattern, value)| Arm { pattern, value, loc: loc() })
+                    .collect(),
             }),
     ];
     (
@@ -251,104 +301,166 @@ fn rule_item() -> impl Strategy<Value = Item> {
         prop::option::of(severity),
         prop::option::of(prop::sample::select(Enforcement::ALL.to_vec())),
         prop::collection::vec(strlit(), 0..3),
-        prop::collection::vec(prop_oneof![
-            (ident(), expr()).prop_map(|(n, value)| RuleClauseKind::Let(LetBinding { name: name(&n), value })),
-            expr().prop_map(|cond| RuleClauseKind::Require { cond }),
-        ], 0..3),
+        prop::collection::vec(
+            prop_oneof![
+                (ident(), expr()).prop_map(|(n, value)| RuleClauseKind::Let(LetBinding {
+                    name: name(&n),
+                    value
+                })),
+                expr().prop_map(|cond| RuleClauseKind::Require { cond }),
+            ],
+            0..3,
+        ),
         prop::option::of(template()),
         prop::option::of(template()),
     )
-        .prop_map(|(docs, id, var, kind, filter, severity, enforce, maps, body, message, help)| {
-            let mut clauses = Vec::new();
-            let mut push = |kind| clauses.push(RuleClause { kind, loc: loc() });
-            if let Some(s) = severity {
-                push(RuleClauseKind::Severity(s));
-            }
-            if let Some(level) = enforce {
-                push(RuleClauseKind::Enforce { level });
-            }
-            if !maps.is_empty() {
-                push(RuleClauseKind::Maps { controls: maps });
-            }
-            push(RuleClauseKind::For { var: name(&var), kind: name(&kind), filter });
-            for b in body {
-                push(b);
-            }
-            if let Some(text) = message {
-                push(RuleClauseKind::Message { text });
-            }
-            if let Some(text) = help {
-                push(RuleClauseKind::Help { text });
-            }
-            Item::Rule(Rule { docs, name: name(&id), clauses, loc: loc() })
-        })
+        .prop_map(
+            |(docs, id, var, kind, filter, severity, enforce, maps, body, message, help)| {
+                let mut clauses = Vec::new();
+                let mut push = |kind| clauses.push(RuleClause { kind, loc: loc() });
+                if let Some(s) = severity {
+                    push(RuleClauseKind::Severity(s));
+                }
+                if let Some(level) = enforce {
+                    push(RuleClauseKind::Enforce { level });
+                }
+                if !maps.is_empty() {
+                    push(RuleClauseKind::Maps { controls: maps });
+                }
+                push(RuleClauseKind::For { var: name(&var), kind: name(&kind), filter });
+                for b in body {
+                    push(b);
+                }
+                if let Some(text) = message {
+                    push(RuleClauseKind::Message { text });
+                }
+                if let Some(text) = help {
+                    push(RuleClauseKind::Help { text });
+                }
+                Item::Rule(Rule { docs, name: name(&id), clauses, loc: loc() })
+            },
+        )
 }
 
 fn other_item() -> impl Strategy<Value = Item> {
-    let field_init = (field_name(), expr()).prop_map(|(n, value)| FieldInit { name: name(&n), value }).boxed();
+    let field_init =
+        (field_name(), expr()).prop_map(|(n, value)| FieldInit { name: name(&n), value }).boxed();
     let graph_item = prop_oneof![
         (ident(), strlit(), prop::collection::vec(field_init.clone(), 0..2))
             .prop_map(|(k, id, attrs)| GraphItem::Node { kind: name(&k), id, attrs, loc: loc() }),
-        (strlit(), ident(), strlit()).prop_map(|(from, k, to)| GraphItem::Edge { from, kind: name(&k), to, loc: loc() }),
+        (strlit(), ident(), strlit()).prop_map(|(from, k, to)| GraphItem::Edge {
+            from,
+            kind: name(&k),
+            to,
+            loc: loc()
+        }),
     ];
     let expectation = prop_oneof![
         (rule_id(), strlit()).prop_map(|(r, entity)| Expectation::Fails { rule: name(&r), entity }),
-        (rule_id(), strlit()).prop_map(|(r, entity)| Expectation::Passes { rule: name(&r), entity }),
+        (rule_id(), strlit())
+            .prop_map(|(r, entity)| Expectation::Passes { rule: name(&r), entity }),
         (rule_id(), 0u64..100).prop_map(|(r, count)| Expectation::Finds { rule: name(&r), count }),
-        (rule_id(), 1u8..=5, strlit()).prop_map(|(r, level, entity)| Expectation::Priority { rule: name(&r), level, entity }),
-        (rule_id(), strlit()).prop_map(|(r, entity)| Expectation::Waived { rule: name(&r), entity }),
-        (rule_id(), prop::collection::vec(field_init, 0..3), prop::sample::select(vec![Effect::Allow, Effect::Deny, Effect::Approval]))
-            .prop_map(|(d, inputs, effect)| Expectation::Decision { decision: name(&d), inputs, effect }),
+        (rule_id(), 1u8..=5, strlit()).prop_map(|(r, level, entity)| Expectation::Priority {
+            rule: name(&r),
+            level,
+            entity
+        }),
+        (rule_id(), strlit())
+            .prop_map(|(r, entity)| Expectation::Waived { rule: name(&r), entity }),
+        (
+            rule_id(),
+            prop::collection::vec(field_init, 0..3),
+            prop::sample::select(vec![Effect::Allow, Effect::Deny, Effect::Approval])
+        )
+            .prop_map(|(d, inputs, effect)| Expectation::Decision {
+                decision: name(&d),
+                inputs,
+                effect
+            }),
     ];
     let test_clause = prop_oneof![
         strlit().prop_map(|path| TestClauseKind::GivenFile { path }),
-        prop::collection::vec(graph_item, 0..3).prop_map(|graph| TestClauseKind::GivenInline { graph }),
+        prop::collection::vec(graph_item, 0..3)
+            .prop_map(|graph| TestClauseKind::GivenInline { graph }),
         (0i64..4_000_000_000).prop_map(|s| TestClauseKind::Now { at: Timestamp(s) }),
         expectation.prop_map(TestClauseKind::Expect),
     ];
     let decision_clause = prop_oneof![
-        prop::collection::vec(param(), 1..3).prop_map(|params| DecisionClauseKind::Input { params }),
-        (ident(), expr()).prop_map(|(n, value)| DecisionClauseKind::Let(LetBinding { name: name(&n), value })),
+        prop::collection::vec(param(), 1..3)
+            .prop_map(|params| DecisionClauseKind::Input { params }),
+        (ident(), expr())
+            .prop_map(|(n, value)| DecisionClauseKind::Let(LetBinding { name: name(&n), value })),
         (template(), expr()).prop_map(|(reason, when)| DecisionClauseKind::Deny { reason, when }),
-        (prop::option::of(template()), expr()).prop_map(|(reason, when)| DecisionClauseKind::Allow { reason, when }),
+        (prop::option::of(template()), expr())
+            .prop_map(|(reason, when)| DecisionClauseKind::Allow { reason, when }),
         (expr(), expr()).prop_map(|(from, when)| DecisionClauseKind::Approval { from, when }),
     ];
     let attr = (docs(), ident(), type_expr(), prop::option::of(expr()))
-        .prop_map(|(docs, n, ty, default)| AttrDecl { docs, name: name(&n), ty, default, loc: loc() })
+        .prop_map(|(docs, n, ty, default)| AttrDecl {
+            docs,
+            name: name(&n),
+            ty,
+            default,
+            loc: loc(),
+        })
         .boxed();
     let kinds = prop::collection::vec(prop_oneof![ident(), Just("_".to_owned())], 1..3).boxed();
     let member = prop_oneof![
-        (docs(), ident(), prop::collection::vec(attr.clone(), 0..3))
-            .prop_map(|(docs, n, attrs)| SchemaMember::Node(NodeDecl { docs, name: name(&n), attrs, loc: loc() })),
-        (docs(), ident(), kinds.clone(), kinds, prop::collection::vec(attr, 0..2)).prop_map(|(docs, n, f, t, attrs)| {
-            SchemaMember::Edge(EdgeDecl {
+        (docs(), ident(), prop::collection::vec(attr.clone(), 0..3)).prop_map(
+            |(docs, n, attrs)| SchemaMember::Node(NodeDecl {
                 docs,
                 name: name(&n),
-                from: f.iter().map(|s| name(s)).collect(),
-                to: t.iter().map(|s| name(s)).collect(),
                 attrs,
+                loc: loc()
+            })
+        ),
+        (docs(), ident(), kinds.clone(), kinds, prop::collection::vec(attr, 0..2)).prop_map(
+            |(docs, n, f, t, attrs)| {
+                SchemaMember::Edge(EdgeDecl {
+                    docs,
+                    name: name(&n),
+                    from: f.iter().map(|s| name(s)).collect(),
+                    to: t.iter().map(|s| name(s)).collect(),
+                    attrs,
+                    loc: loc(),
+                })
+            }
+        ),
+        (docs(), ident(), prop::collection::vec(ident(), 1..4)).prop_map(|(docs, n, vs)| {
+            SchemaMember::Enum(EnumDecl {
+                docs,
+                name: name(&n),
+                variants: vs.iter().map(|s| name(s)).collect(),
                 loc: loc(),
             })
         }),
-        (docs(), ident(), prop::collection::vec(ident(), 1..4)).prop_map(|(docs, n, vs)| {
-            SchemaMember::Enum(EnumDecl { docs, name: name(&n), variants: vs.iter().map(|s| name(s)).collect(), loc: loc() })
-        }),
     ];
     prop_oneof![
-        ("[a-z]{1,5}(\\.[a-z]{1,5}){0,2}", prop::option::of(ident()))
-            .prop_map(|(p, a)| Item::Import(Import { path: name(&p), alias: a.map(|a| name(&a)), loc: loc() })),
-        (docs(), ident(), prop::option::of(type_expr()), expr())
-            .prop_map(|(docs, n, ty, value)| Item::Const(ConstDecl { docs, name: name(&n), ty, value, loc: loc() })),
+        ("[a-z]{1,5}(\\.[a-z]{1,5}){0,2}", prop::option::of(ident())).prop_map(|(p, a)| {
+            Item::Import(Import { path: name(&p), alias: a.map(|a| name(&a)), loc: loc() })
+        }),
+        (docs(), ident(), prop::option::of(type_expr()), expr()).prop_map(
+            |(docs, n, ty, value)| Item::Const(ConstDecl {
+                docs,
+                name: name(&n),
+                ty,
+                value,
+                loc: loc()
+            })
+        ),
         (docs(), ident(), prop::collection::vec(param(), 0..3), type_expr(), expr()).prop_map(
-            |(docs, n, params, ret, body)| Item::Fn(FnDecl { docs, name: name(&n), params, ret, body, loc: loc() })
+            |(docs, n, params, ret, body)| Item::Fn(FnDecl {
+                docs,
+                name: name(&n),
+                params,
+                ret,
+                body,
+                loc: loc()
+            })
         ),
         (docs(), prop::collection::vec(member, 0..3))
             .prop_map(|(docs, members)| Item::Schema(SchemaBlock { docs, members, loc: loc() })),
-        (
-            docs(),
-            expr(),
-            prop::collection::vec((pattern(), 1u8..=5, 1i64..1_000_000), 0..3)
-        )
+        (docs(), expr(), prop::collection::vec((pattern(), 1u8..=5, 1i64..1_000_000), 0..3))
             .prop_map(|(docs, by, arms)| Item::Priority(Priority {
                 docs,
                 by,
@@ -386,26 +498,48 @@ fn other_item() -> impl Strategy<Value = Item> {
                 Item::Exception(Exception {
                     docs,
                     name: name(&id),
-                    clauses: clauses.into_iter().map(|kind| ExceptionClause { kind, loc: loc() }).collect(),
+                    clauses: clauses
+                        .into_iter()
+                        .map(|kind| ExceptionClause { kind, loc: loc() })
+                        .collect(),
                     loc: loc(),
                 })
             }),
-        (docs(), rule_id(), prop::collection::vec(decision_clause, 0..4)).prop_map(|(docs, id, cs)| {
-            Item::Decision(Decision {
-                docs,
-                name: name(&id),
-                clauses: cs.into_iter().map(|kind| DecisionClause { kind, loc: loc() }).collect(),
-                loc: loc(),
-            })
-        }),
-        (docs(), ident(), strlit(), prop::collection::vec((docs(), ident(), prop::collection::vec(param(), 0..3), type_expr()), 0..3))
+        (docs(), rule_id(), prop::collection::vec(decision_clause, 0..4)).prop_map(
+            |(docs, id, cs)| {
+                Item::Decision(Decision {
+                    docs,
+                    name: name(&id),
+                    clauses: cs
+                        .into_iter()
+                        .map(|kind| DecisionClause { kind, loc: loc() })
+                        .collect(),
+                    loc: loc(),
+                })
+            }
+        ),
+        (
+            docs(),
+            ident(),
+            strlit(),
+            prop::collection::vec(
+                (docs(), ident(), prop::collection::vec(param(), 0..3), type_expr()),
+                0..3
+            )
+        )
             .prop_map(|(docs, n, path, fns)| Item::Plugin(Plugin {
                 docs,
                 name: name(&n),
                 path,
                 fns: fns
                     .into_iter()
-                    .map(|(docs, f, params, ret)| PluginFn { docs, name: name(&f), params, ret, loc: loc() })
+                    .map(|(docs, f, params, ret)| PluginFn {
+                        docs,
+                        name: name(&f),
+                        params,
+                        ret,
+                        loc: loc()
+                    })
                     .collect(),
                 loc: loc(),
             })),
@@ -425,7 +559,11 @@ fn module() -> impl Strategy<Value = Module> {
         prop::option::of("[a-z]{1,5}(\\.[a-z]{1,5}){0,2}"),
         prop::collection::vec(prop_oneof![rule_item(), other_item()], 0..4),
     )
-        .prop_map(|(package, items)| Module { package: package.map(|p| name(&p)), items, loc: loc() })
+        .prop_map(|(package, items)| Module {
+            package: package.map(|p| name(&p)),
+            items,
+            loc: loc(),
+        })
 }
 
 fn reparse(text: &str) -> Module {

@@ -1,1 +1,17 @@
-//! The identity graph: schema, node and edge storage, indexes, attribute columns.
+//! The identity graph: the [`Schema`] (kinds, typed attributes, edge kinds, as
+//! data), the immutable [`Graph`] (petgraph topology, per-kind attribute
+//! columns, interned strings, O(1) id lookup, CSR adjacency per edge kind,
+//! provenance), and the [`GraphBuilder`] that validates and freezes it.
+//!
+//! Must not: read files or know any inventory format (that is [`crate::ingest`]).
+
+mod builder;
+mod column;
+pub mod generate;
+mod schema;
+mod store;
+
+pub use builder::{FileId, GraphBuilder, Input, Loaded, Mode, Site};
+pub use column::{ListValue, Value};
+pub use schema::{AttrDef, AttrId, AttrType, EdgeKindDef, EdgeKindId, KindDef, KindId, Schema, SchemaError};
+pub use store::{EdgeId, EdgeRef, Graph, NodeId, Provenance};

@@ -1,1 +1,197 @@
-//! Loaders from real inventory formats into the graph.
+//! Loaders from inventory formats into the identity graph: the native
+//! `gov.inventory/v1` format (JSON or YAML) and adapters for the formats
+//! organisations already export (AWS IAM authorization details, the AWS IAM
+//! credential report, Kubernetes RBAC lists, BloodHound OpenGraph), each in its
+//! own file. Adapters produce an [`Inventory`]; `gov ingest` writes it in the
+//! native format, and [`Inventory::load_into`] loads it directly.
+//!
+//! Must not: panic on input, or drop a record without a diagnostic.
+
+pub mod aws_authz;
+pub mod aws_credential_report;
+pub mod detect;
+mod inventory;
+pub mod k8s;
+pub mod mapping;
+pub mod native;
+pub mod opengraph;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use inventory::{AttrSpec, EdgeRecord, EdgeSpec, Inventory, KindSpec, NodeRecord, Origin, SchemaSection};
+pub use mapping::Mapping;
+
+use crate::diag::{Code, Diag, Diagnostics};
+use crate::graph::{GraphBuilder, Loaded, Mode, Schema};
+use crate::source::{SourceFile, Span};
+
+/// An input format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "cli", derive(clap::ValueEnum))]
+pub enum Format {
+    /// `aws iam get-account-authorization-details` JSON.
+    AwsAuthz,
+    /// AWS IAM credential report CSV.
+    AwsCredentialReport,
+    /// `kubectl get serviceaccounts,roles,clusterroles,rolebindings,clusterrolebindings -A -o json`.
+    K8s,
+    /// BloodHound OpenGraph JSON.
+    #[cfg_attr(feature = "cli", value(name = "opengraph"))]
+    OpenGraph,
+    /// The native `gov.inventory/v1` format.
+    Native,
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Format::AwsAuthz => "aws-authz",
+            Format::AwsCredentialReport => "aws-credential-report",
+            Format::K8s => "k8s",
+            Format::OpenGraph => "opengraph",
+            Format::Native => "native",
+        })
+    }
+}
+
+/// An I/O problem (exit code 5 in the CLI), kept apart from invalid content.
+#[derive(Debug)]
+pub struct IoError(pub Diag);
+
+/// Reads a file as a source, with a `gov::io` diagnostic on failure.
+pub fn read_source(path: &Path) -> Result<Arc<SourceFile>, IoError> {
+    let name = path.display().to_string();
+    match std::fs::read(path) {
+        Ok(bytes) => match String::from_utf8(bytes) {
+            Ok(text) => Ok(SourceFile::new(name, text)),
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+                let src = SourceFile::new(name.clone(), text);
+                Err(IoError(
+                    Diag::error(Code::InvalidUtf8, format!("`{name}` is not valid UTF-8"))
+                        .in_file(&src)
+                        .label(Span::new(at, at + 1), "invalid byte")
+                        .help("inventories are UTF-8 text; re-export or convert the file"),
+                ))
+            }
+        },
+        Err(e) => Err(IoError(
+            Diag::error(Code::Io, format!("cannot read `{name}`: {e}"))
+                .help("check the path and the file's permissions"),
+        )),
+    }
+}
+
+/// Expands directories into their inventory files (`.json`, `.yaml`, `.yml`,
+/// `.csv`, recursively, sorted), keeping files as given.
+pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IoError> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut found = Vec::new();
+            walk(p, &mut found).map_err(|e| {
+                IoError(Diag::error(Code::Io, format!("cannot read directory `{}`: {e}", p.display())))
+            })?;
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            walk(&path, out)?;
+        } else if path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "json" | "yaml" | "yml" | "csv"))
+        {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Options for loading inventories into a graph.
+#[derive(Clone, Debug)]
+pub struct LoadOptions {
+    /// Strict (fail on any error) or lenient (skip invalid records, warn).
+    pub mode: Mode,
+    /// The schema to validate against (built-in plus policy extensions).
+    pub schema: Schema,
+    /// Mapping for adapter formats loaded directly.
+    pub mapping: Mapping,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        Self { mode: Mode::Strict, schema: Schema::builtin(), mapping: Mapping::default() }
+    }
+}
+
+/// Converts one source in an adapter format into records.
+pub fn convert(format: Format, src: Arc<SourceFile>, mapping: &Mapping) -> Inventory {
+    match format {
+        Format::AwsAuthz => aws_authz::convert(src, mapping),
+        Format::AwsCredentialReport => aws_credential_report::convert(src, mapping),
+        Format::K8s => k8s::convert(src, mapping),
+        Format::OpenGraph => opengraph::convert(&[src], mapping),
+        Format::Native => {
+            let mut inv = Inventory::new();
+            let f = inv.add_file(src);
+            let d = inv.diag(Code::UnknownFormat, "the file is already a native inventory", f, Span::default());
+            inv.diags.push(d.help("load it directly; `gov ingest` converts other formats"));
+            inv
+        }
+    }
+}
+
+/// Loads sources into one graph. Native inventories are read directly; files
+/// in adapter formats (detected from content) are converted first.
+pub fn load_sources(sources: Vec<Arc<SourceFile>>, opts: &LoadOptions) -> Result<Loaded, Diagnostics> {
+    let mut b = GraphBuilder::new(opts.schema.clone());
+    let mut adapted = Inventory::new();
+    let mut opengraph = Vec::new();
+    for src in sources {
+        match detect::detect(src.name(), src.text()) {
+            Some(Format::Native) => native::read(&mut b, src),
+            Some(Format::OpenGraph) => opengraph.push(src),
+            Some(f) => adapted.extend(convert(f, src, &opts.mapping)),
+            None if src.text().trim_start().starts_with('{') || native::is_yaml_name(src.name()) => {
+                // Not recognisably anything else: read as native, which reports why it is not.
+                native::read(&mut b, src);
+            }
+            None => {
+                let d = Diag::error(Code::UnknownFormat, format!("cannot tell the format of `{}`", src.name()))
+                    .in_file(&src)
+                    .label(Span::new(0, src.text().len().min(1)), "")
+                    .help("give `--from` with gov ingest, or convert the file to gov.inventory/v1");
+                b.push_diag(d);
+            }
+        }
+    }
+    if !opengraph.is_empty() {
+        adapted.extend(opengraph::convert(&opengraph, &opts.mapping));
+    }
+    adapted.load_into(&mut b);
+    b.finish(opts.mode)
+}
+
+/// Reads paths (files or directories) and loads them into one graph. I/O
+/// problems come back as `Err(Err(..))`, invalid content as `Err(Ok(..))`.
+pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions) -> Result<Loaded, Result<Diagnostics, IoError>> {
+    let files = expand_paths(paths).map_err(Err)?;
+    let mut sources = Vec::with_capacity(files.len());
+    for f in &files {
+        sources.push(read_source(f).map_err(Err)?);
+    }
+    load_sources(sources, opts).map_err(Ok)
+}

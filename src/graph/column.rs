@@ -1,0 +1,425 @@
+//! Storage pieces of the graph: the string interner, attribute columns and
+//! the borrowed [`Value`] read out of them. One column per attribute of a
+//! kind, indexed by the node's row within its kind; missing values cost a bit
+//! or a sentinel, not a map entry.
+
+use std::fmt;
+
+use hashbrown::HashTable;
+use hashbrown::DefaultHashBuilder;
+use std::hash::BuildHasher;
+
+use crate::graph::schema::AttrType;
+use crate::time::{Duration, Timestamp};
+
+/// Sentinel for "no string" in `u32` string columns.
+pub(crate) const NONE: u32 = u32::MAX;
+
+/// Strings stored once, in one buffer, looked up in O(1).
+#[derive(Default)]
+pub(crate) struct Interner {
+    bytes: String,
+    ends: Vec<u32>,
+    table: HashTable<u32>,
+    hasher: DefaultHashBuilder,
+}
+
+/// The interner ran past 4 GiB of text or 4 billion strings.
+#[derive(Debug)]
+pub(crate) struct InternerFull;
+
+impl Interner {
+    pub(crate) fn with_capacity(strings: usize, bytes: usize) -> Self {
+        Self {
+            bytes: String::with_capacity(bytes),
+            ends: Vec::with_capacity(strings),
+            table: HashTable::with_capacity(strings),
+            hasher: DefaultHashBuilder::default(),
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    pub(crate) fn get(&self, sym: u32) -> &str {
+        let i = sym as usize;
+        let end = self.ends.get(i).copied().unwrap_or(0) as usize;
+        let start = if i == 0 { 0 } else { self.ends.get(i - 1).copied().unwrap_or(0) as usize };
+        self.bytes.get(start..end).unwrap_or("")
+    }
+
+    pub(crate) fn find(&self, s: &str) -> Option<u32> {
+        let h = self.hasher.hash_one(s);
+        self.table.find(h, |&sym| self.get(sym) == s).copied()
+    }
+
+    /// The symbol of `s` and whether it was new.
+    pub(crate) fn intern(&mut self, s: &str) -> Result<(u32, bool), InternerFull> {
+        let h = self.hasher.hash_one(s);
+        let Self { bytes, ends, table, hasher } = self;
+        let get = |sym: u32| -> &str {
+            let i = sym as usize;
+            let end = ends.get(i).copied().unwrap_or(0) as usize;
+            let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) as usize };
+            bytes.get(start..end).unwrap_or("")
+        };
+        if let Some(&sym) = table.find(h, |&sym| get(sym) == s) {
+            return Ok((sym, false));
+        }
+        let sym = u32::try_from(ends.len()).ok().filter(|&n| n != NONE).ok_or(InternerFull)?;
+        bytes.push_str(s);
+        let end = u32::try_from(bytes.len()).map_err(|_| InternerFull)?;
+        ends.push(end);
+        let (bytes, ends) = (&*bytes, &*ends);
+        let rehash = |&sym: &u32| {
+            let i = sym as usize;
+            let end = ends.get(i).copied().unwrap_or(0) as usize;
+            let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) as usize };
+            hasher.hash_one(bytes.get(start..end).unwrap_or(""))
+        };
+        table.insert_unique(h, sym, rehash);
+        Ok((sym, true))
+    }
+
+    pub(crate) fn shrink(&mut self) {
+        self.bytes.shrink_to_fit();
+        self.ends.shrink_to_fit();
+        let (bytes, ends, hasher) = (&self.bytes, &self.ends, &self.hasher);
+        self.table.shrink_to_fit(|&sym| {
+            let i = sym as usize;
+            let end = ends.get(i).copied().unwrap_or(0) as usize;
+            let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) as usize };
+            hasher.hash_one(bytes.get(start..end).unwrap_or(""))
+        });
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.bytes.capacity() + self.ends.capacity() * 4 + self.table.capacity() * 5
+    }
+}
+
+/// A growable bit set.
+#[derive(Default, Clone)]
+pub(crate) struct Bits(Vec<u64>);
+
+impl Bits {
+    pub(crate) fn get(&self, i: usize) -> bool {
+        self.0.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
+    }
+    pub(crate) fn set(&mut self, i: usize) {
+        let w = i / 64;
+        if self.0.len() <= w {
+            self.0.resize(w + 1, 0);
+        }
+        if let Some(word) = self.0.get_mut(w) {
+            *word |= 1 << (i % 64);
+        }
+    }
+}
+
+/// One element of a list attribute.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Cell {
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(u32),
+    Time(Timestamp),
+    Duration(Duration),
+}
+
+/// The values of one attribute for every node of one kind.
+pub(crate) enum Column {
+    /// String and enum attributes: interned symbols, [`NONE`] for missing.
+    Str(Vec<u32>),
+    Int(Vec<i64>, Bits),
+    Float(Vec<f64>, Bits),
+    /// 0 false, 1 true, 2 missing.
+    Bool(Vec<u8>),
+    Time(Vec<i64>, Bits),
+    Duration(Vec<i64>, Bits),
+    /// `starts` has one entry per row plus one; row `r` is `items[starts[r]..starts[r+1]]`.
+    List { starts: Vec<u32>, items: Vec<Cell>, present: Bits },
+}
+
+impl Column {
+    pub(crate) fn new(ty: &AttrType, rows: usize) -> Column {
+        match ty {
+            AttrType::String | AttrType::Enum(_) => Column::Str(vec![NONE; rows]),
+            AttrType::Int => Column::Int(vec![0; rows], Bits::default()),
+            AttrType::Float => Column::Float(vec![0.0; rows], Bits::default()),
+            AttrType::Bool => Column::Bool(vec![2; rows]),
+            AttrType::Timestamp => Column::Time(vec![0; rows], Bits::default()),
+            AttrType::Duration => Column::Duration(vec![0; rows], Bits::default()),
+            AttrType::List(_) => {
+                Column::List { starts: vec![0; rows + 1], items: Vec::new(), present: Bits::default() }
+            }
+        }
+    }
+
+    /// Appends a missing value (a new row).
+    pub(crate) fn push_missing(&mut self) {
+        match self {
+            Column::Str(v) => v.push(NONE),
+            Column::Int(v, _) | Column::Time(v, _) | Column::Duration(v, _) => v.push(0),
+            Column::Float(v, _) => v.push(0.0),
+            Column::Bool(v) => v.push(2),
+            Column::List { starts, items, .. } => starts.push(items.len() as u32),
+        }
+    }
+
+    /// Sets a scalar in `row`. Lists are set with [`Column::set_list`].
+    pub(crate) fn set(&mut self, row: usize, cell: Cell) {
+        match (self, cell) {
+            (Column::Str(v), Cell::Str(s)) => {
+                if let Some(x) = v.get_mut(row) {
+                    *x = s;
+                }
+            }
+            (Column::Int(v, p), Cell::Int(i)) | (Column::Time(v, p), Cell::Time(Timestamp(i))) => {
+                if let Some(x) = v.get_mut(row) {
+                    *x = i;
+                    p.set(row);
+                }
+            }
+            (Column::Duration(v, p), Cell::Duration(Duration(i))) => {
+                if let Some(x) = v.get_mut(row) {
+                    *x = i;
+                    p.set(row);
+                }
+            }
+            (Column::Float(v, p), Cell::Float(f)) => {
+                if let Some(x) = v.get_mut(row) {
+                    *x = f;
+                    p.set(row);
+                }
+            }
+            (Column::Bool(v), Cell::Bool(b)) => {
+                if let Some(x) = v.get_mut(row) {
+                    *x = u8::from(b);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Sets the list of the last row (lists are only written while a node is added).
+    pub(crate) fn set_list(&mut self, row: usize, cells: Vec<Cell>) {
+        if let Column::List { starts, items, present } = self {
+            if row + 2 != starts.len() {
+                return;
+            }
+            items.extend(cells);
+            if let Some(last) = starts.last_mut() {
+                *last = items.len() as u32;
+            }
+            present.set(row);
+        }
+    }
+
+    pub(crate) fn is_missing(&self, row: usize) -> bool {
+        match self {
+            Column::Str(v) => v.get(row).is_none_or(|&s| s == NONE),
+            Column::Int(_, p) | Column::Float(_, p) | Column::Time(_, p) | Column::Duration(_, p) => {
+                !p.get(row)
+            }
+            Column::Bool(v) => v.get(row).is_none_or(|&b| b == 2),
+            Column::List { present, .. } => !present.get(row),
+        }
+    }
+
+    pub(crate) fn get<'g>(&'g self, row: usize, strings: &'g Interner) -> Value<'g> {
+        if self.is_missing(row) {
+            return Value::Missing;
+        }
+        match self {
+            Column::Str(v) => v.get(row).map_or(Value::Missing, |&s| Value::Str(strings.get(s))),
+            Column::Int(v, _) => v.get(row).map_or(Value::Missing, |&i| Value::Int(i)),
+            Column::Float(v, _) => v.get(row).map_or(Value::Missing, |&f| Value::Float(f)),
+            Column::Bool(v) => v.get(row).map_or(Value::Missing, |&b| Value::Bool(b == 1)),
+            Column::Time(v, _) => v.get(row).map_or(Value::Missing, |&t| Value::Time(Timestamp(t))),
+            Column::Duration(v, _) => {
+                v.get(row).map_or(Value::Missing, |&t| Value::Duration(Duration(t)))
+            }
+            Column::List { starts, items, .. } => {
+                let s = starts.get(row).copied().unwrap_or(0) as usize;
+                let e = starts.get(row + 1).copied().unwrap_or(0) as usize;
+                Value::List(ListValue { items: items.get(s..e).unwrap_or(&[]), strings })
+            }
+        }
+    }
+
+    pub(crate) fn shrink(&mut self) {
+        match self {
+            Column::Str(v) => v.shrink_to_fit(),
+            Column::Int(v, _) | Column::Time(v, _) | Column::Duration(v, _) => v.shrink_to_fit(),
+            Column::Float(v, _) => v.shrink_to_fit(),
+            Column::Bool(v) => v.shrink_to_fit(),
+            Column::List { starts, items, .. } => {
+                starts.shrink_to_fit();
+                items.shrink_to_fit();
+            }
+        }
+    }
+
+    pub(crate) fn heap_bytes(&self) -> usize {
+        match self {
+            Column::Str(v) => v.capacity() * 4,
+            Column::Int(v, b) | Column::Time(v, b) | Column::Duration(v, b) => {
+                v.capacity() * 8 + b.0.capacity() * 8
+            }
+            Column::Float(v, b) => v.capacity() * 8 + b.0.capacity() * 8,
+            Column::Bool(v) => v.capacity(),
+            Column::List { starts, items, present } => {
+                starts.capacity() * 4 + items.capacity() * 16 + present.0.capacity() * 8
+            }
+        }
+    }
+}
+
+/// An attribute value read from the graph; borrows the graph's strings.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Value<'g> {
+    /// The node has no value for the attribute (absent, or `null` in the inventory).
+    Missing,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A string or enum value.
+    Str(&'g str),
+    /// A timestamp.
+    Time(Timestamp),
+    /// A duration.
+    Duration(Duration),
+    /// A list.
+    List(ListValue<'g>),
+}
+
+impl Value<'_> {
+    /// True for [`Value::Missing`].
+    pub fn is_missing(&self) -> bool {
+        matches!(self, Value::Missing)
+    }
+
+    /// The string, for strings and enums.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// A list attribute's elements.
+#[derive(Clone, Copy)]
+pub struct ListValue<'g> {
+    items: &'g [Cell],
+    strings: &'g Interner,
+}
+
+impl<'g> ListValue<'g> {
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The elements in order.
+    pub fn iter(&self) -> impl Iterator<Item = Value<'g>> + 'g {
+        let strings = self.strings;
+        self.items.iter().map(move |c| match *c {
+            Cell::Bool(b) => Value::Bool(b),
+            Cell::Int(i) => Value::Int(i),
+            Cell::Float(f) => Value::Float(f),
+            Cell::Str(s) => Value::Str(strings.get(s)),
+            Cell::Time(t) => Value::Time(t),
+            Cell::Duration(d) => Value::Duration(d),
+        })
+    }
+}
+
+impl PartialEq for ListValue<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a == b)
+    }
+}
+
+impl fmt::Debug for ListValue<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl fmt::Display for Value<'_> {
+    /// Inventory spelling: strings quoted as JSON, times RFC 3339, lists in brackets.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Missing => f.write_str("null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{x:?}"),
+            Value::Str(s) => write!(f, "{}", serde_json::Value::String((*s).to_owned())),
+            Value::Time(t) => write!(f, "\"{t}\""),
+            Value::Duration(d) => write!(f, "\"{d}\""),
+            Value::List(l) => {
+                f.write_str("[")?;
+                for (i, v) in l.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{v}")?;
+                }
+                f.write_str("]")
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interner_dedupes_and_finds() {
+        let mut i = Interner::default();
+        let (a, new_a) = i.intern("alpha").unwrap();
+        let (b, _) = i.intern("beta").unwrap();
+        let (a2, new_a2) = i.intern("alpha").unwrap();
+        assert!(new_a && !new_a2);
+        assert_eq!(a, a2);
+        assert_ne!(a, b);
+        assert_eq!(i.get(b), "beta");
+        assert_eq!(i.find("beta"), Some(b));
+        assert_eq!(i.find("gamma"), None);
+        for n in 0..1000 {
+            i.intern(&format!("k{n}")).unwrap();
+        }
+        assert_eq!(i.find("k999").map(|s| i.get(s)), Some("k999"));
+    }
+
+    #[test]
+    fn columns_keep_missing_apart_from_values() {
+        let strings = Interner::default();
+        let mut c = Column::new(&AttrType::Int, 0);
+        c.push_missing();
+        c.push_missing();
+        c.set(1, Cell::Int(0));
+        assert_eq!(c.get(0, &strings), Value::Missing);
+        assert_eq!(c.get(1, &strings), Value::Int(0));
+        let mut l = Column::new(&AttrType::List(Box::new(AttrType::Int)), 0);
+        l.push_missing();
+        l.set_list(0, vec![Cell::Int(1), Cell::Int(2)]);
+        l.push_missing();
+        let Value::List(v) = l.get(0, &strings) else { panic!() };
+        assert_eq!(v.len(), 2);
+        assert_eq!(l.get(1, &strings), Value::Missing);
+    }
+}

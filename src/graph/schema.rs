@@ -1,0 +1,521 @@
+//! The schema as data: node kinds with typed attributes, and edge kinds with
+//! the node kinds they may connect. The checker types policies against it and
+//! the loaders validate inventories against it; nothing here knows a concrete
+//! kind except [`Schema::builtin`].
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::Serialize;
+
+/// Index of a node kind in its [`Schema`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct KindId(pub u16);
+
+/// Index of an attribute within its node kind (its column slot).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct AttrId(pub u16);
+
+/// Index of an edge kind in its [`Schema`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct EdgeKindId(pub u16);
+
+/// The type of an attribute.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum AttrType {
+    /// Text.
+    String,
+    /// 64-bit signed integer.
+    Int,
+    /// 64-bit float.
+    Float,
+    /// `true` or `false`.
+    Bool,
+    /// A point in time (UTC).
+    Timestamp,
+    /// A span of time.
+    Duration,
+    /// A list of values of one element type.
+    List(Box<AttrType>),
+    /// One of a fixed set of strings.
+    Enum(Vec<String>),
+}
+
+impl AttrType {
+    /// Parses the spelling used by inventories and `.gov` schema blocks:
+    /// `string`, `int`, `float`, `bool`, `timestamp`, `duration`, `[T]` or
+    /// `list<T>`; `enum(a, b)` or `enum(a|b)`.
+    pub fn parse(s: &str) -> Option<AttrType> {
+        let s = s.trim();
+        if let Some(inner) = s.strip_prefix('[').and_then(|r| r.strip_suffix(']')) {
+            return Some(AttrType::List(Box::new(AttrType::parse(inner)?)));
+        }
+        if let Some(inner) = s.strip_prefix("list<").and_then(|r| r.strip_suffix('>')) {
+            return Some(AttrType::List(Box::new(AttrType::parse(inner)?)));
+        }
+        if let Some(inner) = s.strip_prefix("enum(").and_then(|r| r.strip_suffix(')')) {
+            let values: Vec<String> = inner
+                .split([',', '|'])
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+                .collect();
+            return (!values.is_empty()).then_some(AttrType::Enum(values));
+        }
+        Some(match s {
+            "string" | "str" => AttrType::String,
+            "int" | "integer" => AttrType::Int,
+            "float" | "number" => AttrType::Float,
+            "bool" | "boolean" => AttrType::Bool,
+            "timestamp" | "time" | "date" => AttrType::Timestamp,
+            "duration" => AttrType::Duration,
+            _ => return None,
+        })
+    }
+}
+
+impl fmt::Display for AttrType {
+    /// The spelling [`AttrType::parse`] reads back.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            AttrType::String => f.write_str("string"),
+            AttrType::Int => f.write_str("int"),
+            AttrType::Float => f.write_str("float"),
+            AttrType::Bool => f.write_str("bool"),
+            AttrType::Timestamp => f.write_str("timestamp"),
+            AttrType::Duration => f.write_str("duration"),
+            AttrType::List(t) => write!(f, "[{t}]"),
+            AttrType::Enum(v) => write!(f, "enum({})", v.join(", ")),
+        }
+    }
+}
+
+impl Serialize for AttrType {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+/// One attribute of a node kind.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AttrDef {
+    /// Name, e.g. `rotated_at`.
+    pub name: String,
+    /// Type of its values.
+    pub ty: AttrType,
+    /// Whether every node of the kind must have it.
+    pub required: bool,
+    /// What it means (shown by `gov graph schema` and in "did you mean").
+    pub doc: String,
+}
+
+/// A node kind: its name and attributes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct KindDef {
+    /// Name, e.g. `credential`.
+    pub name: String,
+    /// Attributes in slot order: `attrs[i]` is [`AttrId`]`(i)`.
+    pub attrs: Vec<AttrDef>,
+    /// What the kind means.
+    pub doc: String,
+    #[serde(skip)]
+    by_name: HashMap<String, AttrId>,
+}
+
+impl KindDef {
+    /// The attribute called `name`.
+    pub fn attr(&self, name: &str) -> Option<AttrId> {
+        self.by_name.get(name).copied()
+    }
+
+    /// The definition of an attribute.
+    pub fn attr_def(&self, id: AttrId) -> Option<&AttrDef> {
+        self.attrs.get(usize::from(id.0))
+    }
+
+    /// Attributes with their ids.
+    pub fn attrs(&self) -> impl Iterator<Item = (AttrId, &AttrDef)> {
+        self.attrs.iter().enumerate().map(|(i, a)| (AttrId(i as u16), a))
+    }
+}
+
+/// An edge kind and the node kinds it may connect (empty list: any kind).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EdgeKindDef {
+    /// Name, e.g. `owned_by`.
+    pub name: String,
+    /// Kinds allowed at the source; empty means any.
+    pub from: Vec<KindId>,
+    /// Kinds allowed at the target; empty means any.
+    pub to: Vec<KindId>,
+    /// What the edge means, read `from -[name]-> to`.
+    pub doc: String,
+}
+
+impl EdgeKindDef {
+    /// Whether an edge of this kind may go from `from` to `to`.
+    pub fn allows(&self, from: KindId, to: KindId) -> bool {
+        (self.from.is_empty() || self.from.contains(&from))
+            && (self.to.is_empty() || self.to.contains(&to))
+    }
+}
+
+/// Why the schema could not be extended.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SchemaError {
+    /// The kind exists already.
+    #[error("node kind `{0}` is already defined")]
+    DuplicateKind(String),
+    /// The kind does not exist.
+    #[error("unknown node kind `{0}`")]
+    UnknownKind(String),
+    /// The attribute exists with another type or requiredness.
+    #[error("attribute `{kind}.{attr}` is already defined as `{existing}`")]
+    ConflictingAttr {
+        /// Kind name.
+        kind: String,
+        /// Attribute name.
+        attr: String,
+        /// The existing type.
+        existing: AttrType,
+    },
+    /// The edge kind exists with other endpoints.
+    #[error("edge kind `{0}` is already defined with other endpoints")]
+    ConflictingEdge(String),
+    /// A name that is not `[a-z_][a-z0-9_]*` (ASCII letters, digits, `_`).
+    #[error("`{0}` is not a valid name (use letters, digits and `_`)")]
+    InvalidName(String),
+    /// More than 65,535 kinds, attributes or edge kinds.
+    #[error("too many kinds, attributes or edge kinds")]
+    TooMany,
+}
+
+/// Node kinds, their attributes, and edge kinds. Data, not Rust types, so that
+/// policy packages and inventories can extend it.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Schema {
+    kinds: Vec<KindDef>,
+    edges: Vec<EdgeKindDef>,
+    #[serde(skip)]
+    kind_by_name: HashMap<String, KindId>,
+    #[serde(skip)]
+    edge_by_name: HashMap<String, EdgeKindId>,
+}
+
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+impl Schema {
+    /// An empty schema.
+    pub fn empty() -> Self {
+        Self::default()
+    }
+
+    /// The kind called `name` (aliases such as `entitlement` for `role` included).
+    pub fn kind(&self, name: &str) -> Option<KindId> {
+        self.kind_by_name.get(name).copied()
+    }
+
+    /// The definition of a kind.
+    pub fn kind_def(&self, id: KindId) -> Option<&KindDef> {
+        self.kinds.get(usize::from(id.0))
+    }
+
+    /// The name of a kind (empty for an id from another schema).
+    pub fn kind_name(&self, id: KindId) -> &str {
+        self.kind_def(id).map_or("", |k| k.name.as_str())
+    }
+
+    /// The attribute `name` of `kind`.
+    pub fn attr(&self, kind: KindId, name: &str) -> Option<AttrId> {
+        self.kind_def(kind)?.attr(name)
+    }
+
+    /// The definition of an attribute.
+    pub fn attr_def(&self, kind: KindId, attr: AttrId) -> Option<&AttrDef> {
+        self.kind_def(kind)?.attr_def(attr)
+    }
+
+    /// The edge kind called `name`.
+    pub fn edge_kind(&self, name: &str) -> Option<EdgeKindId> {
+        self.edge_by_name.get(name).copied()
+    }
+
+    /// The definition of an edge kind.
+    pub fn edge_def(&self, id: EdgeKindId) -> Option<&EdgeKindDef> {
+        self.edges.get(usize::from(id.0))
+    }
+
+    /// The name of an edge kind.
+    pub fn edge_name(&self, id: EdgeKindId) -> &str {
+        self.edge_def(id).map_or("", |e| e.name.as_str())
+    }
+
+    /// Node kinds with their ids, in definition order.
+    pub fn kinds(&self) -> impl Iterator<Item = (KindId, &KindDef)> {
+        self.kinds.iter().enumerate().map(|(i, k)| (KindId(i as u16), k))
+    }
+
+    /// Edge kinds with their ids, in definition order.
+    pub fn edge_kinds(&self) -> impl Iterator<Item = (EdgeKindId, &EdgeKindDef)> {
+        self.edges.iter().enumerate().map(|(i, e)| (EdgeKindId(i as u16), e))
+    }
+
+    /// Every name a kind can be looked up by (aliases included), for "did you mean".
+    pub fn kind_names(&self) -> impl Iterator<Item = &str> {
+        self.kind_by_name.keys().map(String::as_str)
+    }
+
+    /// Number of node kinds.
+    pub fn kind_count(&self) -> usize {
+        self.kinds.len()
+    }
+
+    /// Number of edge kinds.
+    pub fn edge_kind_count(&self) -> usize {
+        self.edges.len()
+    }
+
+    /// Adds a node kind with no attributes.
+    pub fn add_kind(&mut self, name: &str, doc: &str) -> Result<KindId, SchemaError> {
+        if !valid_name(name) {
+            return Err(SchemaError::InvalidName(name.to_owned()));
+        }
+        if self.kind_by_name.contains_key(name) {
+            return Err(SchemaError::DuplicateKind(name.to_owned()));
+        }
+        let id = KindId(u16::try_from(self.kinds.len()).map_err(|_| SchemaError::TooMany)?);
+        self.kinds.push(KindDef {
+            name: name.to_owned(),
+            attrs: Vec::new(),
+            doc: doc.to_owned(),
+            by_name: HashMap::new(),
+        });
+        self.kind_by_name.insert(name.to_owned(), id);
+        Ok(id)
+    }
+
+    /// The kind `name`, added if missing.
+    pub fn ensure_kind(&mut self, name: &str) -> Result<KindId, SchemaError> {
+        match self.kind(name) {
+            Some(k) => Ok(k),
+            None => self.add_kind(name, ""),
+        }
+    }
+
+    /// Makes `alias` another name of `kind`.
+    pub fn add_kind_alias(&mut self, alias: &str, kind: KindId) -> Result<(), SchemaError> {
+        if !valid_name(alias) {
+            return Err(SchemaError::InvalidName(alias.to_owned()));
+        }
+        if self.kind_by_name.contains_key(alias) {
+            return Err(SchemaError::DuplicateKind(alias.to_owned()));
+        }
+        self.kind_by_name.insert(alias.to_owned(), kind);
+        Ok(())
+    }
+
+    /// Adds an attribute to a kind. Adding one that exists with the same type
+    /// and requiredness is a no-op; any other redefinition is an error.
+    pub fn add_attr(
+        &mut self,
+        kind: KindId,
+        name: &str,
+        ty: AttrType,
+        required: bool,
+        doc: &str,
+    ) -> Result<AttrId, SchemaError> {
+        if !valid_name(name) {
+            return Err(SchemaError::InvalidName(name.to_owned()));
+        }
+        let k = self
+            .kinds
+            .get_mut(usize::from(kind.0))
+            .ok_or_else(|| SchemaError::UnknownKind(format!("#{}", kind.0)))?;
+        if let Some(id) = k.attr(name) {
+            let existing = k.attr_def(id).map(|a| (a.ty.clone(), a.required));
+            return match existing {
+                Some((t, r)) if t == ty && r == required => Ok(id),
+                Some((t, _)) => Err(SchemaError::ConflictingAttr {
+                    kind: k.name.clone(),
+                    attr: name.to_owned(),
+                    existing: t,
+                }),
+                None => Err(SchemaError::TooMany),
+            };
+        }
+        let id = AttrId(u16::try_from(k.attrs.len()).map_err(|_| SchemaError::TooMany)?);
+        k.attrs.push(AttrDef { name: name.to_owned(), ty, required, doc: doc.to_owned() });
+        k.by_name.insert(name.to_owned(), id);
+        Ok(id)
+    }
+
+    /// Adds an edge kind. Re-adding one with the same endpoints is a no-op.
+    pub fn add_edge_kind(
+        &mut self,
+        name: &str,
+        from: &[KindId],
+        to: &[KindId],
+        doc: &str,
+    ) -> Result<EdgeKindId, SchemaError> {
+        if !valid_name(name) {
+            return Err(SchemaError::InvalidName(name.to_owned()));
+        }
+        if let Some(id) = self.edge_kind(name) {
+            let same = self.edge_def(id).is_some_and(|e| e.from == from && e.to == to);
+            return if same { Ok(id) } else { Err(SchemaError::ConflictingEdge(name.to_owned())) };
+        }
+        let id = EdgeKindId(u16::try_from(self.edges.len()).map_err(|_| SchemaError::TooMany)?);
+        self.edges.push(EdgeKindDef {
+            name: name.to_owned(),
+            from: from.to_vec(),
+            to: to.to_vec(),
+            doc: doc.to_owned(),
+        });
+        self.edge_by_name.insert(name.to_owned(), id);
+        Ok(id)
+    }
+
+    /// The built-in identity-governance schema (see `docs/inventory.md`).
+    pub fn builtin() -> Self {
+        let mut s = Schema::empty();
+        // Names and types below are fixed and valid, so these cannot fail;
+        // `let _ =` keeps the library free of `expect`.
+        let _ = s.fill_builtin();
+        s
+    }
+
+    fn fill_builtin(&mut self) -> Result<(), SchemaError> {
+        use AttrType as T;
+        let ts = || T::Timestamp;
+        let strs = || T::List(Box::new(T::String));
+        let usage = || {
+            T::Enum(["used", "never", "no_information", "not_supported"].map(String::from).to_vec())
+        };
+        let common: &[(&str, AttrType, &str)] = &[
+            ("name", T::String, "display name"),
+            ("source", T::String, "system the record came from: aws, k8s, github, ..."),
+            ("external_id", T::String, "id in the source system (ARN, UID, node id)"),
+            ("created_at", ts(), "when it was created"),
+            ("tags", strs(), "source tags or labels as `key=value`"),
+            ("namespace", T::String, "Kubernetes namespace or similar scope"),
+        ];
+        let kinds: &[(&str, &str, &[(&str, AttrType, bool, &str)])] = &[
+            ("identity", "a person or a non-human identity: service account, workload, bot, API client, cloud role", &[
+                ("type", T::String, true, "human, service_account, workload, bot, api_client, role, root, external, group_principal"),
+                ("active", T::Bool, false, "false once disabled or offboarded"),
+                ("email", T::String, false, "contact address"),
+                ("left_at", ts(), false, "when a person left the organisation"),
+                ("last_used_at", ts(), false, "last authentication or use"),
+                ("mfa_active", T::Bool, false, "multi-factor authentication is on"),
+                ("password_enabled", T::Bool, false, "can sign in with a password"),
+                ("password_last_used_at", ts(), false, "last password sign-in"),
+                ("password_last_used_state", usage(), false, "why `password_last_used_at` is missing, if it is"),
+                ("password_last_changed_at", ts(), false, "last password change"),
+                ("password_next_rotation_at", ts(), false, "when the password must change"),
+            ]),
+            ("credential", "a secret that authenticates an identity: key, token, certificate, password", &[
+                ("type", T::String, true, "access_key, certificate, password, personal_access_token, secret, token, ..."),
+                ("rotated_at", ts(), false, "last rotation (creation if never rotated)"),
+                ("expires_at", ts(), false, "hard expiry; missing means it never expires"),
+                ("last_used_at", ts(), false, "last use"),
+                ("last_used_state", usage(), false, "why `last_used_at` is missing, if it is"),
+                ("last_used_region", T::String, false, "region of the last use"),
+                ("last_used_service", T::String, false, "service of the last use"),
+                ("ephemeral", T::Bool, false, "short-lived, issued per session"),
+                ("active", T::Bool, false, "usable now"),
+                ("scopes", strs(), false, "scopes or permissions it carries"),
+            ]),
+            ("service", "a business service that identities support", &[
+                ("tier", T::Int, false, "0 (most critical) to 3"),
+                ("owner", T::String, false, "accountable owner (id or address)"),
+                ("criticality", T::Enum(["low", "medium", "high", "critical"].map(String::from).to_vec()), false, "business criticality"),
+            ]),
+            ("group", "a set of identities that share entitlements", &[]),
+            ("role", "an entitlement: a role, policy or permission set", &[
+                ("managed", T::Bool, false, "maintained by the provider, not the organisation"),
+                ("actions", strs(), false, "actions it allows"),
+                ("privileged", T::Bool, false, "grants administrative power"),
+            ]),
+            ("resource", "something access is granted to: account, repository, bucket, cluster", &[
+                ("type", T::String, false, "what sort of resource"),
+            ]),
+        ];
+        for (kind, doc, attrs) in kinds {
+            let k = self.add_kind(kind, doc)?;
+            for (name, ty, doc) in common {
+                self.add_attr(k, name, ty.clone(), false, doc)?;
+            }
+            for (name, ty, req, doc) in *attrs {
+                self.add_attr(k, name, ty.clone(), *req, doc)?;
+            }
+        }
+        let role = self.kind("role").ok_or(SchemaError::TooMany)?;
+        self.add_kind_alias("entitlement", role)?;
+        let k = |s: &Schema, names: &[&str]| -> Vec<KindId> {
+            names.iter().filter_map(|n| s.kind(n)).collect()
+        };
+        let edges: &[(&str, &[&str], &[&str], &str)] = &[
+            ("owned_by", &[], &["identity", "group"], "accountable business owner"),
+            ("steward", &[], &["identity", "group"], "technical steward who runs it day to day"),
+            ("has_credential", &["identity", "service"], &["credential"], "the identity authenticates with the credential"),
+            ("member_of", &["identity", "group"], &["group"], "membership"),
+            ("assumes", &["identity", "credential"], &["identity"], "may act as the target identity (role assumption, impersonation)"),
+            ("grants", &["identity", "group", "credential"], &["role"], "the subject holds the entitlement"),
+            ("can_access", &[], &["resource", "service", "role", "identity", "credential", "group"], "may act on the target"),
+            ("supports", &["identity", "credential", "resource", "group", "role"], &["service"], "exists to run the business service"),
+            ("uses", &[], &[], "depends on"),
+        ];
+        for (name, from, to, doc) in edges {
+            let (f, t) = (k(self, from), k(self, to));
+            self.add_edge_kind(name, &f, &t, doc)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_has_the_governance_model() {
+        let s = Schema::builtin();
+        let cred = s.kind("credential").unwrap();
+        let rot = s.attr(cred, "rotated_at").unwrap();
+        assert_eq!(s.attr_def(cred, rot).unwrap().ty, AttrType::Timestamp);
+        assert_eq!(s.kind("entitlement"), s.kind("role"));
+        assert!(s.edge_kind("owned_by").is_some());
+        assert_eq!(s.edge_kinds().count(), 9);
+        let has = s.edge_def(s.edge_kind("has_credential").unwrap()).unwrap();
+        assert!(has.allows(s.kind("identity").unwrap(), cred));
+        assert!(!has.allows(cred, cred));
+    }
+
+    #[test]
+    fn extending_checks_conflicts() {
+        let mut s = Schema::builtin();
+        let id = s.kind("identity").unwrap();
+        assert!(s.add_attr(id, "name", AttrType::String, false, "").is_ok());
+        assert!(matches!(
+            s.add_attr(id, "name", AttrType::Int, false, ""),
+            Err(SchemaError::ConflictingAttr { .. })
+        ));
+        assert!(matches!(s.add_kind("identity", ""), Err(SchemaError::DuplicateKind(_))));
+        assert!(matches!(s.add_kind("bad-name", ""), Err(SchemaError::InvalidName(_))));
+        let vault = s.add_kind("vault", "").unwrap();
+        assert!(s.add_edge_kind("stores", &[vault], &[], "").is_ok());
+        assert!(s.add_edge_kind("stores", &[], &[], "").is_err());
+    }
+
+    #[test]
+    fn attr_types_round_trip_through_text() {
+        for t in ["string", "int", "float", "bool", "timestamp", "duration", "[string]", "enum(a, b)"] {
+            assert_eq!(AttrType::parse(t).unwrap().to_string(), t);
+        }
+        assert_eq!(AttrType::parse("list<int>"), Some(AttrType::List(Box::new(AttrType::Int))));
+        assert_eq!(AttrType::parse("thing"), None);
+    }
+}

@@ -1,0 +1,314 @@
+//! The frozen [`Graph`]: petgraph topology, per-kind attribute columns,
+//! interned strings, an O(1) id index, CSR adjacency per node sorted by edge
+//! kind, and provenance for every node and edge. Read-only and `Send + Sync`.
+
+use std::fmt::Write as _;
+
+use petgraph::graph::DiGraph;
+use serde::Serialize;
+
+use crate::graph::column::{Column, Interner, NONE, Value};
+use crate::graph::schema::{AttrId, EdgeKindId, KindId, Schema};
+
+/// A node of a [`Graph`] (dense, `0..node_count()`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct NodeId(pub u32);
+
+/// An edge of a [`Graph`] (dense, `0..edge_count()`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct EdgeId(pub u32);
+
+/// Where a node or an edge came from: the file (index into
+/// [`Graph::files`]), the record's index in its list, and its first line.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct Provenance {
+    /// Index of the file in [`Graph::files`].
+    pub file: u32,
+    /// Zero-based index of the record in its file's node or edge list.
+    pub record: u32,
+    /// One-based line where the record starts.
+    pub line: u32,
+}
+
+/// Adjacency in compressed sparse rows: for node `n`, entries
+/// `offsets[n]..offsets[n+1]`, sorted by (edge kind, neighbour).
+#[derive(Default)]
+pub(crate) struct Csr {
+    pub(crate) offsets: Vec<u32>,
+    pub(crate) kinds: Vec<EdgeKindId>,
+    pub(crate) nodes: Vec<NodeId>,
+    pub(crate) edges: Vec<EdgeId>,
+}
+
+impl Csr {
+    /// Builds from `(node, kind, neighbour, edge)` tuples.
+    pub(crate) fn build(n: usize, mut entries: Vec<(u32, EdgeKindId, u32, u32)>) -> Csr {
+        entries.sort_unstable();
+        let mut offsets = vec![0u32; n + 1];
+        for &(node, ..) in &entries {
+            if let Some(o) = offsets.get_mut(node as usize + 1) {
+                *o += 1;
+            }
+        }
+        for i in 1..offsets.len() {
+            let prev = offsets.get(i - 1).copied().unwrap_or(0);
+            if let Some(o) = offsets.get_mut(i) {
+                *o += prev;
+            }
+        }
+        let mut csr = Csr {
+            offsets,
+            kinds: Vec::with_capacity(entries.len()),
+            nodes: Vec::with_capacity(entries.len()),
+            edges: Vec::with_capacity(entries.len()),
+        };
+        for (_, k, nb, e) in entries {
+            csr.kinds.push(k);
+            csr.nodes.push(NodeId(nb));
+            csr.edges.push(EdgeId(e));
+        }
+        csr
+    }
+
+    fn range(&self, n: NodeId, kind: EdgeKindId) -> std::ops::Range<usize> {
+        let s = self.offsets.get(n.0 as usize).copied().unwrap_or(0) as usize;
+        let e = self.offsets.get(n.0 as usize + 1).copied().unwrap_or(0) as usize;
+        let kinds = self.kinds.get(s..e).unwrap_or(&[]);
+        let lo = kinds.partition_point(|k| *k < kind);
+        let hi = kinds.partition_point(|k| *k <= kind);
+        s + lo..s + hi
+    }
+
+    fn all(&self, n: NodeId) -> std::ops::Range<usize> {
+        let s = self.offsets.get(n.0 as usize).copied().unwrap_or(0) as usize;
+        let e = self.offsets.get(n.0 as usize + 1).copied().unwrap_or(0) as usize;
+        s..e
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.offsets.capacity() * 4
+            + self.kinds.capacity() * 2
+            + self.nodes.capacity() * 4
+            + self.edges.capacity() * 4
+    }
+}
+
+/// The identity graph. Built by [`crate::graph::GraphBuilder`], immutable after.
+pub struct Graph {
+    pub(crate) schema: Schema,
+    pub(crate) topo: DiGraph<KindId, EdgeKindId, u32>,
+    pub(crate) ids: Interner,
+    pub(crate) node_row: Vec<u32>,
+    pub(crate) by_kind: Vec<Vec<NodeId>>,
+    pub(crate) columns: Vec<Vec<Column>>,
+    pub(crate) strings: Interner,
+    pub(crate) out: Csr,
+    pub(crate) inc: Csr,
+    pub(crate) edge_label: Vec<u32>,
+    pub(crate) node_prov: Vec<Provenance>,
+    pub(crate) edge_prov: Vec<Provenance>,
+    pub(crate) files: Vec<String>,
+}
+
+/// One edge, as seen from one of its ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EdgeRef {
+    /// The edge.
+    pub id: EdgeId,
+    /// Its kind.
+    pub kind: EdgeKindId,
+    /// The node at the other end.
+    pub other: NodeId,
+}
+
+impl Graph {
+    /// The schema the graph was validated against (with the inventory's extensions).
+    pub fn schema(&self) -> &Schema {
+        &self.schema
+    }
+
+    /// The petgraph topology (node weight: kind; edge weight: edge kind), for
+    /// graph algorithms. Its indices equal [`NodeId`] and [`EdgeId`].
+    pub fn topology(&self) -> &DiGraph<KindId, EdgeKindId, u32> {
+        &self.topo
+    }
+
+    /// Number of nodes.
+    pub fn node_count(&self) -> usize {
+        self.node_row.len()
+    }
+
+    /// Number of edges.
+    pub fn edge_count(&self) -> usize {
+        self.edge_prov.len()
+    }
+
+    /// All nodes, in load order.
+    pub fn nodes(&self) -> impl Iterator<Item = NodeId> + '_ {
+        (0..self.node_count() as u32).map(NodeId)
+    }
+
+    /// The node with this id, in O(1).
+    pub fn lookup(&self, id: &str) -> Option<NodeId> {
+        self.ids.find(id).map(NodeId)
+    }
+
+    /// The id of a node.
+    pub fn id(&self, n: NodeId) -> &str {
+        self.ids.get(n.0)
+    }
+
+    /// The kind of a node.
+    pub fn kind(&self, n: NodeId) -> KindId {
+        self.topo.node_weight(n.0.into()).copied().unwrap_or(KindId(u16::MAX))
+    }
+
+    /// The nodes of one kind, in load order; `nodes_of_kind(k)[row]` is the
+    /// node whose attributes sit in row `row` of the kind's columns.
+    pub fn nodes_of_kind(&self, k: KindId) -> &[NodeId] {
+        self.by_kind.get(usize::from(k.0)).map_or(&[], Vec::as_slice)
+    }
+
+    /// An attribute of a node ([`Value::Missing`] when absent or not in its kind).
+    pub fn attr(&self, n: NodeId, a: AttrId) -> Value<'_> {
+        let k = self.kind(n);
+        let row = self.node_row.get(n.0 as usize).copied().unwrap_or(NONE) as usize;
+        self.columns
+            .get(usize::from(k.0))
+            .and_then(|cols| cols.get(usize::from(a.0)))
+            .map_or(Value::Missing, |c| c.get(row, &self.strings))
+    }
+
+    /// An attribute by name (slower: resolves the name; for tools, not hot paths).
+    pub fn attr_by_name(&self, n: NodeId, name: &str) -> Value<'_> {
+        self.schema.attr(self.kind(n), name).map_or(Value::Missing, |a| self.attr(n, a))
+    }
+
+    /// The targets of `n`'s outgoing edges of one kind, sorted by node.
+    pub fn out(&self, n: NodeId, kind: EdgeKindId) -> &[NodeId] {
+        self.out.nodes.get(self.out.range(n, kind)).unwrap_or(&[])
+    }
+
+    /// The sources of `n`'s incoming edges of one kind, sorted by node.
+    pub fn inc(&self, n: NodeId, kind: EdgeKindId) -> &[NodeId] {
+        self.inc.nodes.get(self.inc.range(n, kind)).unwrap_or(&[])
+    }
+
+    /// The outgoing edges of one kind, parallel to [`Graph::out`].
+    pub fn out_edges(&self, n: NodeId, kind: EdgeKindId) -> &[EdgeId] {
+        self.out.edges.get(self.out.range(n, kind)).unwrap_or(&[])
+    }
+
+    /// The incoming edges of one kind, parallel to [`Graph::inc`].
+    pub fn inc_edges(&self, n: NodeId, kind: EdgeKindId) -> &[EdgeId] {
+        self.inc.edges.get(self.inc.range(n, kind)).unwrap_or(&[])
+    }
+
+    fn refs<'g>(&'g self, csr: &'g Csr, n: NodeId) -> impl Iterator<Item = EdgeRef> + 'g {
+        csr.all(n).filter_map(move |i| {
+            Some(EdgeRef { id: *csr.edges.get(i)?, kind: *csr.kinds.get(i)?, other: *csr.nodes.get(i)? })
+        })
+    }
+
+    /// Every outgoing edge of `n`, by kind then target.
+    pub fn out_all(&self, n: NodeId) -> impl Iterator<Item = EdgeRef> + '_ {
+        self.refs(&self.out, n)
+    }
+
+    /// Every incoming edge of `n`, by kind then source.
+    pub fn inc_all(&self, n: NodeId) -> impl Iterator<Item = EdgeRef> + '_ {
+        self.refs(&self.inc, n)
+    }
+
+    /// Source, kind and target of an edge.
+    pub fn edge(&self, e: EdgeId) -> Option<(NodeId, EdgeKindId, NodeId)> {
+        let idx = e.0.into();
+        let (a, b) = self.topo.edge_endpoints(idx)?;
+        let k = *self.topo.edge_weight(idx)?;
+        Some((NodeId(a.index() as u32), k, NodeId(b.index() as u32)))
+    }
+
+    /// The source system's name for an edge (an OpenGraph kind, say), if it had one.
+    pub fn edge_label(&self, e: EdgeId) -> Option<&str> {
+        self.edge_label.get(e.0 as usize).filter(|&&s| s != NONE).map(|&s| self.strings.get(s))
+    }
+
+    /// Where a node came from.
+    pub fn provenance(&self, n: NodeId) -> Option<&Provenance> {
+        self.node_prov.get(n.0 as usize)
+    }
+
+    /// Where an edge came from.
+    pub fn edge_provenance(&self, e: EdgeId) -> Option<&Provenance> {
+        self.edge_prov.get(e.0 as usize)
+    }
+
+    /// The names of the files the graph was loaded from.
+    pub fn files(&self) -> &[String] {
+        &self.files
+    }
+
+    /// Bytes the graph holds on the heap (capacity, so what it costs, not what it uses).
+    pub fn heap_bytes(&self) -> usize {
+        let topo = self.topo.node_count() * (4 + 8) + self.topo.edge_count() * (2 + 2 + 16);
+        let cols: usize = self.columns.iter().flatten().map(Column::heap_bytes).sum();
+        let kinds: usize = self.by_kind.iter().map(|v| v.capacity() * 4).sum();
+        topo + cols
+            + kinds
+            + self.ids.heap_bytes()
+            + self.strings.heap_bytes()
+            + self.node_row.capacity() * 4
+            + self.out.heap_bytes()
+            + self.inc.heap_bytes()
+            + self.edge_label.capacity() * 4
+            + (self.node_prov.capacity() + self.edge_prov.capacity()) * 12
+    }
+
+    /// A text dump independent of load order and provenance: one line per node
+    /// (`kind id attr=value ...`, attributes in schema order) then one per edge
+    /// (`from -[kind]-> to`), each part sorted. Two graphs with equal dumps hold
+    /// the same data.
+    pub fn canonical_dump(&self) -> String {
+        let mut nodes: Vec<String> = self
+            .nodes()
+            .map(|n| {
+                let k = self.kind(n);
+                let mut line = format!("{} {}", self.schema.kind_name(k), self.id(n));
+                if let Some(def) = self.schema.kind_def(k) {
+                    for (a, d) in def.attrs() {
+                        let v = self.attr(n, a);
+                        if !v.is_missing() {
+                            let _ = write!(line, " {}={v}", d.name);
+                        }
+                    }
+                }
+                line
+            })
+            .collect();
+        nodes.sort_unstable();
+        let mut edges: Vec<String> = (0..self.edge_count() as u32)
+            .filter_map(|e| {
+                let (a, k, b) = self.edge(EdgeId(e))?;
+                let label = self.edge_label(EdgeId(e)).map(|l| format!(" ({l})")).unwrap_or_default();
+                Some(format!("{} -[{}]-> {}{label}", self.id(a), self.schema.edge_name(k), self.id(b)))
+            })
+            .collect();
+        edges.sort_unstable();
+        let mut out = nodes.join("\n");
+        out.push('\n');
+        out.push_str(&edges.join("\n"));
+        out.push('\n');
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graph_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Graph>();
+    }
+}
