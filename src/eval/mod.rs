@@ -2,3 +2,7 @@
 //! `explain` (issues #4, #7).
 //!
 //! Must not: do I/O. `now` and plugins are passed in.
+
+pub mod finding;
+
+pub use finding::{Audit, Evidence, ExpiredException, Finding, FindingKind, Origin, PriorityAssignment, RuleSummary, Waiver};
