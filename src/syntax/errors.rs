@@ -177,6 +177,48 @@ fn describe(rule: Rule) -> Option<&'static str> {
     })
 }
 
+/// Item and clause rules, which `describe` names by their first keyword.
+fn is_structural(rule: Rule) -> bool {
+    use Rule as R;
+    matches!(
+        rule,
+        R::import
+            | R::const_decl
+            | R::fn_decl
+            | R::plugin_fn
+            | R::schema_block
+            | R::rule_decl
+            | R::exc_rule
+            | R::priority
+            | R::exception
+            | R::decision
+            | R::plugin
+            | R::test
+            | R::node_decl
+            | R::edge_decl
+            | R::enum_decl
+            | R::severity_clause
+            | R::enforce_clause
+            | R::maps_clause
+            | R::for_clause
+            | R::let_clause
+            | R::require_clause
+            | R::approval_clause
+            | R::message_clause
+            | R::help_clause
+            | R::exc_when
+            | R::exc_until
+            | R::exc_approved_by
+            | R::exc_reason
+            | R::input_clause
+            | R::deny_clause
+            | R::allow_clause
+            | R::given_clause
+            | R::now_clause
+            | R::expect_clause
+    )
+}
+
 /// Tokens that continue an expression; listed one by one they drown the useful part.
 const OPERATOR_TOKENS: &[&str] = &[
     "==", "!=", "<", "<=", ">", ">=", "+", "-", "*", "/", "%", ".", "(", "and", "or", "in", "not",
@@ -264,7 +306,9 @@ fn found_token(text: &str, pos: usize) -> (String, usize) {
         let word = rest.get(..len).unwrap_or("").trim_end_matches('-');
         return (format!("`{word}`"), word.len());
     }
-    for op in ["==", "!=", "<=", ">=", "=>", "->", "-[", "<-[", "]->", "///", "..", "//", "/*", "&&", "||"] {
+    for op in [
+        "==", "!=", "<=", ">=", "=>", "->", "-[", "<-[", "]->", "///", "..", "//", "/*", "&&", "||",
+    ] {
         if rest.starts_with(op) {
             return (format!("`{op}`"), op.len());
         }
@@ -370,7 +414,10 @@ fn operator_before(text: &str, pos: usize) -> Option<(&'static str, Span)> {
         }
     }
     let (word, start) = word_before(text, pos)?;
-    ["and", "or", "not", "in"].iter().find(|w| **w == word).map(|w| (*w, Span::new(start, start + w.len())))
+    ["and", "or", "not", "in"]
+        .iter()
+        .find(|w| **w == word)
+        .map(|w| (*w, Span::new(start, start + w.len())))
 }
 
 /// The line holding `pos`, if it is nothing but a `///` doc comment, with its offset.
@@ -386,8 +433,23 @@ fn doc_comment_line_before(text: &str, pos: usize) -> Option<usize> {
 /// Words that start a clause; after a binary operator one of them means the
 /// condition before it was left unfinished (`require a and` + `message ...`).
 const CLAUSE_WORDS: &[&str] = &[
-    "message", "help", "require", "severity", "enforce", "maps", "when", "until", "approved_by", "reason", "deny",
-    "allow", "input", "given", "expect", "let", "for",
+    "message",
+    "help",
+    "require",
+    "severity",
+    "enforce",
+    "maps",
+    "when",
+    "until",
+    "approved_by",
+    "reason",
+    "deny",
+    "allow",
+    "input",
+    "given",
+    "expect",
+    "let",
+    "for",
 ];
 
 /// Converts a pest error into a diagnostic.
@@ -403,22 +465,39 @@ pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Dia
     // pest reports the start of the rule that failed; the detailed attempts know
     // how far the parse really got (`for x identity` fails at `identity`),
     // unless that is inside a token, where only a lookahead got (`for_each`).
-    let deeper = attempts.as_ref().is_some_and(|a| a.max_position > pos && !inside_token(text, a.max_position));
+    let usable = attempts
+        .as_ref()
+        .is_some_and(|a| a.max_position >= pos && !inside_token(text, a.max_position));
+    let deeper = usable && attempts.as_ref().is_some_and(|a| a.max_position > pos);
     if !deeper && let ErrorVariant::ParsingError { positives, .. } = &e.variant {
-        expected.extend(positives.iter().filter_map(|r| describe(*r)));
+        // An item or clause rule alone in the positives failed somewhere inside
+        // (`fn f() {` lacks `->`), it was not expected here; several of them
+        // are the alternatives of a block (`expected an item`).
+        let structural = positives.iter().filter(|r| is_structural(**r)).count();
+        expected.extend(
+            positives
+                .iter()
+                .filter(|r| structural >= 2 || !is_structural(**r))
+                .filter_map(|r| describe(*r)),
+        );
     }
-    if deeper && let Some(attempts) = &attempts {
+    if usable && let Some(attempts) = &attempts {
         pos = attempts.max_position;
-        let tokens: Vec<String> = attempts.expected_tokens().iter().map(ToString::to_string).collect();
+        let tokens: Vec<String> =
+            attempts.expected_tokens().iter().map(ToString::to_string).collect();
         // A value may start here only if pest tried a digit, a letter or a quote;
         // otherwise `(`, `-` and `not` are operators continuing an expression.
-        let value_may_start = tokens.iter().any(|t| matches!(t.as_str(), "0..9" | "a..z" | "A..Z" | "\""));
+        let value_may_start =
+            tokens.iter().any(|t| matches!(t.as_str(), "0..9" | "a..z" | "A..Z" | "\""));
         for token in tokens {
             // `ParsingToken` is not exported; its `Display` is the literal text,
             // `a..b` for a character range and `BUILTIN_RULE` for the rest.
             let is_range = token.chars().count() == 4 && token.get(1..3) == Some("..");
             let keyword = token.chars().all(|c| c.is_ascii_alphabetic() || c == '_');
-            let internal = matches!(token.as_str(), "\"" | "\\" | "\n" | " " | "\t" | "\r" | "//" | "/*" | "///");
+            let internal = matches!(
+                token.as_str(),
+                "\"" | "\\" | "\n" | " " | "\t" | "\r" | "//" | "/*" | "///"
+            );
             if is_range || token == "BUILTIN_RULE" || internal {
                 continue;
             }
@@ -436,6 +515,10 @@ pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Dia
             let Some(r) = cs.deepest.get_rule().copied().or(cs.parent) else { continue };
             // The deepest rule is `expr` both where a value may start and where
             // an operator may continue one; the tokens tell which.
+            if is_structural(r) {
+                // A parent block, not something expected here.
+                continue;
+            }
             if r == Rule::expr && !value_may_start {
                 expected.insert("an operator");
             } else if let Some(d) = describe(r) {
@@ -458,9 +541,10 @@ pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Dia
     let doc_here = rest.starts_with("///") && !rest.starts_with("////");
     let doc_before = if doc_here { Some(pos) } else { doc_comment_line_before(text, pos) };
     if let Some(at) = doc_before {
-        let mut d = Diag::error(Code::MisplacedDocComment, "doc comment `///` is not followed by an item")
-            .in_file(file)
-            .label(Span::new(at, at + 3), "nothing to document here");
+        let mut d =
+            Diag::error(Code::MisplacedDocComment, "doc comment `///` is not followed by an item")
+                .in_file(file)
+                .label(Span::new(at, at + 3), "nothing to document here");
         d = if matches!(word, "import" | "package") && !doc_here {
             d.help(format!("`{word}` cannot carry a doc comment; use `//` for a plain comment"))
         } else {
@@ -496,17 +580,23 @@ pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Dia
         })
     };
     if let Some(((op, op_span), clause, clause_span)) = dangling {
-        return Diag::error(Code::UnexpectedToken, format!("expected an expression after `{op}`, found `{clause}`"))
-            .in_file(file)
-            .label(clause_span, format!("`{clause}` starts the next clause"))
-            .label(op_span, format!("`{op}` needs a right-hand side"))
-            .help(format!("finish the condition after `{op}`, or remove the `{op}`"));
+        return Diag::error(
+            Code::UnexpectedToken,
+            format!("expected an expression after `{op}`, found `{clause}`"),
+        )
+        .in_file(file)
+        .label(clause_span, format!("`{clause}` starts the next clause"))
+        .label(op_span, format!("`{op}` needs a right-hand side"))
+        .help(format!("finish the condition after `{op}`, or remove the `{op}`"));
     }
     if word == "package" && pos > 0 {
-        return Diag::error(Code::UnexpectedToken, "`package` must be the first declaration in a file")
-            .in_file(file)
-            .label(here, "too late for `package`")
-            .help("move the `package` line to the top of the file, before any `import`");
+        return Diag::error(
+            Code::UnexpectedToken,
+            "`package` must be the first declaration in a file",
+        )
+        .in_file(file)
+        .label(here, "too late for `package`")
+        .help("move the `package` line to the top of the file, before any `import`");
     }
     if rest.starts_with("]>") {
         return Diag::error(Code::UnexpectedToken, "expected `]->` to end the edge, found `]>`")
@@ -545,7 +635,9 @@ pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Dia
             .in_file(file)
             .label(Span::new(text.len(), text.len()), "the file ends here");
         if let Some(open) = open {
-            d = d.label(Span::new(open, open + 1), "this `{` is never closed").help("add the missing `}`");
+            d = d
+                .label(Span::new(open, open + 1), "this `{` is never closed")
+                .help("add the missing `}`");
         }
         return d;
     }
@@ -568,17 +660,21 @@ pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Dia
     let label = format!("unexpected {}", found.strip_prefix("a ").unwrap_or(&found));
     let mut d = Diag::error(Code::UnexpectedToken, message).in_file(file).label(here, label);
     for (open, close) in [(b'(', ")"), (b'[', "]")] {
+        // In a list or an argument list a missing `,` is as likely as a missing
+        // closing bracket; say nothing about the bracket there.
         if literals.contains(close)
-            && let Some(at) = unclosed(text, pos, open, close.as_bytes().first().copied().unwrap_or(b')'))
+            && !literals.contains(",")
+            && let Some(at) =
+                unclosed(text, pos, open, close.as_bytes().first().copied().unwrap_or(b')'))
         {
             let open_text = char::from(open);
-            d = d.label(Span::new(at, at + 1), format!("this `{open_text}` is not closed"));
-            if !literals.contains(",") {
-                return d.help(format!("add `{close}` to close it"));
-            }
+            return d
+                .label(Span::new(at, at + 1), format!("this `{open_text}` is not closed"))
+                .help(format!("add `{close}` to close it"));
         }
     }
-    let mut keywords: Vec<&str> = expected.iter().filter_map(|e| e.strip_prefix('`')?.strip_suffix('`')).collect();
+    let mut keywords: Vec<&str> =
+        expected.iter().filter_map(|e| e.strip_prefix('`')?.strip_suffix('`')).collect();
     if expected.contains("a rule clause") || phrase.contains("a rule clause") {
         keywords.extend(RULE_CLAUSES.iter().filter_map(|e| e.strip_prefix('`')?.strip_suffix('`')));
     }
@@ -610,7 +706,10 @@ pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Dia
     } else if rest.starts_with("->") && literals.contains("=>") {
         Some("an arm is written `pattern => value`, with `=>`".into())
     } else if phrase == "`->`" {
-        Some("declare what the function returns, e.g. `fn is_machine(id: identity) -> bool { ... }`".into())
+        Some(
+            "declare what the function returns, e.g. `fn is_machine(id: identity) -> bool { ... }`"
+                .into(),
+        )
     } else if expected.contains("`else`") {
         Some("`if` is an expression with two branches: `if COND then A else B`".into())
     } else if phrase == "`within`" {
@@ -619,7 +718,9 @@ pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Dia
         Some("`allow` needs a condition: `allow \"reason\" when CONDITION` (`when true` allows every request)".into())
     } else if expected.contains("a string") && prev == Some("deny") {
         Some("`deny` gives its reason first: `deny \"why\" when CONDITION`".into())
-    } else if expected.contains("a string") && matches!(prev, Some("message" | "help" | "allow" | "reason")) {
+    } else if expected.contains("a string")
+        && matches!(prev, Some("message" | "help" | "allow" | "reason"))
+    {
         Some("write the text in double quotes; values go in `{...}` holes, e.g. `message \"{id.name} has no owner\"`".into())
     } else if expected.contains("a package name") {
         Some("import a package by its name, e.g. `import nhi.lifecycle`".into())
@@ -627,7 +728,9 @@ pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Dia
         Some("name it in kebab-case, e.g. `rule owner-required {`".into())
     } else if expected.contains("a number") && prev == Some("finds") {
         Some("`finds` takes the number of findings, e.g. `finds 2`".into())
-    } else if literals.contains(",") && (found == "a string" || is_word || word.starts_with(|c: char| c.is_ascii_digit())) {
+    } else if literals.contains(",")
+        && (found == "a string" || is_word || word.starts_with(|c: char| c.is_ascii_digit()))
+    {
         Some(format!("separate the elements with `,` before {found}"))
     } else {
         None

@@ -52,6 +52,7 @@ pub fn scan(file: &Arc<SourceFile>) -> Scan {
     let mut frames: Vec<(usize, usize)> = vec![(0, 0)];
     let mut keyword_nesting = 0usize;
     let mut depth_reported = false;
+    let mut unterminated_reported = false;
     // Strings hold `{expr}` holes, which hold strings: a stack of what we are in.
     // `Hole(n)`: inside a hole whose `{` is bracket frame number `n`.
     enum Mode {
@@ -66,12 +67,17 @@ pub fn scan(file: &Arc<SourceFile>) -> Scan {
             let start = *start;
             match at(i) {
                 None | Some(b'\n') => {
-                    out.diags.push(
-                        Diag::error(Code::UnterminatedString, "unterminated string")
-                            .in_file(file)
-                            .label(Span::new(start, i), "this string is not closed")
-                            .help("close it with `\"` on the same line; strings cannot span lines (write `\\n` for a line break)"),
-                    );
+                    // Report only the first: the quote meant to close it, on
+                    // a later line, would read as another unterminated string.
+                    if !unterminated_reported {
+                        unterminated_reported = true;
+                        out.diags.push(
+                            Diag::error(Code::UnterminatedString, "unterminated string")
+                                .in_file(file)
+                                .label(Span::new(start, i), "this string is not closed")
+                                .help("close it with `\"` on the same line; strings cannot span lines (write `\\n` for a line break)"),
+                        );
+                    }
                     // Resume as code after the line, whatever holes were open.
                     modes.clear();
                     if at(i).is_none() {

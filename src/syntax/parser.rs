@@ -624,7 +624,10 @@ impl Builder {
             code,
             format!("unknown {what} `{w}`"),
             Span::new(s.start(), s.end()),
-            &format!("not a {what}"),
+            &format!(
+                "not {} {what}",
+                if what.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" }
+            ),
             Some(help),
         );
         None
@@ -1467,16 +1470,23 @@ impl Builder {
         if let Some(max) = max
             && (max < min || max == 0)
         {
-            self.error(
-                Code::InvalidPathBounds,
-                format!("`{text}` can never match: at most {max} hops but at least {min}"),
-                span,
-                "empty range",
-                Some(
-                    "the upper bound must be at least the lower bound and at least 1, e.g. `*1..4`"
-                        .into(),
-                ),
-            );
+            let hops = |n: u32| if n == 1 { "1 hop".to_owned() } else { format!("{n} hops") };
+            let (message, help) = if max == 0 {
+                (
+                    format!("`{text}` can never match: a step takes at least 1 hop"),
+                    "write `*1` for exactly one hop, or drop the `*`".to_owned(),
+                )
+            } else {
+                (
+                    format!(
+                        "`{text}` can never match: at least {} but at most {}",
+                        hops(min),
+                        hops(max)
+                    ),
+                    format!("write the smaller bound first: `*{max}..{min}`"),
+                )
+            };
+            self.error(Code::InvalidPathBounds, message, span, "empty range", Some(help));
             return None;
         }
         Some(Repeat { min, max })
