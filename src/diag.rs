@@ -79,6 +79,42 @@ codes! {
     MissingClause => "gov::parse::missing_clause",
     /// A variable-length path with bounds that cannot match.
     InvalidPathBounds => "gov::parse::invalid_path_bounds",
+    /// A name used as a node kind that the schema does not know.
+    CheckUnknownKind => "gov::check::unknown_kind",
+    /// An attribute that the node's kind does not have.
+    CheckUnknownAttribute => "gov::check::unknown_attribute",
+    /// An edge kind that the schema does not know.
+    CheckUnknownEdgeKind => "gov::check::unknown_edge_kind",
+    /// A name that is not bound here.
+    UnboundVariable => "gov::check::unbound_variable",
+    /// An operand or argument of the wrong type.
+    TypeMismatch => "gov::check::type_mismatch",
+    /// An optional attribute used where a value is required, with no `has` guard or default.
+    OptionalWithoutGuard => "gov::check::optional_without_guard",
+    /// Two rules (or exceptions, decisions, constants, functions) with one name.
+    DuplicateName => "gov::check::duplicate_name",
+    /// An exception (or test) for a rule that does not exist.
+    UnknownRule => "gov::check::unknown_rule",
+    /// A call of a function that does not exist.
+    UnknownFunction => "gov::check::unknown_function",
+    /// A call with the wrong number of arguments.
+    WrongArity => "gov::check::wrong_arity",
+    /// A function that calls itself (functions are inlined and must terminate).
+    RecursiveFunction => "gov::check::recursive_function",
+    /// A call of a plugin function in a build or version without a plugin host.
+    PluginUnavailable => "gov::check::plugin_unavailable",
+    /// A `schema` block that conflicts with the schema.
+    InvalidSchema => "gov::check::invalid_schema",
+    /// A path that does not start at a bound node.
+    InvalidPath => "gov::check::invalid_path",
+    /// More than one `priority by` declaration.
+    DuplicatePriority => "gov::check::duplicate_priority",
+    /// An exception whose `until` date has passed (warning).
+    ExpiredException => "gov::check::expired_exception",
+    /// A condition or path step that can never hold (warning).
+    NeverMatches => "gov::check::never_matches",
+    /// A `let` that nothing reads (warning).
+    UnusedLet => "gov::check::unused_let",
     /// An I/O error while reading an input file.
     Io => "gov::io",
     /// An inventory file that is not well-formed JSON.
@@ -281,6 +317,11 @@ impl Diagnostics {
     /// Adds all of another list.
     pub fn extend(&mut self, other: Diagnostics) {
         self.0.extend(other.0);
+    }
+
+    /// The last one added.
+    pub fn last_mut(&mut self) -> Option<&mut Diag> {
+        self.0.last_mut()
     }
 
     /// True when at least one is an error.

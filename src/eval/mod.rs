@@ -3,6 +3,12 @@
 //!
 //! Must not: do I/O. `now` and plugins are passed in.
 
+pub mod audit;
+pub mod engine;
 pub mod finding;
 
-pub use finding::{Audit, Evidence, ExpiredException, Finding, FindingKind, Origin, PriorityAssignment, RuleSummary, Waiver};
+pub use audit::{AuditOptions, audit};
+pub use finding::{
+    Audit, Evidence, ExpiredException, Finding, FindingKind, Origin, PriorityAssignment,
+    RuleSummary, Waiver,
+};
