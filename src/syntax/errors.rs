@@ -621,6 +621,18 @@ pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Dia
             .help("put a value between the braces, e.g. `{id.name}`, or write `\\{\\}` for literal braces");
     }
 
+    for (wrong, right) in [("&&", "and"), ("||", "or")] {
+        if rest.starts_with(wrong) && expected.contains("an operator") {
+            return Diag::error(
+                Code::UnexpectedToken,
+                format!("expected `{right}`, found `{wrong}`"),
+            )
+            .in_file(file)
+            .label(Span::new(pos, pos + 2), format!("write `{right}`"))
+            .help("gov spells its logical operators as words: `and`, `or`, `not`");
+        }
+    }
+
     // ---- the generic message
 
     let phrase = expected_phrase(expected.clone(), &literals);
@@ -681,7 +693,13 @@ pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Dia
     if phrase.contains("an item") {
         keywords.extend(ITEM_WORDS);
     }
-    if is_word && let Some(k) = did_you_mean(word, keywords) {
+    // `for_each`, `require_all`: a keyword glued to more letters.
+    let glued = keywords
+        .iter()
+        .copied()
+        .filter(|k| word.strip_prefix(k).is_some_and(|r| r.starts_with(['_', '-'])))
+        .max_by_key(|k| k.len());
+    if is_word && let Some(k) = did_you_mean(word, keywords.iter().copied()).or(glued) {
         return d.help(format!("did you mean `{k}`?"));
     }
     let prev = word_before(text, pos).map(|(w, _)| w);

@@ -26,8 +26,11 @@ pub(crate) struct GovParser;
 
 /// Largest `.gov` file accepted, in bytes.
 pub const MAX_INPUT_BYTES: usize = 4 * 1024 * 1024;
-/// Most binary operators in one expression (a longer chain is almost certainly
-/// generated, and would make a tree too deep for the later stages).
+/// Most operators in one expression, those in nested parentheses, arguments
+/// and holes included: binary and unary operators, `.field`, calls and `has`.
+/// A longer chain is almost certainly generated, and would make a tree too
+/// deep to build, drop or check without exhausting the stack (`-` and `.f`
+/// are not brackets or keywords, so the pre-scan does not bound them).
 pub const MAX_OPERATOR_CHAIN: usize = 1000;
 
 /// A parsed file: the tree and the comments the formatter keeps.
@@ -228,6 +231,15 @@ fn is_keyword(rule: Rule) -> bool {
     )
 }
 
+/// Every operator token that adds a level to an expression tree.
+fn is_operator(rule: Rule) -> bool {
+    is_binary_op(rule)
+        || matches!(
+            rule,
+            Rule::op_not | Rule::op_neg | Rule::field | Rule::call_args | Rule::has_attr
+        )
+}
+
 fn is_binary_op(rule: Rule) -> bool {
     matches!(
         rule,
@@ -259,6 +271,9 @@ struct Builder {
     diags: RefCell<Diagnostics>,
     /// `(end, start)` of every comment, sorted by end.
     comment_ends: Vec<(usize, usize)>,
+    /// How many `expr` calls are open: operators are counted once, at the
+    /// outermost expression, over everything nested in it.
+    expr_depth: std::cell::Cell<usize>,
 }
 
 impl Builder {
@@ -266,7 +281,12 @@ impl Builder {
         let mut comment_ends: Vec<(usize, usize)> =
             comments.iter().map(|c| (c.span.end, c.span.start)).collect();
         comment_ends.sort_unstable();
-        Self { file: file.clone(), diags: RefCell::new(Diagnostics::new()), comment_ends }
+        Self {
+            file: file.clone(),
+            diags: RefCell::new(Diagnostics::new()),
+            comment_ends,
+            expr_depth: std::cell::Cell::new(0),
+        }
     }
 
     /// The pair's span without the whitespace and comments pest's implicit
@@ -615,7 +635,10 @@ impl Builder {
         }
         let names: Vec<&str> = choices.iter().map(|(k, _)| *k).collect();
         let list = names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
-        let help = match did_you_mean(w, names.iter().copied()) {
+        // One edit turns `P9` into `P1`: too short to guess from.
+        let guess =
+            if w.chars().count() < 3 { None } else { did_you_mean(w, names.iter().copied()) };
+        let help = match guess {
             Some(s) => format!("did you mean `{s}`? {what} is one of {list}"),
             None => format!("{what} is one of {list}"),
         };
@@ -1196,8 +1219,13 @@ impl Builder {
     fn expr(&self, pair: Pair<'_, Rule>) -> Expr {
         let s = pair.as_span();
         let whole = Span::new(s.start(), s.end());
+        let depth = self.expr_depth.get();
+        let ops = if depth == 0 {
+            pair.clone().into_inner().flatten().filter(|p| is_operator(p.as_rule())).count()
+        } else {
+            0
+        };
         let pairs = pair.into_inner();
-        let ops = pairs.clone().filter(|p| is_binary_op(p.as_rule())).count();
         if ops > MAX_OPERATOR_CHAIN {
             self.error(
                 Code::TooDeep,
@@ -1208,7 +1236,10 @@ impl Builder {
             );
             return self.bad(whole);
         }
-        self.pratt(pairs)
+        self.expr_depth.set(depth + 1);
+        let e = self.pratt(pairs);
+        self.expr_depth.set(depth);
+        e
     }
 
     fn pratt(&self, pairs: Pairs<'_, Rule>) -> Expr {
@@ -1511,3 +1542,260 @@ impl Builder {
 
 /// `Rule` collides with pest's generated enum, so the AST rule is aliased here.
 type Rule_ = super::ast::Rule;
+
+#[cfg(test)]
+mod tests {
+    //! AST shapes that later stages rely on: precedence, the extent of
+    //! `where`, membership versus binding, decoded literals, template holes.
+
+    use super::*;
+
+    fn expr(src: &str) -> Expr {
+        parse_expr(&SourceFile::new("t.gov", src))
+            .unwrap_or_else(|d| panic!("{src}: {:?}", d.iter().next()))
+    }
+
+    fn module(src: &str) -> Module {
+        parse(&SourceFile::new("t.gov", src))
+            .unwrap_or_else(|d| panic!("{src}: {:?}", d.iter().next()))
+            .module
+    }
+
+    fn name(b: &Binder) -> String {
+        match b {
+            Binder::Named(n) => n.name.clone(),
+            Binder::Anonymous(_) => "_".into(),
+        }
+    }
+
+    fn source(s: &Source) -> String {
+        match s {
+            Source::Path(p) => {
+                let mut out = name(&p.start);
+                for st in &p.steps {
+                    let edges =
+                        st.edges.iter().map(|e| e.name.as_str()).collect::<Vec<_>>().join("|");
+                    let rep = match st.repeat {
+                        None => String::new(),
+                        Some(Repeat { min, max: None }) => format!("*{min}.."),
+                        Some(Repeat { min, max: Some(max) }) => format!("*{min}..{max}"),
+                    };
+                    let (l, r) = match st.direction {
+                        Direction::Out => ("-[", "]->"),
+                        Direction::In => ("<-[", "]-"),
+                        Direction::Either => ("-[", "]-"),
+                    };
+                    let mut node = name(&st.node.binder);
+                    if let Some(k) = &st.node.kind {
+                        node = format!("{node}:{}", k.name);
+                    }
+                    if let Some(f) = &st.node.filter {
+                        node = format!("({node} where {})", sx(f));
+                    }
+                    out = format!("{out} {l}{edges}{rep}{r} {node}");
+                }
+                format!("path[{out}]")
+            }
+            Source::In { binder, collection } => format!("{} in {}", name(binder), sx(collection)),
+            Source::Expr { value } => format!("expr[{}]", sx(value)),
+        }
+    }
+
+    /// The tree as an s-expression, without locations.
+    fn sx(e: &Expr) -> String {
+        match &e.kind {
+            ExprKind::Null => "null".into(),
+            ExprKind::Bool(b) => b.to_string(),
+            ExprKind::Int(i) => i.to_string(),
+            ExprKind::Float(f) => format!("{f:?}"),
+            ExprKind::Str(s) => format!("{s:?}"),
+            ExprKind::Duration(d) => format!("{}s", d.0),
+            ExprKind::Time(t) => format!("@{}", t.0),
+            ExprKind::Now => "now".into(),
+            ExprKind::List(xs) => format!("[{}]", xs.iter().map(sx).collect::<Vec<_>>().join(" ")),
+            ExprKind::Var(n) => n.name.clone(),
+            ExprKind::Field(x, f) => format!("(. {} {})", sx(x), f.name),
+            ExprKind::Call(f, args) => {
+                format!(
+                    "(call {}{})",
+                    sx(f),
+                    args.iter().map(|a| format!(" {}", sx(a))).collect::<String>()
+                )
+            }
+            ExprKind::Has(x, f) => format!("(has {} {})", sx(x), f.name),
+            ExprKind::Unary(UnaryOp::Not, x) => format!("(not {})", sx(x)),
+            ExprKind::Unary(UnaryOp::Neg, x) => format!("(neg {})", sx(x)),
+            ExprKind::Binary(op, a, b) => format!("({} {} {})", op.as_str(), sx(a), sx(b)),
+            ExprKind::If(c, a, b) => format!("(if {} {} {})", sx(c), sx(a), sx(b)),
+            ExprKind::Match(x, arms) => format!("(match {} {})", sx(x), arms.len()),
+            ExprKind::Quantified { quantifier, source: s, cond } => {
+                let q = if *quantifier == Quantifier::All { "all" } else { "exists" };
+                let cond = cond.as_ref().map(|c| format!(" where {}", sx(c))).unwrap_or_default();
+                format!("({q} {}{cond})", source(s))
+            }
+            ExprKind::Aggregate { aggregator, source: s, filter, projection } => {
+                let f = filter.as_ref().map(|c| format!(" where {}", sx(c))).unwrap_or_default();
+                let p = projection.as_ref().map(|c| format!(" | {}", sx(c))).unwrap_or_default();
+                format!("({} {}{f}{p})", aggregator.as_str(), source(s))
+            }
+        }
+    }
+
+    fn shape(src: &str) -> String {
+        sx(&expr(src))
+    }
+
+    #[test]
+    fn precedence() {
+        assert_eq!(shape("not a == b"), "(not (== a b))");
+        assert_eq!(shape("not a and b"), "(and (not a) b)");
+        assert_eq!(shape("a or b and c"), "(or a (and b c))");
+        assert_eq!(shape("a and b or c"), "(or (and a b) c)");
+        assert_eq!(shape("-x.y"), "(neg (. x y))");
+        assert_eq!(shape("- x.y * 2"), "(* (neg (. x y)) 2)");
+        assert_eq!(shape("a - b - c"), "(- (- a b) c)");
+        assert_eq!(shape("a / b * c % d"), "(% (* (/ a b) c) d)");
+        assert_eq!(shape("a + b * c"), "(+ a (* b c))");
+        assert_eq!(shape("now - c.rotated_at <= 90d"), "(<= (- now (. c rotated_at)) 7776000s)");
+        assert_eq!(shape("x has y and z"), "(and (has x y) z)");
+        assert_eq!(shape("not x has y"), "(not (has x y))");
+        assert_eq!(shape("a in xs or b not in ys"), "(or (in a xs) (not in b ys))");
+        assert_eq!(shape("p.f(x, 1).g"), "(. (call (. p f) x 1) g)");
+        assert_eq!(shape("if a then b else c or d"), "(if a b (or c d))");
+        assert_eq!(shape("(a or b) and c"), "(and (or a b) c)");
+    }
+
+    #[test]
+    fn keywords_are_field_names_after_a_dot() {
+        assert_eq!(shape("x.for.in.where"), "(. (. (. x for) in) where)");
+        assert_eq!(shape("x has match"), "(has x match)");
+    }
+
+    #[test]
+    fn where_runs_to_the_end_of_the_expression() {
+        assert_eq!(
+            shape("exists a -[owned_by]-> p: identity where p.active and p.human"),
+            "(exists path[a -[owned_by]-> p:identity] where (and (. p active) (. p human)))"
+        );
+        // Without `where` the quantifier ends at its path.
+        assert_eq!(
+            shape("exists a -[owned_by]-> p and b"),
+            "(and (exists path[a -[owned_by]-> p]) b)"
+        );
+        assert_eq!(
+            shape("not exists a -[e]-> b where b.x or c"),
+            "(not (exists path[a -[e]-> b] where (or (. b x) c)))"
+        );
+        // A parenthesised node pattern keeps its own `where`.
+        assert_eq!(
+            shape("all a -[e]-> (b: k where b.x) -[f]-> c where c.y"),
+            "(all path[a -[e]-> (b:k where (. b x)) -[f]-> c] where (. c y))"
+        );
+    }
+
+    #[test]
+    fn paths_decode_direction_kinds_and_bounds() {
+        assert_eq!(
+            shape("exists a -[m*]-> _ -[x|y*2]- b <-[h*1..4]- c -[_*2..]-> d"),
+            "(exists path[a -[m*1..]-> _ -[x|y*2..2]- b <-[h*1..4]- c -[_*2..]-> d])"
+        );
+    }
+
+    #[test]
+    fn membership_versus_binding() {
+        assert_eq!(shape("x in xs"), "(in x xs)");
+        assert_eq!(shape("exists x in xs where x > 1"), "(exists x in xs where (> x 1))");
+        assert_eq!(shape("all x in a.b"), "(all x in (. a b))");
+        assert_eq!(shape("exists (x in xs)"), "(exists expr[(in x xs)])");
+        assert_eq!(shape("count(x in xs)"), "(count x in xs)");
+        assert_eq!(shape("count(xs)"), "(count expr[xs])");
+        assert_eq!(
+            shape("sum(x in xs where x.ok | x.n)"),
+            "(sum x in xs where (. x ok) | (. x n))"
+        );
+        assert_eq!(shape("max(xs | x)"), "(max expr[xs] | x)");
+        assert_eq!(
+            shape("min(c <-[h]- _ -[s]-> s: service | s.tier)"),
+            "(min path[c <-[h]- _ -[s]-> s:service] | (. s tier))"
+        );
+    }
+
+    #[test]
+    fn aggregate_parts_are_told_apart_by_their_keyword_not_the_text() {
+        assert_eq!(
+            shape("min(x in xs where x.ok | /* note */ x.n)"),
+            "(min x in xs where (. x ok) | (. x n))"
+        );
+        assert_eq!(shape("min(x in xs | // note\n x.n)"), "(min x in xs | (. x n))");
+    }
+
+    #[test]
+    fn literals_are_decoded() {
+        assert_eq!(shape("1d12h"), "129600s");
+        assert_eq!(shape("2w"), "1209600s");
+        assert_eq!(shape("90d"), "7776000s");
+        assert_eq!(shape("15m + 30s"), "(+ 900s 30s)");
+        assert_eq!(shape("-1.5"), "(neg 1.5)");
+        assert_eq!(shape("0.25"), "0.25");
+        assert_eq!(shape("[1, \"a\", true, null,]"), "[1 \"a\" true null]");
+        let day = Timestamp::from_date(2027, 1, 31).unwrap();
+        assert_eq!(shape("2027-01-31"), format!("@{}", day.0));
+        assert_eq!(shape("2027-01-31T12:00:00+02:00"), format!("@{}", day.0 + 10 * 3600));
+        assert_eq!(shape("2027-01-31t12:00:00z"), format!("@{}", day.0 + 12 * 3600));
+        assert_eq!(shape("\"tab\\there \\u{1F600} \\\"q\\\"\""), "\"tab\\there 😀 \\\"q\\\"\"");
+    }
+
+    #[test]
+    fn template_holes_and_escapes() {
+        let m = module("rule r {\n  for x: k\n  message \"a {x.y} \\{b\\} {1 + 2}\\n\"\n}\n");
+        let Some(Item::Rule(r)) = m.items.first() else { panic!("not a rule") };
+        let Some(RuleClauseKind::Message { text }) =
+            r.clauses.iter().map(|c| &c.kind).find(|k| matches!(k, RuleClauseKind::Message { .. }))
+        else {
+            panic!("no message")
+        };
+        let parts: Vec<String> = text
+            .parts
+            .iter()
+            .map(|p| match p {
+                TemplatePart::Text(t) => format!("{t:?}"),
+                TemplatePart::Hole(e) => format!("{{{}}}", sx(e)),
+            })
+            .collect();
+        assert_eq!(parts, ["\"a \"", "{(. x y)}", "\" {b} \"", "{(+ 1 2)}", "\"\\n\""]);
+    }
+
+    #[test]
+    fn a_doc_comment_after_a_constant_is_not_a_division() {
+        let m = module("const a = 1\n/// the second\nconst b = 2\n");
+        let consts: Vec<(String, Vec<String>)> = m
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Const(c) => Some((c.name.name.clone(), c.docs.clone())),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(
+            consts,
+            [("a".to_owned(), vec![]), ("b".to_owned(), vec!["the second".to_owned()])]
+        );
+        assert_eq!(shape("a / b"), "(/ a b)");
+        assert_eq!(shape("a /* c */ / b"), "(/ a b)");
+    }
+
+    #[test]
+    fn operator_limit_counts_nested_and_unary_operators() {
+        let within = format!("1{}", " + 1".repeat(MAX_OPERATOR_CHAIN));
+        assert!(parse_expr(&SourceFile::new("t.gov", &within)).is_ok());
+        for src in [
+            format!("1{}", " + 1".repeat(MAX_OPERATOR_CHAIN + 1)),
+            format!("{}1", "-".repeat(MAX_OPERATOR_CHAIN + 1)),
+            format!("a{}", ".b".repeat(MAX_OPERATOR_CHAIN + 1)),
+            format!("({}) + ({})", "1 + ".repeat(600) + "1", "1 + ".repeat(600) + "1"),
+        ] {
+            let err = parse_expr(&SourceFile::new("t.gov", &src)).unwrap_err();
+            assert_eq!(err.iter().next().map(|d| d.code), Some(Code::TooDeep), "{}", &src[..20]);
+        }
+    }
+}
