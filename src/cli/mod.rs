@@ -1,9 +1,12 @@
 //! Command-line parsing and dispatch. Each command lives in its own file and
 //! only calls the library and a renderer.
 
+mod eval_cmd;
+mod explain_cmd;
 mod fmt_cmd;
 mod output;
 mod parse_cmd;
+mod policy;
 
 use std::process::ExitCode;
 
@@ -56,6 +59,12 @@ pub enum Command {
     Parse(parse_cmd::ParseArgs),
     /// Format policy files in the canonical style.
     Fmt(fmt_cmd::FmtArgs),
+    /// Compile policies (names, types, lints) without evaluating them.
+    Check(eval_cmd::CheckArgs),
+    /// Audit an inventory: every rule over every entity; exit code by `--fail-on`.
+    Eval(eval_cmd::EvalArgs),
+    /// Print a rule's documentation, or why it did (not) fire for an entity.
+    Explain(explain_cmd::ExplainArgs),
 }
 
 /// Entry point: parses arguments, runs the command, maps the result to an exit code.
@@ -65,6 +74,9 @@ pub fn main() -> ExitCode {
     let exit = match &cli.command {
         Command::Parse(args) => parse_cmd::run(args, &out),
         Command::Fmt(args) => fmt_cmd::run(args, &out),
+        Command::Check(args) => eval_cmd::check(args, &out),
+        Command::Eval(args) => eval_cmd::eval(args, &out),
+        Command::Explain(args) => explain_cmd::run(args, &out),
     };
     exit.into()
 }

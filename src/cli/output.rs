@@ -16,12 +16,10 @@ pub enum Exit {
     /// Policy violations at or above `--fail-on`, or `fmt --check` found unformatted files.
     Violations = 1,
     /// Bad command-line usage (clap also exits 2).
-    #[allow(dead_code, reason = "used by commands that validate arguments themselves")]
     Usage = 2,
     /// A policy file does not parse or check.
     InvalidPolicy = 3,
     /// An inventory does not load.
-    #[allow(dead_code, reason = "used once inventories load (issue #3)")]
     InvalidInventory = 4,
     /// A file could not be read or written.
     Io = 5,

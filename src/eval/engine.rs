@@ -64,8 +64,10 @@ impl<'a> Frame<'a> {
 }
 
 /// What a path walk callback wants next.
-enum Flow {
+pub(crate) enum Flow {
+    /// Keep walking.
     Continue,
+    /// Stop the walk.
     Stop,
 }
 
@@ -363,7 +365,7 @@ impl<'a> Engine<'a> {
     }
 
     /// Calls `visit` for every match of a path (with binders set in the frame).
-    fn walk(
+    pub(crate) fn walk(
         &self,
         p: &'a Path,
         f: &mut Frame<'a>,

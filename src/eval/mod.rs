@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod engine;
+pub mod explain;
 pub mod finding;
 
 pub use audit::{AuditOptions, audit};

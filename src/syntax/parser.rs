@@ -1298,8 +1298,14 @@ impl Builder {
         let loc = self.loc(&pair);
         let span = loc.span;
         let kind = match pair.as_rule() {
+            // The parentheses belong to the expression's span, so that the
+            // text of `a <= (b)` quoted in a report is balanced.
             Rule::paren => match pair.into_inner().next() {
-                Some(e) => return self.expr(e),
+                Some(e) => {
+                    let mut inner = self.expr(e);
+                    inner.loc = loc;
+                    return inner;
+                }
                 None => return self.bad(span),
             },
             Rule::null => ExprKind::Null,
