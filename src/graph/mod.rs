@@ -7,7 +7,6 @@
 
 mod builder;
 mod column;
-pub mod generate;
 mod schema;
 mod store;
 

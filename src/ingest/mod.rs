@@ -10,6 +10,7 @@
 pub mod aws_authz;
 pub mod aws_credential_report;
 pub mod detect;
+pub mod generate;
 mod inventory;
 pub mod k8s;
 pub mod mapping;
