@@ -1,3 +1,10 @@
 //! The `gov` command line: a thin client of the library.
 
-fn main() {}
+mod cli;
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let args = cli::Cli::parse();
+    cli::run(&args)
+}

@@ -6,6 +6,7 @@
 //! Must not: read files or know any inventory format (that is [`crate::ingest`]).
 
 mod builder;
+pub mod inspect;
 mod column;
 mod schema;
 mod store;

@@ -504,3 +504,90 @@ mod tests {
         assert_eq!(offset_of("ab", 5, 1), 2);
     }
 }
+
+/// The schema extensions `graph` uses beyond the built-in schema, as a
+/// `schema` section (so that a written graph loads back on its own).
+pub fn schema_section(schema: &crate::graph::Schema) -> SchemaSection {
+    use crate::ingest::inventory::{AttrSpec, EdgeSpec, KindSpec};
+    let builtin = crate::graph::Schema::builtin();
+    let mut section = SchemaSection::default();
+    for (_, k) in schema.kinds() {
+        let base = builtin.kind(&k.name).and_then(|b| builtin.kind_def(b));
+        for a in &k.attrs {
+            if base.is_some_and(|b| b.attr(&a.name).is_some()) {
+                continue;
+            }
+            let spec = if a.required || !a.doc.is_empty() {
+                AttrSpec::Full { ty: a.ty.to_string(), required: a.required, doc: a.doc.clone() }
+            } else {
+                AttrSpec::Type(a.ty.to_string())
+            };
+            section.kinds.entry(k.name.clone()).or_default().attributes.insert(a.name.clone(), spec);
+        }
+        if base.is_none() {
+            section.kinds.entry(k.name.clone()).or_insert_with(KindSpec::default).doc = k.doc.clone();
+        }
+    }
+    for (_, e) in schema.edge_kinds() {
+        if builtin.edge_kind(&e.name).is_none() {
+            let names = |ks: &[crate::graph::KindId]| ks.iter().map(|k| schema.kind_name(*k).to_owned()).collect();
+            section.edges.insert(
+                e.name.clone(),
+                EdgeSpec { from: names(&e.from), to: names(&e.to), doc: e.doc.clone() },
+            );
+        }
+    }
+    section
+}
+
+fn to_input(v: crate::graph::Value<'_>) -> Input<'_> {
+    use crate::graph::Value;
+    match v {
+        Value::Missing => Input::Null,
+        Value::Bool(b) => Input::Bool(b),
+        Value::Int(i) => Input::Int(i),
+        Value::Float(f) => Input::Float(f),
+        Value::Str(s) => Input::Str(Cow::Borrowed(s)),
+        Value::Time(t) => Input::Time(t),
+        Value::Duration(d) => Input::Duration(d),
+        Value::List(l) => Input::List(l.iter().map(to_input).collect()),
+    }
+}
+
+/// Writes a loaded graph as a native JSON inventory (nodes in load order,
+/// attributes in schema order), followed by `extra` edges (optional edges
+/// whose ends were not loaded, kept so that a later merge can resolve them).
+pub fn write_graph<W: Write>(
+    g: &crate::graph::Graph,
+    extra: &[crate::ingest::EdgeRecord],
+    metadata: Option<&serde_json::Value>,
+    w: W,
+) -> io::Result<W> {
+    let schema = g.schema();
+    let section = schema_section(schema);
+    let mut out = NativeWriter::new(w, metadata, Some(&section))?;
+    let mut attrs: Vec<(&str, Input<'_>)> = Vec::new();
+    for n in g.nodes() {
+        let k = g.kind(n);
+        attrs.clear();
+        if let Some(def) = schema.kind_def(k) {
+            for (a, d) in def.attrs() {
+                let v = g.attr(n, a);
+                if !v.is_missing() {
+                    attrs.push((d.name.as_str(), to_input(v)));
+                }
+            }
+        }
+        out.node(g.id(n), schema.kind_name(k), &attrs)?;
+    }
+    for e in 0..g.edge_count() as u32 {
+        let e = crate::graph::EdgeId(e);
+        if let Some((a, k, b)) = g.edge(e) {
+            out.edge(g.id(a), g.id(b), schema.edge_name(k), g.edge_label(e), false)?;
+        }
+    }
+    for e in extra {
+        out.edge(&e.from, &e.to, &e.kind, e.label.as_deref(), e.optional)?;
+    }
+    out.finish()
+}
