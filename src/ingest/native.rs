@@ -325,9 +325,19 @@ fn read_yaml(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
             Some((i, len)) => {
                 let start = cursor + i;
                 let line_start = text.get(..start).and_then(|t| t.rfind('\n')).map_or(0, |p| p + 1);
-                let line_end = text.get(start..).and_then(|t| t.find('\n')).map_or(text.len(), |p| start + p);
+                // The record runs on while lines are indented at least as deep as its keys.
+                let key_col = start - line_start;
+                let mut end = text.get(start..).and_then(|t| t.find('\n')).map_or(text.len(), |p| start + p);
+                while let Some(next) = text.get(end + 1..).filter(|t| !t.is_empty()) {
+                    let line = next.split('\n').next().unwrap_or("");
+                    let indent = line.len() - line.trim_start_matches(' ').len();
+                    if !line.trim().is_empty() && indent < key_col {
+                        break;
+                    }
+                    end = (end + 1 + line.len()).min(text.len());
+                }
                 cursor = start + len;
-                Span::new(line_start, line_end)
+                Span::new(line_start, end)
             }
             None => Span::default(),
         }
