@@ -240,7 +240,7 @@ impl GraphBuilder {
 
     /// Reserves room for about `nodes` nodes, `edges` edges and `bytes` of ids.
     pub fn reserve(&mut self, nodes: usize, edges: usize, bytes: usize) {
-        self.ids = Interner::with_capacity(nodes, bytes);
+        self.ids.reserve(nodes, bytes);
         self.slots.reserve(nodes);
         self.node_prov.reserve(nodes);
         self.edges.reserve(edges);

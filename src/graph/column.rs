@@ -38,6 +38,19 @@ impl Interner {
         }
     }
 
+    /// Makes room for `strings` more strings of `bytes` bytes in all.
+    pub(crate) fn reserve(&mut self, strings: usize, bytes: usize) {
+        self.bytes.reserve(bytes);
+        self.ends.reserve(strings);
+        let (b, ends, hasher) = (&self.bytes, &self.ends, &self.hasher);
+        self.table.reserve(strings, |&sym| {
+            let i = sym as usize;
+            let end = ends.get(i).copied().unwrap_or(0) as usize;
+            let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) as usize };
+            hasher.hash_one(b.get(start..end).unwrap_or(""))
+        });
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.ends.len()
     }
