@@ -199,31 +199,93 @@ fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
         }
     }
     b.reserve(doc.nodes.len(), doc.edges.len(), 0);
-    for (i, raw) in doc.nodes.iter().enumerate() {
-        let r = raw.get();
-        let base = offset_in(text, r);
-        let at = Site { file, record: i as u32, span: Span::new(base, base + r.len()) };
-        match serde_json::from_str::<NodeRec<'_>>(r) {
-            Ok(n) => {
-                let attrs = n.attrs.map(|a| a.0).unwrap_or_default();
-                if n.id.is_empty() {
-                    let span = b.key_span(&at, "id");
-                    let d = b.diag_at(Code::MissingField, format!("node {i} has an empty `id`"), file, span);
-                    b.push_diag(d.help("give every node a unique, non-empty id"));
-                    continue;
-                }
-                b.add_node(&n.id, &n.kind, &attrs, &at);
-            }
-            Err(e) => b.push_diag(json_error(src, r, base, &e, &format!("invalid node {i}"))),
+    let parse = |raws, first, edges| parse_batch(text, raws, first, edges);
+    let batches = || {
+        let nodes = doc.nodes.chunks(BATCH).enumerate().map(move |(c, raws)| (raws, c * BATCH, false));
+        let edges = doc.edges.chunks(BATCH).enumerate().map(move |(c, raws)| (raws, c * BATCH, true));
+        nodes.chain(edges)
+    };
+    if doc.nodes.len() + doc.edges.len() < PIPELINE_MIN {
+        for (raws, first, edges) in batches() {
+            insert(b, src, file, parse(raws, first, edges));
         }
+        return;
     }
-    for (i, raw) in doc.edges.iter().enumerate() {
-        let r = raw.get();
-        let base = offset_in(text, r);
-        let at = Site { file, record: i as u32, span: Span::new(base, base + r.len()) };
-        match serde_json::from_str::<EdgeRec<'_>>(r) {
-            Ok(e) => b.add_edge(&e.from, &e.to, &e.kind, e.label.as_deref(), e.optional, &at),
-            Err(e) => b.push_diag(json_error(src, r, base, &e, &format!("invalid edge {i}"))),
+    // Large inventories: one thread parses records while this one inserts
+    // them, in order, so diagnostics and node ids come out as in a
+    // sequential load.
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch<'_>>(8);
+        scope.spawn(move || {
+            for (raws, first, edges) in batches() {
+                if tx.send(parse(raws, first, edges)).is_err() {
+                    break;
+                }
+            }
+        });
+        for batch in rx {
+            insert(b, src, file, batch);
+        }
+    });
+}
+
+/// Records per parsed batch.
+const BATCH: usize = 4096;
+/// Below this many records, parse and insert on one thread.
+const PIPELINE_MIN: usize = 50_000;
+
+type Parsed<T> = Vec<((usize, usize, usize), Result<T, serde_json::Error>)>;
+
+/// Parsed records: `((index, offset, length), record)`.
+enum Batch<'a> {
+    Nodes(Parsed<NodeRec<'a>>),
+    Edges(Parsed<EdgeRec<'a>>),
+}
+
+fn parse_batch<'a>(text: &'a str, raws: &[&'a RawValue], first: usize, edges: bool) -> Batch<'a> {
+    let at = |j: usize, raw: &RawValue| (first + j, offset_in(text, raw.get()), raw.get().len());
+    if edges {
+        Batch::Edges(raws.iter().enumerate().map(|(j, raw)| (at(j, raw), serde_json::from_str(raw.get()))).collect())
+    } else {
+        Batch::Nodes(raws.iter().enumerate().map(|(j, raw)| (at(j, raw), serde_json::from_str(raw.get()))).collect())
+    }
+}
+
+fn insert(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId, batch: Batch<'_>) {
+    let text = src.text();
+    match batch {
+        Batch::Nodes(records) => {
+            for ((i, base, len), rec) in records {
+                let at = Site { file, record: i as u32, span: Span::new(base, base + len) };
+                match rec {
+                    Ok(n) => {
+                        let attrs = n.attrs.map(|a| a.0).unwrap_or_default();
+                        if n.id.is_empty() {
+                            let span = b.key_span(&at, "id");
+                            let d = b.diag_at(Code::MissingField, format!("node {i} has an empty `id`"), file, span);
+                            b.push_diag(d.help("give every node a unique, non-empty id"));
+                            continue;
+                        }
+                        b.add_node(&n.id, &n.kind, &attrs, &at);
+                    }
+                    Err(e) => {
+                        let r = text.get(base..base + len).unwrap_or("");
+                        b.push_diag(json_error(src, r, base, &e, &format!("invalid node {i}")));
+                    }
+                }
+            }
+        }
+        Batch::Edges(records) => {
+            for ((i, base, len), rec) in records {
+                let at = Site { file, record: i as u32, span: Span::new(base, base + len) };
+                match rec {
+                    Ok(e) => b.add_edge(&e.from, &e.to, &e.kind, e.label.as_deref(), e.optional, &at),
+                    Err(e) => {
+                        let r = text.get(base..base + len).unwrap_or("");
+                        b.push_diag(json_error(src, r, base, &e, &format!("invalid edge {i}")));
+                    }
+                }
+            }
         }
     }
 }
