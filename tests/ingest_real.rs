@@ -196,3 +196,71 @@ fn k8s_single_kind_list() {
     assert_eq!(count(g, "identity"), 2);
     assert!(has_edge(g, "k8s:serviceaccount:ci/deployer", "has_credential", "k8s:secret:ci/deployer-token-7xk2p"));
 }
+
+fn githound() -> Inventory {
+    let src = ingest::read_source(&realdata("opengraph_github__githound_O_kgDOCoV2OQ.json")).unwrap();
+    ingest::opengraph::convert(&[src], &Mapping::default())
+}
+
+#[test]
+fn opengraph_github_real_sample() {
+    let inv = githound();
+    assert!(inv.diags.is_empty(), "{:?}", inv.diags);
+    assert_eq!(inv.nodes.len(), 338);
+    assert_eq!(inv.edges.len(), 2763);
+    let loaded = load(&inv);
+    let g = &loaded.graph;
+    assert_eq!(g.node_count(), 338);
+    // Two GH_HasEnvironment edges start at nodes that are not in the sample:
+    // they are skipped with a warning each, never silently.
+    assert_eq!(g.edge_count(), 2761);
+    assert_eq!(loaded.diagnostics.len(), 2);
+    assert!(loaded.diagnostics.iter().all(|d| d.code == gov::Code::UnresolvedEdge));
+    assert_eq!(count_where(g, "identity", "type", "human"), 13);
+    assert_eq!(count_where(g, "credential", "type", "personal_access_token"), 6);
+    assert_eq!(count_where(g, "credential", "type", "secret"), 11);
+    assert_eq!(count(g, "group"), 8);
+    // Personal access tokens: expiry, last use, owner.
+    let pat = node(g, "GH_PAT_O_kgDOCoV2OQ_1250276");
+    assert_eq!(g.attr_by_name(pat, "expires_at").to_string(), "\"2026-04-13T04:46:10Z\"");
+    assert_eq!(g.attr_by_name(pat, "last_used_at").to_string(), "\"2026-03-14T04:47:54Z\"");
+    assert_eq!(g.attr_by_name(pat, "name"), Value::Str("TestTest"));
+    let no_expiry = node(g, "GH_PAT_O_kgDOCoV2OQ_1167164");
+    assert!(g.attr_by_name(no_expiry, "expires_at").is_missing(), "an empty token_expires_at means no expiry");
+    assert_eq!(g.attr_by_name(no_expiry, "token_expired"), Value::Bool(true));
+    assert!(has_edge(g, "MDQ6VXNlcjEzMjc4MjEw", "has_credential", "GH_PAT_O_kgDOCoV2OQ_1250276"));
+    assert!(has_edge(g, "U_kgDOD64CFw", "has_credential", "GH_PAT_O_kgDOCoV2OQ_1167164"));
+    // Unmapped relations keep their name as the edge label.
+    let c = g.out_edges(pat, g.schema().edge_kind("can_access").unwrap());
+    assert!(c.iter().all(|e| g.edge_label(*e) == Some("GH_CanAccess")));
+    assert!(!c.is_empty());
+    // Properties outside the schema are declared by the inventory with inferred types.
+    let org = node(g, "O_kgDOCoV2OQ");
+    assert_eq!(g.attr_by_name(org, "source_type"), Value::Str("Organization"));
+    assert_eq!(g.attr_by_name(org, "type"), Value::Str("organization"));
+    assert_eq!(g.attr_by_name(org, "is_verified"), Value::Bool(true));
+    assert_eq!(g.attr_by_name(org, "updated_at").to_string(), "\"2026-03-10T22:06:10Z\"");
+}
+
+#[test]
+fn opengraph_saml_sample_links_to_github_users() {
+    let saml = ingest::read_source(&realdata("opengraph_github_saml__githound_saml_O_kgDOCoV2OQ.json")).unwrap();
+    // Alone: its ends in the main payload and in Okta are not loaded.
+    let alone = ingest::opengraph::convert(&[saml.clone()], &Mapping::default());
+    assert_eq!((alone.nodes.len(), alone.edges.len()), (2, 5));
+    let loaded = load(&alone);
+    assert_eq!(loaded.graph.edge_count(), 1);
+    assert_eq!(loaded.diagnostics.len(), 4);
+    // With the main payload: the external identity maps to the GitHub user.
+    let main = ingest::read_source(&realdata("opengraph_github__githound_O_kgDOCoV2OQ.json")).unwrap();
+    let both = ingest::opengraph::convert(&[main, saml], &Mapping::default());
+    let loaded = load(&both);
+    let g = &loaded.graph;
+    assert_eq!(g.node_count(), 340);
+    assert!(has_edge(g, "EI_lAHOCoV2Oc2WFs4CbGNd", "assumes", "MDQ6VXNlcjEzMjc4MjEw"));
+    assert!(has_edge(g, "O_kgDOCoV2OQ", "can_access", "OIP_kwDOCoV2Oc2WFg"));
+    let ei = node(g, "EI_lAHOCoV2Oc2WFs4CbGNd");
+    assert_eq!(g.attr_by_name(ei, "saml_identity_username"), Value::Str("jatkinson@specterops.io"));
+    // The Okta end (matched by name) is not loaded: two warnings, plus the two of the main sample.
+    assert_eq!(loaded.diagnostics.len(), 4);
+}

@@ -240,7 +240,7 @@ impl GraphBuilder {
 
     /// Reserves room for about `nodes` nodes, `edges` edges and `bytes` of ids.
     pub fn reserve(&mut self, nodes: usize, edges: usize, bytes: usize) {
-        self.ids = Interner::with_capacity(nodes, bytes);
+        self.ids.reserve(nodes, bytes);
         self.slots.reserve(nodes);
         self.node_prov.reserve(nodes);
         self.edges.reserve(edges);
@@ -499,40 +499,28 @@ impl GraphBuilder {
             self.diags.push(d.help(help));
             return;
         };
-        let Some(ty) = self.schema.attr_def(k, a).map(|d| d.ty.clone()) else { return };
-        let result = match &ty {
+        let Some(def) = self.schema.attr_def(k, a) else { return };
+        let result = match &def.ty {
             AttrType::List(elem) => match value {
-                Input::List(items) => {
-                    let mut cells = Vec::with_capacity(items.len());
-                    let mut err = None;
-                    for item in items {
-                        match self.cell(elem, item) {
-                            Ok(c) => cells.push(c),
-                            Err(e) => {
-                                err = Some(e);
-                                break;
-                            }
+                Input::List(items) => items
+                    .iter()
+                    .map(|item| cell(elem, item, &mut self.strings))
+                    .collect::<Result<Vec<Cell>, CellError>>()
+                    .map(|cells| {
+                        if let Some(col) = self.columns.get_mut(usize::from(k.0)).and_then(|c| c.get_mut(usize::from(a.0))) {
+                            col.set_list(row, cells);
                         }
-                    }
-                    match err {
-                        Some(e) => Err(e),
-                        None => {
-                            if let Some(col) = self.column(k, a.0) {
-                                col.set_list(row, cells);
-                            }
-                            Ok(())
-                        }
-                    }
-                }
+                    }),
                 other => Err(CellError::Type(other.type_name())),
             },
-            _ => self.cell(&ty, value).map(|c| {
-                if let Some(col) = self.column(k, a.0) {
+            ty => cell(ty, value, &mut self.strings).map(|c| {
+                if let Some(col) = self.columns.get_mut(usize::from(k.0)).and_then(|c| c.get_mut(usize::from(a.0))) {
                     col.set(row, c);
                 }
             }),
         };
         if let Err(e) = result {
+            let ty = def.ty.clone();
             let kind = self.schema.kind_name(k).to_owned();
             let span = self.key_span(at, name);
             let (code, msg, help) = match e {
@@ -556,46 +544,6 @@ impl GraphBuilder {
             };
             let d = self.diag_at(code, msg, at.file, span);
             self.diags.push(d.help(help));
-        }
-    }
-
-    fn column(&mut self, k: KindId, a: u16) -> Option<&mut Column> {
-        self.columns.get_mut(usize::from(k.0))?.get_mut(usize::from(a))
-    }
-
-    fn cell(&mut self, ty: &AttrType, v: &Input<'_>) -> Result<Cell, CellError> {
-        match (ty, v) {
-            (AttrType::String, Input::Str(s)) => {
-                self.strings.intern(s).map(|(sym, _)| Cell::Str(sym)).map_err(|_| CellError::Full)
-            }
-            (AttrType::Enum(values), Input::Str(s)) => {
-                if !values.iter().any(|x| x == s) {
-                    let hint = did_you_mean(s, values.iter().map(String::as_str))
-                        .map(|h| format!("did you mean `{h}`? "))
-                        .unwrap_or_default();
-                    return Err(CellError::Value(
-                        format!("has `{s}`, which is not one of its values"),
-                        format!("{hint}allowed values: {}", values.join(", ")),
-                    ));
-                }
-                self.strings.intern(s).map(|(sym, _)| Cell::Str(sym)).map_err(|_| CellError::Full)
-            }
-            (AttrType::Int, Input::Int(i)) => Ok(Cell::Int(*i)),
-            (AttrType::Float, Input::Int(i)) => Ok(Cell::Float(*i as f64)),
-            (AttrType::Float, Input::Float(f)) => Ok(Cell::Float(*f)),
-            (AttrType::Bool, Input::Bool(b)) => Ok(Cell::Bool(*b)),
-            (AttrType::Timestamp, Input::Time(t)) => Ok(Cell::Time(*t)),
-            (AttrType::Timestamp, Input::Str(s)) => Timestamp::parse(s)
-                .map(Cell::Time)
-                .map_err(|e| CellError::Date(s.to_string(), e.to_string())),
-            (AttrType::Duration, Input::Duration(d)) => Ok(Cell::Duration(*d)),
-            (AttrType::Duration, Input::Str(s)) => Duration::parse(s).map(Cell::Duration).map_err(|e| {
-                CellError::Value(
-                    format!("has an invalid duration `{s}`: {e}"),
-                    "write a duration such as `90d`, `12h` or `1d12h`".into(),
-                )
-            }),
-            (_, other) => Err(CellError::Type(other.type_name())),
         }
     }
 
@@ -852,6 +800,42 @@ fn did_you_mean_id(ids: &Interner, id: &str) -> Option<String> {
     }
     let names: Vec<&str> = (0..ids.len() as u32).map(|s| ids.get(s)).collect();
     did_you_mean(id, names.iter().copied().filter(|n| *n != id)).map(str::to_owned)
+}
+
+fn cell(ty: &AttrType, v: &Input<'_>, strings: &mut Interner) -> Result<Cell, CellError> {
+    match (ty, v) {
+        (AttrType::String, Input::Str(s)) => {
+            strings.intern(s).map(|(sym, _)| Cell::Str(sym)).map_err(|_| CellError::Full)
+        }
+        (AttrType::Enum(values), Input::Str(s)) => {
+            if !values.iter().any(|x| x == s) {
+                let hint = did_you_mean(s, values.iter().map(String::as_str))
+                    .map(|h| format!("did you mean `{h}`? "))
+                    .unwrap_or_default();
+                return Err(CellError::Value(
+                    format!("has `{s}`, which is not one of its values"),
+                    format!("{hint}allowed values: {}", values.join(", ")),
+                ));
+            }
+            strings.intern(s).map(|(sym, _)| Cell::Str(sym)).map_err(|_| CellError::Full)
+        }
+        (AttrType::Int, Input::Int(i)) => Ok(Cell::Int(*i)),
+        (AttrType::Float, Input::Int(i)) => Ok(Cell::Float(*i as f64)),
+        (AttrType::Float, Input::Float(f)) => Ok(Cell::Float(*f)),
+        (AttrType::Bool, Input::Bool(b)) => Ok(Cell::Bool(*b)),
+        (AttrType::Timestamp, Input::Time(t)) => Ok(Cell::Time(*t)),
+        (AttrType::Timestamp, Input::Str(s)) => Timestamp::parse(s)
+            .map(Cell::Time)
+            .map_err(|e| CellError::Date(s.to_string(), e.to_string())),
+        (AttrType::Duration, Input::Duration(d)) => Ok(Cell::Duration(*d)),
+        (AttrType::Duration, Input::Str(s)) => Duration::parse(s).map(Cell::Duration).map_err(|e| {
+            CellError::Value(
+                format!("has an invalid duration `{s}`: {e}"),
+                "write a duration such as `90d`, `12h` or `1d12h`".into(),
+            )
+        }),
+        (_, other) => Err(CellError::Type(other.type_name())),
+    }
 }
 
 enum CellError {

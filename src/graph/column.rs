@@ -38,6 +38,19 @@ impl Interner {
         }
     }
 
+    /// Makes room for `strings` more strings of `bytes` bytes in all.
+    pub(crate) fn reserve(&mut self, strings: usize, bytes: usize) {
+        self.bytes.reserve(bytes);
+        self.ends.reserve(strings);
+        let (b, ends, hasher) = (&self.bytes, &self.ends, &self.hasher);
+        self.table.reserve(strings, |&sym| {
+            let i = sym as usize;
+            let end = ends.get(i).copied().unwrap_or(0) as usize;
+            let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) as usize };
+            hasher.hash_one(b.get(start..end).unwrap_or(""))
+        });
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.ends.len()
     }
@@ -54,32 +67,39 @@ impl Interner {
         self.table.find(h, |&sym| self.get(sym) == s).copied()
     }
 
-    /// The symbol of `s` and whether it was new.
+    /// The symbol of `s` and whether it was new (one probe of the table).
     pub(crate) fn intern(&mut self, s: &str) -> Result<(u32, bool), InternerFull> {
         let h = self.hasher.hash_one(s);
         let Self { bytes, ends, table, hasher } = self;
-        let get = |sym: u32| -> &str {
+        let slice = |bytes: &str, ends: &[u32], sym: u32| -> (usize, usize) {
             let i = sym as usize;
             let end = ends.get(i).copied().unwrap_or(0) as usize;
             let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) as usize };
-            bytes.get(start..end).unwrap_or("")
+            let _ = bytes;
+            (start, end)
         };
-        if let Some(&sym) = table.find(h, |&sym| get(sym) == s) {
-            return Ok((sym, false));
+        let entry = table.entry(
+            h,
+            |&sym| {
+                let (a, b) = slice(bytes, ends, sym);
+                bytes.get(a..b) == Some(s)
+            },
+            |&sym| {
+                let (a, b) = slice(bytes, ends, sym);
+                hasher.hash_one(bytes.get(a..b).unwrap_or(""))
+            },
+        );
+        match entry {
+            hashbrown::hash_table::Entry::Occupied(o) => Ok((*o.get(), false)),
+            hashbrown::hash_table::Entry::Vacant(v) => {
+                let sym = u32::try_from(ends.len()).ok().filter(|&n| n != NONE).ok_or(InternerFull)?;
+                let end = u32::try_from(bytes.len() + s.len()).map_err(|_| InternerFull)?;
+                bytes.push_str(s);
+                ends.push(end);
+                v.insert(sym);
+                Ok((sym, true))
+            }
         }
-        let sym = u32::try_from(ends.len()).ok().filter(|&n| n != NONE).ok_or(InternerFull)?;
-        bytes.push_str(s);
-        let end = u32::try_from(bytes.len()).map_err(|_| InternerFull)?;
-        ends.push(end);
-        let (bytes, ends) = (&*bytes, &*ends);
-        let rehash = |&sym: &u32| {
-            let i = sym as usize;
-            let end = ends.get(i).copied().unwrap_or(0) as usize;
-            let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) as usize };
-            hasher.hash_one(bytes.get(start..end).unwrap_or(""))
-        };
-        table.insert_unique(h, sym, rehash);
-        Ok((sym, true))
     }
 
     pub(crate) fn shrink(&mut self) {

@@ -6,8 +6,8 @@
 //! Must not: read files or know any inventory format (that is [`crate::ingest`]).
 
 mod builder;
+pub mod inspect;
 mod column;
-pub mod generate;
 mod schema;
 mod store;
 

@@ -3,7 +3,7 @@
 //! the loaders validate inventories against it; nothing here knows a concrete
 //! kind except [`Schema::builtin`].
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::fmt;
 
 use serde::Serialize;

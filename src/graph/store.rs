@@ -264,6 +264,23 @@ impl Graph {
             + (self.node_prov.capacity() + self.edge_prov.capacity()) * 12
     }
 
+    /// [`Graph::heap_bytes`] split into what nodes cost (ids and their index,
+    /// kinds, rows, columns, interned strings, provenance) and what edges cost
+    /// (petgraph edges, both CSR directions, labels, provenance).
+    pub fn heap_split(&self) -> (usize, usize) {
+        let edges = self.topo.edge_count() * (2 + 2 + 16)
+            + self.out.kinds.capacity() * 2
+            + self.out.nodes.capacity() * 4
+            + self.out.edges.capacity() * 4
+            + self.inc.kinds.capacity() * 2
+            + self.inc.nodes.capacity() * 4
+            + self.inc.edges.capacity() * 4
+            + self.edge_label.capacity() * 4
+            + self.edge_prov.capacity() * 12;
+        let total = self.heap_bytes();
+        (total.saturating_sub(edges), edges)
+    }
+
     /// A text dump independent of load order and provenance: one line per node
     /// (`kind id attr=value ...`, attributes in schema order) then one per edge
     /// (`from -[kind]-> to`), each part sorted. Two graphs with equal dumps hold

@@ -393,8 +393,12 @@ fn trust_edges(cx: &mut Ctx<'_>, role: &str, trust: &Json, o: Origin) {
             Some(Json::Object(map)) => {
                 for p in one_or_many(map.get("AWS")) {
                     let id = aws_principal(&p, &cx.role_arn);
-                    let ty = if id.ends_with(":root") { "aws_account" } else { "external_principal" };
-                    add(id, ty, &p);
+                    // Account roots are named and typed as the credential report names them.
+                    if id.ends_with(":root") {
+                        add(id, "root", "root");
+                    } else {
+                        add(id, "external_principal", &p);
+                    }
                 }
                 for p in one_or_many(map.get("Service")) {
                     add(format!("aws-service:{p}"), "aws_service", &p);

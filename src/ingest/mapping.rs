@@ -105,7 +105,6 @@ impl Default for Mapping {
             ("GH_MemberOf", "member_of"),
             ("GH_HasRole", "grants"),
             ("GH_HasBaseRole", "grants"),
-            ("GH_Owns", "owned_by"),
             ("GH_MapsToUser", "assumes"),
             ("GH_SyncedTo", "assumes"),
         ];

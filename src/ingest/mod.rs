@@ -10,6 +10,7 @@
 pub mod aws_authz;
 pub mod aws_credential_report;
 pub mod detect;
+pub mod generate;
 mod inventory;
 pub mod k8s;
 pub mod mapping;
@@ -194,4 +195,63 @@ pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions) -> Result<Loaded, Resul
         sources.push(read_source(f).map_err(Err)?);
     }
     load_sources(sources, opts).map_err(Ok)
+}
+
+/// The result of converting adapter formats: the validated graph, and the
+/// optional edges whose ends were not loaded (kept for the native output).
+pub struct Converted {
+    /// The graph the records load into, with the load's warnings.
+    pub loaded: Loaded,
+    /// Optional edges into data that was not loaded.
+    pub unresolved: Vec<EdgeRecord>,
+}
+
+impl Converted {
+    /// Writes the result as a native JSON inventory.
+    pub fn write<W: std::io::Write>(&self, metadata: Option<&serde_json::Value>, w: W) -> std::io::Result<W> {
+        native::write_graph(&self.loaded.graph, &self.unresolved, metadata, w)
+    }
+}
+
+/// Converts sources in adapter formats (`from`, or detected per file) into
+/// one validated graph: what `gov ingest` does before writing.
+pub fn convert_sources(
+    sources: Vec<Arc<SourceFile>>,
+    from: Option<Format>,
+    mapping: &Mapping,
+    mode: Mode,
+) -> Result<Converted, Diagnostics> {
+    let mut inv = Inventory::new();
+    let mut opengraph = Vec::new();
+    for src in sources {
+        let format = from.or_else(|| detect::detect(src.name(), src.text()));
+        match format {
+            Some(Format::OpenGraph) => opengraph.push(src),
+            Some(f) => inv.extend(convert(f, src, mapping)),
+            None => {
+                let f = inv.add_file(src.clone());
+                let d = inv.diag(
+                    Code::UnknownFormat,
+                    format!("cannot tell the format of `{}`", src.name()),
+                    f,
+                    Span::new(0, src.text().len().min(1)),
+                );
+                inv.diags.push(d.help("name it with `--from aws-authz|aws-credential-report|k8s|opengraph`"));
+            }
+        }
+    }
+    if !opengraph.is_empty() {
+        inv.extend(opengraph::convert(&opengraph, mapping));
+    }
+    let mut b = GraphBuilder::new(Schema::builtin());
+    inv.load_into(&mut b);
+    let loaded = b.finish(mode)?;
+    let g = &loaded.graph;
+    let unresolved = inv
+        .edges
+        .iter()
+        .filter(|e| e.optional && (g.lookup(&e.from).is_none() || g.lookup(&e.to).is_none()))
+        .cloned()
+        .collect();
+    Ok(Converted { loaded, unresolved })
 }

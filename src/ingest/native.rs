@@ -199,31 +199,93 @@ fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
         }
     }
     b.reserve(doc.nodes.len(), doc.edges.len(), 0);
-    for (i, raw) in doc.nodes.iter().enumerate() {
-        let r = raw.get();
-        let base = offset_in(text, r);
-        let at = Site { file, record: i as u32, span: Span::new(base, base + r.len()) };
-        match serde_json::from_str::<NodeRec<'_>>(r) {
-            Ok(n) => {
-                let attrs = n.attrs.map(|a| a.0).unwrap_or_default();
-                if n.id.is_empty() {
-                    let span = b.key_span(&at, "id");
-                    let d = b.diag_at(Code::MissingField, format!("node {i} has an empty `id`"), file, span);
-                    b.push_diag(d.help("give every node a unique, non-empty id"));
-                    continue;
-                }
-                b.add_node(&n.id, &n.kind, &attrs, &at);
-            }
-            Err(e) => b.push_diag(json_error(src, r, base, &e, &format!("invalid node {i}"))),
+    let parse = |raws, first, edges| parse_batch(text, raws, first, edges);
+    let batches = || {
+        let nodes = doc.nodes.chunks(BATCH).enumerate().map(move |(c, raws)| (raws, c * BATCH, false));
+        let edges = doc.edges.chunks(BATCH).enumerate().map(move |(c, raws)| (raws, c * BATCH, true));
+        nodes.chain(edges)
+    };
+    if doc.nodes.len() + doc.edges.len() < PIPELINE_MIN {
+        for (raws, first, edges) in batches() {
+            insert(b, src, file, parse(raws, first, edges));
         }
+        return;
     }
-    for (i, raw) in doc.edges.iter().enumerate() {
-        let r = raw.get();
-        let base = offset_in(text, r);
-        let at = Site { file, record: i as u32, span: Span::new(base, base + r.len()) };
-        match serde_json::from_str::<EdgeRec<'_>>(r) {
-            Ok(e) => b.add_edge(&e.from, &e.to, &e.kind, e.label.as_deref(), e.optional, &at),
-            Err(e) => b.push_diag(json_error(src, r, base, &e, &format!("invalid edge {i}"))),
+    // Large inventories: one thread parses records while this one inserts
+    // them, in order, so diagnostics and node ids come out as in a
+    // sequential load.
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch<'_>>(8);
+        scope.spawn(move || {
+            for (raws, first, edges) in batches() {
+                if tx.send(parse(raws, first, edges)).is_err() {
+                    break;
+                }
+            }
+        });
+        for batch in rx {
+            insert(b, src, file, batch);
+        }
+    });
+}
+
+/// Records per parsed batch.
+const BATCH: usize = 4096;
+/// Below this many records, parse and insert on one thread.
+const PIPELINE_MIN: usize = 50_000;
+
+type Parsed<T> = Vec<((usize, usize, usize), Result<T, serde_json::Error>)>;
+
+/// Parsed records: `((index, offset, length), record)`.
+enum Batch<'a> {
+    Nodes(Parsed<NodeRec<'a>>),
+    Edges(Parsed<EdgeRec<'a>>),
+}
+
+fn parse_batch<'a>(text: &'a str, raws: &[&'a RawValue], first: usize, edges: bool) -> Batch<'a> {
+    let at = |j: usize, raw: &RawValue| (first + j, offset_in(text, raw.get()), raw.get().len());
+    if edges {
+        Batch::Edges(raws.iter().enumerate().map(|(j, raw)| (at(j, raw), serde_json::from_str(raw.get()))).collect())
+    } else {
+        Batch::Nodes(raws.iter().enumerate().map(|(j, raw)| (at(j, raw), serde_json::from_str(raw.get()))).collect())
+    }
+}
+
+fn insert(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId, batch: Batch<'_>) {
+    let text = src.text();
+    match batch {
+        Batch::Nodes(records) => {
+            for ((i, base, len), rec) in records {
+                let at = Site { file, record: i as u32, span: Span::new(base, base + len) };
+                match rec {
+                    Ok(n) => {
+                        let attrs = n.attrs.map(|a| a.0).unwrap_or_default();
+                        if n.id.is_empty() {
+                            let span = b.key_span(&at, "id");
+                            let d = b.diag_at(Code::MissingField, format!("node {i} has an empty `id`"), file, span);
+                            b.push_diag(d.help("give every node a unique, non-empty id"));
+                            continue;
+                        }
+                        b.add_node(&n.id, &n.kind, &attrs, &at);
+                    }
+                    Err(e) => {
+                        let r = text.get(base..base + len).unwrap_or("");
+                        b.push_diag(json_error(src, r, base, &e, &format!("invalid node {i}")));
+                    }
+                }
+            }
+        }
+        Batch::Edges(records) => {
+            for ((i, base, len), rec) in records {
+                let at = Site { file, record: i as u32, span: Span::new(base, base + len) };
+                match rec {
+                    Ok(e) => b.add_edge(&e.from, &e.to, &e.kind, e.label.as_deref(), e.optional, &at),
+                    Err(e) => {
+                        let r = text.get(base..base + len).unwrap_or("");
+                        b.push_diag(json_error(src, r, base, &e, &format!("invalid edge {i}")));
+                    }
+                }
+            }
         }
     }
 }
@@ -325,9 +387,19 @@ fn read_yaml(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
             Some((i, len)) => {
                 let start = cursor + i;
                 let line_start = text.get(..start).and_then(|t| t.rfind('\n')).map_or(0, |p| p + 1);
-                let line_end = text.get(start..).and_then(|t| t.find('\n')).map_or(text.len(), |p| start + p);
+                // The record runs on while lines are indented at least as deep as its keys.
+                let key_col = start - line_start;
+                let mut end = text.get(start..).and_then(|t| t.find('\n')).map_or(text.len(), |p| start + p);
+                while let Some(next) = text.get(end + 1..).filter(|t| !t.is_empty()) {
+                    let line = next.split('\n').next().unwrap_or("");
+                    let indent = line.len() - line.trim_start_matches(' ').len();
+                    if !line.trim().is_empty() && indent < key_col {
+                        break;
+                    }
+                    end = (end + 1 + line.len()).min(text.len());
+                }
                 cursor = start + len;
-                Span::new(line_start, line_end)
+                Span::new(line_start, end)
             }
             None => Span::default(),
         }
@@ -503,4 +575,91 @@ mod tests {
         assert_eq!(offset_of("ab\ncd", 2, 2), 4);
         assert_eq!(offset_of("ab", 5, 1), 2);
     }
+}
+
+/// The schema extensions `graph` uses beyond the built-in schema, as a
+/// `schema` section (so that a written graph loads back on its own).
+pub fn schema_section(schema: &crate::graph::Schema) -> SchemaSection {
+    use crate::ingest::inventory::{AttrSpec, EdgeSpec, KindSpec};
+    let builtin = crate::graph::Schema::builtin();
+    let mut section = SchemaSection::default();
+    for (_, k) in schema.kinds() {
+        let base = builtin.kind(&k.name).and_then(|b| builtin.kind_def(b));
+        for a in &k.attrs {
+            if base.is_some_and(|b| b.attr(&a.name).is_some()) {
+                continue;
+            }
+            let spec = if a.required || !a.doc.is_empty() {
+                AttrSpec::Full { ty: a.ty.to_string(), required: a.required, doc: a.doc.clone() }
+            } else {
+                AttrSpec::Type(a.ty.to_string())
+            };
+            section.kinds.entry(k.name.clone()).or_default().attributes.insert(a.name.clone(), spec);
+        }
+        if base.is_none() {
+            section.kinds.entry(k.name.clone()).or_insert_with(KindSpec::default).doc = k.doc.clone();
+        }
+    }
+    for (_, e) in schema.edge_kinds() {
+        if builtin.edge_kind(&e.name).is_none() {
+            let names = |ks: &[crate::graph::KindId]| ks.iter().map(|k| schema.kind_name(*k).to_owned()).collect();
+            section.edges.insert(
+                e.name.clone(),
+                EdgeSpec { from: names(&e.from), to: names(&e.to), doc: e.doc.clone() },
+            );
+        }
+    }
+    section
+}
+
+fn to_input(v: crate::graph::Value<'_>) -> Input<'_> {
+    use crate::graph::Value;
+    match v {
+        Value::Missing => Input::Null,
+        Value::Bool(b) => Input::Bool(b),
+        Value::Int(i) => Input::Int(i),
+        Value::Float(f) => Input::Float(f),
+        Value::Str(s) => Input::Str(Cow::Borrowed(s)),
+        Value::Time(t) => Input::Time(t),
+        Value::Duration(d) => Input::Duration(d),
+        Value::List(l) => Input::List(l.iter().map(to_input).collect()),
+    }
+}
+
+/// Writes a loaded graph as a native JSON inventory (nodes in load order,
+/// attributes in schema order), followed by `extra` edges (optional edges
+/// whose ends were not loaded, kept so that a later merge can resolve them).
+pub fn write_graph<W: Write>(
+    g: &crate::graph::Graph,
+    extra: &[crate::ingest::EdgeRecord],
+    metadata: Option<&serde_json::Value>,
+    w: W,
+) -> io::Result<W> {
+    let schema = g.schema();
+    let section = schema_section(schema);
+    let mut out = NativeWriter::new(w, metadata, Some(&section))?;
+    let mut attrs: Vec<(&str, Input<'_>)> = Vec::new();
+    for n in g.nodes() {
+        let k = g.kind(n);
+        attrs.clear();
+        if let Some(def) = schema.kind_def(k) {
+            for (a, d) in def.attrs() {
+                let v = g.attr(n, a);
+                if !v.is_missing() {
+                    attrs.push((d.name.as_str(), to_input(v)));
+                }
+            }
+        }
+        out.node(g.id(n), schema.kind_name(k), &attrs)?;
+    }
+    for e in 0..g.edge_count() as u32 {
+        let e = crate::graph::EdgeId(e);
+        if let Some((a, k, b)) = g.edge(e) {
+            out.edge(g.id(a), g.id(b), schema.edge_name(k), g.edge_label(e), false)?;
+        }
+    }
+    for e in extra {
+        out.edge(&e.from, &e.to, &e.kind, e.label.as_deref(), e.optional)?;
+    }
+    out.finish()
 }

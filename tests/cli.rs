@@ -1,0 +1,114 @@
+//! The `gov ingest` and `gov graph` commands: output and exit codes
+//! (0 ok, 2 usage, 4 invalid inventory, 5 I/O error).
+#![cfg(feature = "cli")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::process::{Command, Output};
+
+fn gov(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gov"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const AUTHZ: &str = "../shared/realdata/aws_authz_details__cloudsplaining_example.json";
+
+#[test]
+fn ingest_detects_formats_and_writes_native_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("inv.json");
+    let o = gov(&["ingest", AUTHZ, "tests/fixtures/ingest/k8s_rbac.json", "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    assert_eq!(json["format"], "gov.inventory/v1");
+    let stats = gov(&["graph", "stats", out.to_str().unwrap(), "--format", "json"]);
+    assert_eq!(stats.status.code(), Some(0), "{}", text(&stats.stderr));
+    let st: serde_json::Value = serde_json::from_slice(&stats.stdout).unwrap();
+    assert_eq!(st["nodes_by_kind"]["group"], 5 + 1);
+    assert!(st["edges_by_kind"]["assumes"].as_u64().unwrap() > 80);
+}
+
+#[test]
+fn ingest_with_explicit_format_and_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let map = dir.path().join("map.yaml");
+    std::fs::write(&map, "service: [app.kubernetes.io/part-of]\ntier: [tier]\n").unwrap();
+    let o = gov(&[
+        "ingest", "--from", "k8s", "tests/fixtures/ingest/k8s_rbac.json", "--mapping", map.to_str().unwrap(), "-o", "-",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains(r#""id":"service:payments","kind":"service","attrs":{"name":"payments","tier":0}"#));
+}
+
+#[test]
+fn invalid_inventory_exits_4_and_lists_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{\"format\": \"gov.inventory/v1\", \"nodes\": [{\"id\": \"a\", \"kind\": \"grop\"}]}").unwrap();
+    let o = gov(&["graph", "stats", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(4));
+    let err = text(&o.stderr);
+    assert!(err.contains("gov::ingest::unknown_kind"), "{err}");
+    assert!(err.contains("did you mean `group`?"), "{err}");
+    assert!(err.contains("1 error in the inventory"), "{err}");
+    let lenient = gov(&["graph", "stats", bad.to_str().unwrap(), "--lenient"]);
+    assert_eq!(lenient.status.code(), Some(0));
+    assert!(text(&lenient.stderr).contains("warning: 1 problem reported; the rest was loaded"));
+}
+
+#[test]
+fn missing_file_exits_5() {
+    let o = gov(&["graph", "stats", "no/such/file.json"]);
+    assert_eq!(o.status.code(), Some(5));
+    assert!(text(&o.stderr).contains("cannot read `no/such/file.json`"));
+    let o = gov(&["ingest", "no/such/file.json", "-o", "x.json"]);
+    assert_eq!(o.status.code(), Some(5));
+}
+
+#[test]
+fn usage_error_exits_2() {
+    assert_eq!(gov(&["ingest", "--from", "ldap", "x", "-o", "y"]).status.code(), Some(2));
+    assert_eq!(gov(&["graph", "show"]).status.code(), Some(2));
+}
+
+#[test]
+fn show_renders_each_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("gen.json");
+    let g = gov(&["graph", "generate", "--identities", "200", "--seed", "4", "-o", inv.to_str().unwrap()]);
+    assert_eq!(g.status.code(), Some(0), "{}", text(&g.stderr));
+    let inv = inv.to_str().unwrap();
+    let id = "nhi:svc-acct-0000001";
+    let t = text(&gov(&["graph", "show", id, inv, "--depth", "1"]).stdout);
+    assert!(t.starts_with("nhi:svc-acct-0000001 (identity)\n"), "{t}");
+    assert!(t.contains(" -[supports]-> service:svc-"), "{t}");
+    let dot = text(&gov(&["graph", "show", id, inv, "--format", "dot"]).stdout);
+    assert!(dot.starts_with("digraph neighbourhood {") && dot.contains("[label=\"supports\"]"), "{dot}");
+    let mermaid = text(&gov(&["graph", "show", id, inv, "--format", "mermaid"]).stdout);
+    assert!(mermaid.starts_with("flowchart LR\n") && mermaid.contains("-->|has_credential|"), "{mermaid}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&gov(&["graph", "show", id, inv, "--format", "json", "--depth", "2"]).stdout).unwrap();
+    assert_eq!(json["nodes"][0]["id"], id);
+    assert_eq!(json["nodes"][0]["provenance"]["record"].as_u64().is_some(), true);
+    let missing = gov(&["graph", "show", "nhi:svc-acct-000001", inv]);
+    assert_eq!(missing.status.code(), Some(4));
+    assert!(text(&missing.stderr).contains("did you mean `nhi:svc-acct-0000001`?"));
+}
+
+#[test]
+fn a_directory_loads_every_inventory_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, seed) in [("a.json", 1), ("b.json", 2)] {
+        let o = gov(&["ingest", if seed == 1 { AUTHZ } else { "tests/fixtures/ingest/k8s_rbac.json" }, "-o", dir.path().join(name).to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0));
+    }
+    let o = gov(&["graph", "stats", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("service                    1"), "{}", text(&o.stdout));
+}
