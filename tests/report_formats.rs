@@ -744,3 +744,46 @@ fn junit_snapshot() {
     let text = junit::render(&audit()).replace(env!("CARGO_PKG_VERSION"), "[version]");
     insta::assert_snapshot!("junit", text);
 }
+
+// ---------------------------------------------------------------- a real audit
+
+/// The renderers on what the evaluator produces (the small fixture inventory
+/// and policy of `tests/eval_audit.rs`), not only on a hand-built audit: the
+/// SARIF still validates, the JUnit counts still match, every open finding
+/// shows up in every format.
+#[test]
+fn renderers_accept_a_real_audit() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/eval");
+    let inv = gov::ingest::read_source(std::path::Path::new(&format!("{dir}/small.json"))).unwrap();
+    let loaded =
+        gov::ingest::load_sources(vec![inv], &gov::ingest::LoadOptions::default()).unwrap();
+    let policy = std::fs::read_to_string(format!("{dir}/policy.gov")).unwrap();
+    let parsed =
+        gov::syntax::parse(&SourceFile::new("tests/fixtures/eval/policy.gov", policy)).unwrap();
+    let now = ts("2026-11-22");
+    let compiled =
+        gov::check::compile(&[parsed], loaded.graph.schema(), &gov::check::Options { now })
+            .unwrap_or_else(|_| panic!("the fixture policy compiles"));
+    let a = gov::eval::audit(
+        &compiled.program,
+        &loaded.graph,
+        &gov::eval::AuditOptions { now: Some(now), ..Default::default() },
+    );
+    let open: Vec<&Finding> = a.findings.iter().filter(|f| f.is_open()).collect();
+    assert!(!open.is_empty() && open.len() < a.findings.len(), "open and waived findings");
+
+    assert_valid_sarif(&sarif::render(&a));
+    let c = parse_junit(&junit::render(&a));
+    assert_eq!(c.declared, (c.testcases, c.failures, c.errors, c.skipped));
+    assert_eq!(c.failures + c.errors, open.len());
+
+    let doc = json::render(&a);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), a.findings.len());
+    let text = human::render(&a);
+    let md = markdown::render(&a, &markdown::Options::default());
+    for f in open {
+        assert!(text.contains(&f.message), "human output lacks {:?}", f.message);
+        assert!(md.contains(&markdown::code(&f.entity)), "markdown lacks {}", f.entity);
+        assert!(text.contains(&format!("rule {}", f.rule)));
+    }
+}

@@ -51,6 +51,9 @@ pub fn render(audit: &Audit, opts: &Options) -> String {
     }
     waived_section(&mut out, audit);
     expired_section(&mut out, audit);
+    // Sections end with a blank line; the document ends with one newline.
+    out.truncate(out.trim_end().len());
+    out.push('\n');
     out
 }
 
