@@ -1672,6 +1672,17 @@ mod tests {
     }
 
     #[test]
+    fn a_negative_pattern_on_the_next_line_starts_an_arm() {
+        assert_eq!(shape("match x {\n  0 => a\n  -1 => b\n}"), "(match x 2)");
+        assert_eq!(shape("match x {\n  0 => a\n  -1 | -2 => b\n  _ => c\n}"), "(match x 3)");
+        assert_eq!(shape("match x {\n  0 => a\n  - 1.5 => b\n}"), "(match x 2)");
+        // Anything else after `-` is still a subtraction.
+        assert_eq!(shape("match x {\n  0 => a\n  - 1\n  2 => b\n}"), "(match x 2)");
+        assert_eq!(shape("a - 1"), "(- a 1)");
+        assert_eq!(shape("a -1 + 2"), "(+ (- a 1) 2)");
+    }
+
+    #[test]
     fn keywords_are_field_names_after_a_dot() {
         assert_eq!(shape("x.for.in.where"), "(. (. (. x for) in) where)");
         assert_eq!(shape("x has match"), "(has x match)");
