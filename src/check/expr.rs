@@ -83,6 +83,44 @@ fn builtin_named(name: &str) -> Option<Builtin> {
     Builtin::ALL.iter().copied().find(|b| b.name() == name)
 }
 
+/// The built-in that a name from another language (or a misspelling too far
+/// for edit distance) most likely means.
+fn familiar_builtin(name: &str) -> Option<&'static str> {
+    Some(match name.to_lowercase().as_str() {
+        "length" | "lenght" | "lentgh" | "size" | "strlen" => "len",
+        "lowercase" | "tolower" | "to_lower" | "downcase" => "lower",
+        "uppercase" | "toupper" | "to_upper" | "upcase" => "upper",
+        "has_prefix" | "hasprefix" | "prefix" | "begins_with" => "starts_with",
+        "has_suffix" | "hassuffix" | "suffix" => "ends_with",
+        "includes" | "has_item" => "contains",
+        "glob" | "like" | "fnmatch" => "matches",
+        "coalesce" | "unwrap_or" | "or_else" | "ifnull" | "nvl" => "default",
+        "empty" => "is_empty",
+        _ => return None,
+    })
+}
+
+/// How a built-in is called, for wrong-arity help.
+fn signature(b: Builtin) -> &'static str {
+    match b {
+        Builtin::Default => "default(value, fallback)",
+        Builtin::Len => "len(list_or_string)",
+        Builtin::Lower => "lower(text)",
+        Builtin::Upper => "upper(text)",
+        Builtin::Contains => "contains(text, part) or contains(list, item)",
+        Builtin::StartsWith => "starts_with(text, prefix)",
+        Builtin::EndsWith => "ends_with(text, suffix)",
+        Builtin::Matches => "matches(text, glob)",
+        Builtin::Days => "days(duration)",
+        Builtin::Hours => "hours(duration)",
+        Builtin::Min2 => "min(a, b), or min(path | expr) over a path",
+        Builtin::Max2 => "max(a, b), or max(path | expr) over a path",
+        Builtin::Abs => "abs(number)",
+        Builtin::IsEmpty => "is_empty(list_or_string)",
+        Builtin::Id => "id(node)",
+    }
+}
+
 impl Checker<'_> {
     /// Checks an expression and lowers it.
     pub(crate) fn expr(&mut self, e: &ast::Expr) -> (ir::Expr, T) {
@@ -306,6 +344,42 @@ impl Checker<'_> {
             .help(format!("call one of its functions: `{}.function(...)`", n.name));
             return (konst(Const::Null, loc), T::unknown());
         }
+        // One unknown name is one mistake: later uses of it in the same
+        // rule become labels of the first report, not new errors.
+        if self.quiet == 0
+            && let Some(first) = self.unbound.iter().find(|(u, _)| *u == n.name).map(|(_, i)| *i)
+        {
+            self.label_diag(first, loc, "also used here");
+            return (konst(Const::Null, loc), T::unknown());
+        }
+        if self.quiet == 0 {
+            self.unbound.push((n.name.clone(), self.diags.len()));
+        }
+        if let Some((_, bound)) = self.path_binders.iter().rev().find(|(b, _)| *b == n.name) {
+            let bound = bound.clone();
+            let mut h = self.error(
+                Code::UnboundVariable,
+                format!("`{}` is only defined inside the quantifier whose path binds it", n.name),
+                loc,
+                "out of scope here",
+            );
+            h.label_at(&bound, "bound here, by a path");
+            h.help(format!(
+                "a name bound by a path lives only inside its `exists`, `all` or aggregate; move the test into the quantifier's `where`, e.g. `exists x -[e]-> {}: kind where {}.active`",
+                n.name, n.name
+            ));
+            return (konst(Const::Null, loc), T::unknown());
+        }
+        if n.name == "service" && self.context == super::Context::Pure {
+            self.error(
+                Code::UnboundVariable,
+                "`service` is not defined in a constant or a function",
+                loc,
+                "no entity here",
+            )
+            .help("`service` is the business service of the entity a rule checks; pass what you need as a parameter, e.g. `fn max_age(tier: int)` called as `max_age(service.tier)`");
+            return (konst(Const::Null, loc), T::unknown());
+        }
         let names = self.names_in_scope();
         let s = did_you_mean(&n.name, names.iter().map(String::as_str)).map(str::to_owned);
         let mut h = self.error(
@@ -364,6 +438,9 @@ impl Checker<'_> {
         if let Some(ty) = ty {
             return Some((slots, T { ty, opt: !always }));
         }
+        if self.is_poisoned(&candidates, &name.name) {
+            return Some((slots, T::unknown()));
+        }
         let mut names: Vec<String> = Vec::new();
         for k in &candidates {
             if let Some(d) = self.schema().kind_def(*k) {
@@ -378,20 +455,64 @@ impl Checker<'_> {
             Ty::Node(kinds.to_vec()).show(self.schema())
         };
         let s = did_you_mean(&name.name, names.iter().map(String::as_str)).map(str::to_owned);
+        let elsewhere =
+            if kinds.is_empty() { None } else { self.attr_elsewhere(kinds, &name.name, obj_text) };
         let mut h = self.error(
             Code::CheckUnknownAttribute,
             format!("`{obj_text}` ({kind_text}) has no attribute `{}`", name.name),
             &name.loc,
             "unknown attribute",
         );
-        match s {
-            Some(s) => h.help(format!("did you mean `{s}`?")),
-            None => h.help(format!(
+        match (s, elsewhere) {
+            (Some(s), _) => h.help(format!("did you mean `{s}`?")),
+            (None, Some(help)) => h.help(help),
+            (None, None) => h.help(format!(
                 "`{kind_text}` has {}; declare new attributes in a `schema` block",
                 names.iter().take(12).map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ")
             )),
         }
         None
+    }
+
+    /// When another kind has attribute `attr`: say which, and how to reach it
+    /// from `kinds` with one edge, e.g. `exists id -[supports]-> s: service where s.tier ...`.
+    fn attr_elsewhere(&self, kinds: &[KindId], attr: &str, obj_text: &str) -> Option<String> {
+        let schema = self.schema();
+        let owners: Vec<KindId> = schema
+            .kinds()
+            .filter(|(k, d)| !kinds.contains(k) && d.attr(attr).is_some())
+            .map(|(k, _)| k)
+            .collect();
+        let first = *owners.first()?;
+        let owner_names: Vec<&str> = owners.iter().map(|k| schema.kind_name(*k)).collect();
+        let list = owner_names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", ");
+        // An edge meant for these kinds first, then one from any kind.
+        let reaches = |d: &crate::graph::EdgeKindDef| !d.to.is_empty() && d.to.contains(&first);
+        let edge = schema
+            .edge_kinds()
+            .find(|(_, d)| reaches(d) && kinds.iter().any(|k| d.from.contains(k)))
+            .or_else(|| schema.edge_kinds().find(|(_, d)| reaches(d) && d.from.is_empty()));
+        let owner = schema.kind_name(first);
+        let var = owner.chars().next().unwrap_or('x');
+        Some(match edge {
+            Some((_, d)) => format!(
+                "`{attr}` is an attribute of {list}; reach it through a path, e.g. `exists {obj_text} -[{}]-> {var}: {owner} where {var}.{attr} ...`",
+                d.name
+            ),
+            None => format!("`{attr}` is an attribute of {list}, not of this kind"),
+        })
+    }
+
+    /// The attribute of `kinds` closest to a misspelled `name`, if any.
+    fn suggested_attr(&self, kinds: &[KindId], name: &str) -> Option<String> {
+        let schema = self.schema();
+        let mut names: Vec<String> = Vec::new();
+        for (k, d) in schema.kinds() {
+            if kinds.is_empty() || kinds.contains(&k) {
+                names.extend(d.attrs().map(|(_, a)| a.name.clone()));
+            }
+        }
+        did_you_mean(name, names.iter().map(String::as_str)).map(str::to_owned)
     }
 
     fn node_operand(&mut self, obj: &ast::Expr, what: &str) -> Option<(ir::Expr, T, Vec<KindId>)> {
@@ -452,9 +573,25 @@ impl Checker<'_> {
             return (konst(Const::Null, loc), T::of(Ty::Bool));
         };
         let Some((slots, t)) = self.attr_slots(&kinds, name, obj.loc.text()) else {
+            // Reported. Recover as if the author wrote the suggested name, so
+            // that the guard still covers its uses (no follow-on errors).
+            if let Some(fixed) = self.suggested_attr(&kinds, &name.name) {
+                let fixed = ast::Name { name: fixed, loc: name.loc.clone() };
+                self.quiet += 1;
+                let r = self.attr_slots(&kinds, &fixed, obj.loc.text());
+                self.quiet -= 1;
+                if let Some((slots, _)) = r {
+                    let kind = ir::ExprKind::Has {
+                        node: Box::new(oe),
+                        slots,
+                        name: Arc::from(fixed.name.as_str()),
+                    };
+                    return (ir(kind, loc), T::of(Ty::Bool));
+                }
+            }
             return (konst(Const::Null, loc), T::of(Ty::Bool));
         };
-        if !t.opt {
+        if !t.opt && !t.is_unknown() {
             self.warning(
                 Code::NeverMatches,
                 format!("`{}` always has `{}`", obj.loc.text(), name.name),
@@ -489,7 +626,9 @@ impl Checker<'_> {
                 }
                 let mut names = self.fn_names();
                 names.extend(Builtin::ALL.iter().map(|b| b.name().to_owned()));
-                let s = did_you_mean(&f.name, names.iter().map(String::as_str)).map(str::to_owned);
+                let s = did_you_mean(&f.name, names.iter().map(String::as_str))
+                    .or_else(|| familiar_builtin(&f.name))
+                    .map(str::to_owned);
                 let mut h = self.error(
                     Code::UnknownFunction,
                     format!("unknown function `{}`", f.name),
@@ -533,7 +672,9 @@ impl Checker<'_> {
                     return self.builtin(b, all, loc);
                 }
                 let names: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
-                let s = did_you_mean(&m.name, names.iter().copied()).map(str::to_owned);
+                let s = did_you_mean(&m.name, names.iter().copied())
+                    .or_else(|| familiar_builtin(&m.name))
+                    .map(str::to_owned);
                 let mut h = self.error(
                     Code::UnknownFunction,
                     format!("unknown function `{}`", m.name),
@@ -582,7 +723,8 @@ impl Checker<'_> {
                 ),
                 loc,
                 "wrong number of arguments",
-            );
+            )
+            .help(format!("call it as `{}`", signature(b)));
             return (konst(Const::Null, loc), T::unknown());
         }
         if types.iter().any(T::is_unknown) {
@@ -610,7 +752,20 @@ impl Checker<'_> {
         let ret = match b {
             Builtin::Default => {
                 if !t0.comparable(&t1) {
-                    bad(self, 1, &format!("a default of type `{}`", t0.show(self.schema())));
+                    let want = t0.show(self.schema());
+                    bad(self, 1, &format!("a default of type `{want}`"));
+                    let example = match t0 {
+                        Ty::Time => " (a date is written without quotes: `2099-01-01`)",
+                        Ty::Duration => " (a duration has a unit: `90d`)",
+                        _ => "",
+                    };
+                    if self.quiet == 0
+                        && let Some(d) = self.diags.last_mut()
+                    {
+                        d.help = Some(format!(
+                            "the default stands in for the missing value, so it must be a `{want}` too{example}"
+                        ));
+                    }
                     return (konst(Const::Null, loc), T::unknown());
                 }
                 if t0 == Ty::Null { t1 } else { t0 }
@@ -730,27 +885,28 @@ impl Checker<'_> {
         if at.is_unknown() || bt.is_unknown() {
             return (konst(Const::Null, loc), T::unknown());
         }
+        // The shapes first: an operator that does not apply is the one
+        // error; whether an operand may be missing matters only after that.
         let result: Option<Ty> = match iop {
             Op::Eq | Op::Ne => at.ty.comparable(&bt.ty).then_some(Ty::Bool),
-            Op::Lt | Op::Le | Op::Gt | Op::Ge => {
-                self.present(&at, a);
-                self.present(&bt, b);
-                at.ty.orderable(&bt.ty).then_some(Ty::Bool)
-            }
-            Op::In | Op::NotIn => {
-                self.present(&bt, b);
-                match &bt.ty {
-                    Ty::List(e) => e.comparable(&at.ty).then_some(Ty::Bool),
-                    Ty::Str => (at.ty == Ty::Str).then_some(Ty::Bool),
-                    _ => None,
+            Op::Lt | Op::Le | Op::Gt | Op::Ge => at.ty.orderable(&bt.ty).then_some(Ty::Bool),
+            Op::In | Op::NotIn => match &bt.ty {
+                Ty::List(e) => e.comparable(&at.ty).then_some(Ty::Bool),
+                Ty::Str => (at.ty == Ty::Str).then_some(Ty::Bool),
+                _ => None,
+            },
+            _ => arith(iop, &at.ty, &bt.ty),
+        };
+        if result.is_some() {
+            match iop {
+                Op::Eq | Op::Ne => {}
+                Op::In | Op::NotIn => self.present(&bt, b),
+                _ => {
+                    self.present(&at, a);
+                    self.present(&bt, b);
                 }
             }
-            _ => {
-                self.present(&at, a);
-                self.present(&bt, b);
-                arith(iop, &at.ty, &bt.ty)
-            }
-        };
+        }
         let Some(ty) = result else {
             let (sa, sb) = (at.ty.show(self.schema()), bt.ty.show(self.schema()));
             let message = match iop {
@@ -777,8 +933,26 @@ impl Checker<'_> {
                 || (at.ty == Ty::Int && bt.ty == Ty::Duration)
             {
                 h.help("give the number a unit: `90d`, `24h`; or convert the duration with `days(...)`");
-            } else if at.ty == Ty::Time && bt.ty == Ty::Duration && iop.as_str() == "<" {
+            } else if matches!(iop, Op::Lt | Op::Le | Op::Gt | Op::Ge)
+                && ((at.ty == Ty::Time && bt.ty == Ty::Duration)
+                    || (at.ty == Ty::Duration && bt.ty == Ty::Time))
+            {
                 h.help("to compare an age, subtract: `now - x < 90d`");
+            } else if at.ty == Ty::Str && bt.ty == Ty::Str {
+                h.help("`+` joins strings; `-`, `*`, `/` and `%` apply to numbers, durations and timestamps");
+            } else if matches!(iop, Op::In | Op::NotIn) {
+                h.help(format!(
+                    "write a list: `{} {} [..., ...]`, or compare one value with `==`",
+                    a.loc.text(),
+                    iop.as_str()
+                ));
+            } else if matches!((&at.ty, &bt.ty), (Ty::Node(_), Ty::Str) | (Ty::Str, Ty::Node(_))) {
+                let node = if matches!(at.ty, Ty::Node(_)) { a } else { b };
+                h.help(format!(
+                    "a node is not its name; compare an attribute, e.g. `{}.name`, or use `id({})`",
+                    node.loc.text(),
+                    node.loc.text()
+                ));
             }
             return (konst(Const::Null, loc), T::unknown());
         };
@@ -804,8 +978,10 @@ impl Checker<'_> {
             ast::Source::Path(p) => (self.path(p).map(ir::Source::Path), None),
             ast::Source::In { binder, collection } => {
                 let (ce, ct) = self.expr(collection);
-                self.present(&ct, collection);
                 let elem = self.element_type(&ct, collection);
+                if matches!(ct.ty, Ty::List(_)) {
+                    self.present(&ct, collection);
+                }
                 let name = match binder {
                     ast::Binder::Named(n) => n.name.clone(),
                     ast::Binder::Anonymous(_) => "_".to_owned(),
@@ -815,8 +991,10 @@ impl Checker<'_> {
             }
             ast::Source::Expr { value } => {
                 let (ce, ct) = self.expr(value);
-                self.present(&ct, value);
                 let elem = self.element_type(&ct, value);
+                if matches!(ct.ty, Ty::List(_)) {
+                    self.present(&ct, value);
+                }
                 let slot = self.bind("_", elem.clone());
                 (Some(ir::Source::List { slot, list: ce }), Some((slot, elem)))
             }
@@ -916,7 +1094,11 @@ impl Checker<'_> {
                 format!("cannot take the `{name}` of `{found}` values"),
                 loc,
                 format!("this is `{found}`"),
-            );
+            )
+            .help(match agg {
+                Agg::Sum => "`sum` adds numbers or durations; to count matches, use `count(...)`",
+                _ => "`min` and `max` take numbers, durations, timestamps or strings",
+            });
             return T::unknown();
         }
         // `min`/`max` of nothing is missing; a sum of nothing is zero.
@@ -1044,7 +1226,14 @@ impl Checker<'_> {
                     match pinned {
                         Some((slot, t)) if matches!(t.ty, Ty::Node(_)) => Bind::Pinned(slot),
                         _ => {
-                            let slot = self.bind(&n.name, T::of(Ty::Node(kinds.clone())));
+                            // An unknown kind was reported: the binder is `Unknown`.
+                            let ty = if st.node.kind.is_some() && annotated.is_none() {
+                                T::unknown()
+                            } else {
+                                T::of(Ty::Node(kinds.clone()))
+                            };
+                            let slot = self.bind(&n.name, ty);
+                            self.path_binders.push((n.name.clone(), n.loc.clone()));
                             named.push(slot);
                             Bind::New(slot)
                         }

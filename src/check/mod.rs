@@ -114,6 +114,14 @@ pub(crate) struct Checker<'a> {
     plugins: HashMap<String, &'a ast::Plugin>,
     /// While inlining a function body a second time, errors were already reported.
     quiet: usize,
+    /// Unknown names reported in this frame, with the index of their report.
+    unbound: Vec<(String, usize)>,
+    /// Names bound by path nodes in this frame, with where (for "out of scope" help).
+    path_binders: Vec<(String, Loc)>,
+    /// Functions whose recursion was reported (once each).
+    recursion_reported: Vec<String>,
+    /// Attributes whose `schema` declaration failed: uses are not reported again.
+    poisoned_attrs: Vec<(KindId, String)>,
     /// Inside message templates a missing value prints as `none`: no guard needed.
     pub(crate) lenient: usize,
     rules: Vec<ir::Rule>,
@@ -143,6 +151,10 @@ impl<'a> Checker<'a> {
             fn_stack: Vec::new(),
             plugins: HashMap::new(),
             quiet: 0,
+            unbound: Vec::new(),
+            path_binders: Vec::new(),
+            recursion_reported: Vec::new(),
+            poisoned_attrs: Vec::new(),
             lenient: 0,
             rules: Vec::new(),
             rule_names: HashMap::new(),
@@ -174,6 +186,17 @@ impl<'a> Checker<'a> {
     ) -> DiagHandle<'_> {
         let d = Diag::warning(code, message).in_file(&loc.file).label(loc.span, label);
         self.push(d)
+    }
+
+    /// Adds a secondary label to the diagnostic at `index` (in report order).
+    pub(crate) fn label_diag(&mut self, index: usize, loc: &Loc, text: &str) {
+        let mut all = std::mem::take(&mut self.diags).into_vec();
+        if let Some(d) = all.get_mut(index) {
+            d.labels.push(crate::diag::Label { span: loc.span, text: text.to_owned() });
+        }
+        for d in all {
+            self.diags.push(d);
+        }
     }
 
     fn push(&mut self, d: Diag) -> DiagHandle<'_> {
@@ -242,6 +265,8 @@ impl<'a> Checker<'a> {
         self.max_slot = 0;
         self.context = context;
         self.uses_service = false;
+        self.unbound.clear();
+        self.path_binders.clear();
     }
 
     // ------------------------------------------------------------ declarations
@@ -318,7 +343,10 @@ impl<'a> Checker<'a> {
                         },
                     };
                     for a in &n.attrs {
-                        let Some(ty) = self.attr_type(&a.ty, s) else { continue };
+                        let Some(ty) = self.attr_type(&a.ty, s) else {
+                            self.poisoned_attrs.push((kind, a.name.name.clone()));
+                            continue;
+                        };
                         // Attributes declared by policies are never required: inventories
                         // written before the policy do not have them, and `?` only says
                         // that the policy means to guard its uses.
@@ -476,7 +504,7 @@ impl<'a> Checker<'a> {
         // A constant is checked in its own, pure frame.
         let saved = self.save_frame();
         self.start_frame(Context::Pure);
-        let (e, t) = self.expr(&decl.value);
+        let (e, mut t) = self.expr(&decl.value);
         if let Some(ty) = &decl.ty {
             let want = self.type_of(ty);
             if let Some(want) = want
@@ -484,7 +512,7 @@ impl<'a> Checker<'a> {
                 && !assignable(&t.ty, &want.ty)
             {
                 let (found, expected) = (t.show(&self.schema), want.show(&self.schema));
-                self.error(
+                let mut h = self.error(
                     Code::TypeMismatch,
                     format!(
                         "constant `{name}` is declared `{expected}` but its value is `{found}`"
@@ -492,6 +520,15 @@ impl<'a> Checker<'a> {
                     &decl.value.loc,
                     format!("this is `{found}`"),
                 );
+                h.label_at(&ty.loc, "declared here");
+                if want.ty == Ty::Duration && t.ty.is_numeric() {
+                    h.help("give the number a unit: `90d`, `24h`, `30m`");
+                } else if want.ty == Ty::Time && t.ty == Ty::Str {
+                    h.help("write dates without quotes: `2027-01-31` is a date, `\"2027-01-31\"` is text");
+                }
+                // Uses see the declared type: the declaration is what the
+                // author meant, and the value is the one mistake.
+                t = want;
             }
         }
         self.restore_frame(saved);
@@ -509,6 +546,8 @@ impl<'a> Checker<'a> {
             max_slot: self.max_slot,
             context: self.context,
             uses_service: self.uses_service,
+            unbound: std::mem::take(&mut self.unbound),
+            path_binders: std::mem::take(&mut self.path_binders),
         }
     }
 
@@ -519,6 +558,8 @@ impl<'a> Checker<'a> {
         self.max_slot = s.max_slot;
         self.context = s.context;
         self.uses_service = s.uses_service;
+        self.unbound = s.unbound;
+        self.path_binders = s.path_binders;
     }
 
     /// A declared type as a checker type (node kinds and enums included).
@@ -568,13 +609,17 @@ impl<'a> Checker<'a> {
             let t = self.type_of(&p.ty).unwrap_or_else(T::unknown);
             self.bind(&p.name.name, t);
         }
+        // On the stack while its body is checked, so that a call of itself
+        // is found here, once, rather than never (uses inline it quietly).
+        self.fn_stack.push(d.name.name.clone());
         let (_, t) = self.expr(&d.body);
+        self.fn_stack.pop();
         if let Some(want) = self.type_of(&d.ret)
             && !t.is_unknown()
             && !assignable(&t.ty, &want.ty)
         {
             let (found, expected) = (t.show(&self.schema), want.show(&self.schema));
-            self.error(
+            let mut h = self.error(
                 Code::TypeMismatch,
                 format!(
                     "function `{}` returns `{expected}` but its body is `{found}`",
@@ -583,6 +628,12 @@ impl<'a> Checker<'a> {
                 &d.body.loc,
                 format!("this is `{found}`"),
             );
+            h.label_at(&d.ret.loc, "declared here");
+            if want.ty == Ty::Duration && t.ty.is_numeric() {
+                h.help("give the numbers a unit: `30d`, `24h`; or declare the function `-> int`");
+            } else {
+                h.help(format!("change the body to give `{expected}`, or declare `-> {found}`"));
+            }
         }
         self.restore_frame(saved);
     }
@@ -596,8 +647,27 @@ impl<'a> Checker<'a> {
     ) -> Option<(ir::Expr, T)> {
         let decl = self.fns.get(name)?.decl;
         if self.fn_stack.iter().any(|n| n == name) {
-            self.error(Code::RecursiveFunction, format!("function `{name}` calls itself"), loc, "recursive call")
-                .help("functions are inlined and must not recurse; express the repetition with a path `*1..N` or an aggregate");
+            // Reported once per function, even from a body being inlined
+            // quietly: a call chain `f -> g -> f` is found only there.
+            if !self.recursion_reported.iter().any(|n| n == name) {
+                let quiet = std::mem::replace(&mut self.quiet, 0);
+                let mut via: Vec<String> =
+                    self.fn_stack.iter().skip_while(|n| *n != name).cloned().collect();
+                via.push(name.to_owned());
+                // One cycle, one report, whichever function it is found from.
+                self.recursion_reported.extend(via.iter().cloned());
+                let message = if via.len() > 2 {
+                    format!(
+                        "function `{name}` calls itself (through {})",
+                        via.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(" -> ")
+                    )
+                } else {
+                    format!("function `{name}` calls itself")
+                };
+                self.error(Code::RecursiveFunction, message, loc, "recursive call")
+                    .help("functions are inlined and must not recurse; express the repetition with a path `*1..N` or an aggregate");
+                self.quiet = quiet;
+            }
             return Some((
                 ir::Expr { kind: ir::ExprKind::Const(ir::Const::Null), loc: loc.clone() },
                 T::unknown(),
@@ -614,7 +684,11 @@ impl<'a> Checker<'a> {
                 ),
                 loc,
                 "wrong number of arguments",
-            );
+            )
+            .help(format!(
+                "`{name}` is declared `{}`",
+                decl.loc.text().split('{').next().unwrap_or_default().trim()
+            ));
             return Some((
                 ir::Expr { kind: ir::ExprKind::Const(ir::Const::Null), loc: loc.clone() },
                 T::unknown(),
@@ -697,6 +771,13 @@ impl<'a> Checker<'a> {
         &self.schema
     }
 
+    /// A `schema` block declared this attribute with a type that was reported.
+    pub(crate) fn is_poisoned(&self, kinds: &[KindId], attr: &str) -> bool {
+        self.poisoned_attrs
+            .iter()
+            .any(|(k, a)| a == attr && (kinds.is_empty() || kinds.contains(k)))
+    }
+
     pub(crate) fn push_facts(&mut self, facts: Vec<(Slot, String)>) {
         self.facts.extend(facts);
     }
@@ -722,7 +803,13 @@ impl<'a> Checker<'a> {
             if let ast::RuleClauseKind::For { var: v, kind: k, filter: f } = &c.kind {
                 let kid = self.kind(k);
                 kind = kid;
-                var = self.bind(&v.name, T::of(Ty::Node(kid.into_iter().collect())));
+                // An unknown kind was reported; its variable is then
+                // `Unknown`, so its uses are not reported again.
+                let ty = match kid {
+                    Some(k) => T::of(Ty::Node(vec![k])),
+                    None => T::unknown(),
+                };
+                var = self.bind(&v.name, ty);
                 if let Some(f) = f {
                     let (e, t) = self.expr(f);
                     self.expect_condition(&t, f);
@@ -827,7 +914,16 @@ impl<'a> Checker<'a> {
                 &e.loc,
                 format!("this is `{found}`"),
             )
-            .help("compare it with something, e.g. `x == ...`, or test presence with `has`");
+            .help(match &e.kind {
+                ast::ExprKind::Field(obj, name) => format!(
+                    "test presence with `{} has {}`, or compare it: `{} == ...`",
+                    obj.loc.text(),
+                    name.name,
+                    e.loc.text()
+                ),
+                _ => "compare it with something, e.g. `x == ...`, or test presence with `has`"
+                    .to_owned(),
+            });
         }
     }
 
@@ -1016,6 +1112,8 @@ struct SavedFrame {
     max_slot: Slot,
     context: Context,
     uses_service: bool,
+    unbound: Vec<(String, usize)>,
+    path_binders: Vec<(String, Loc)>,
 }
 
 /// A diagnostic just pushed, to add labels and help to.
