@@ -247,12 +247,24 @@ fn leaf(ch: &mut Ch<'_>, cx: &Ctx) -> String {
         let b = &cx.bools[i - cx.ints.len()];
         return if ch.pick(2) == 0 { b.clone() } else { format!("not {b}") };
     }
+    if ch.pick(12) == 11 {
+        // The entity's business service.
+        let k = ch.pick(4);
+        return match ch.pick(4) {
+            0 => format!("default(service.tier, 9) <= {k}"),
+            1 => "service.tier == null".to_owned(),
+            2 => format!("service.tier == {k}"),
+            _ => "service has tier".to_owned(),
+        };
+    }
     let (v, kind) = typed[ch.pick(typed.len())].clone();
     let days = [30, 90, 1, 365][ch.pick(4)];
     let date = DATES[ch.pick(DATES.len())];
     let k = ch.pick(4);
     match kind {
-        "identity" => match ch.pick(10) {
+        "identity" => match ch.pick(12) {
+            10 => format!("{v}.type not in [\"human\"]"),
+            11 => format!("\"bo\" in {v}.type"),
             0 => format!("{v}.type == \"human\""),
             1 => format!("{v}.type != \"bot\""),
             2 => format!("{v}.type in [\"bot\", \"service_account\"]"),
@@ -264,7 +276,9 @@ fn leaf(ch: &mut Ch<'_>, cx: &Ctx) -> String {
             8 => format!("not {v}.active"),
             _ => format!("id({v}) == \"n{k}\""),
         },
-        "credential" => match ch.pick(11) {
+        "credential" => match ch.pick(13) {
+            11 => format!("({v} has rotated_at and days(now - {v}.rotated_at) >= {days})"),
+            12 => format!("{v}.ephemeral in [true]"),
             0 => format!("{v}.ephemeral"),
             1 => format!("({v} has rotated_at and now - {v}.rotated_at > {days}d)"),
             2 => format!("{v}.rotated_at == null"),
@@ -284,7 +298,9 @@ fn leaf(ch: &mut Ch<'_>, cx: &Ctx) -> String {
             9 => format!("{v}.expires_at == {date}"),
             _ => format!("not ({v} has expires_at and {v}.expires_at <= now)"),
         },
-        "service" => match ch.pick(if cx.in_quant { 6 } else { 8 }) {
+        "service" => match ch.pick(if cx.in_quant { 8 } else { 10 }) {
+            6 => format!("(match {v}.tier {{ 0 | 1 => true, null => false, _ => {v}.tier == 3 }})"),
+            7 => format!("(match {v}.tier {{ {k} => true, 2 => false }})"),
             0 => format!("({v} has tier and {v}.tier <= {k})"),
             1 => format!("{v}.tier == {k}"),
             2 => format!("default({v}.tier, 9) > {k}"),
@@ -292,7 +308,7 @@ fn leaf(ch: &mut Ch<'_>, cx: &Ctx) -> String {
             4 => format!("{v}.tier == null"),
             5 => format!("({v} has tier and -{v}.tier < -{k})"),
             // May divide by zero: an error finding.
-            6 => format!("({v} has tier and 6 / {v}.tier >= 2)"),
+            8 => format!("({v} has tier and 6 / {v}.tier >= 2)"),
             _ => format!("({v} has tier and 12 % ({v}.tier + 0) == 0)"),
         },
         _ => match ch.pick(4) {
@@ -389,7 +405,7 @@ fn int_expr(ch: &mut Ch<'_>, cx: &Ctx, depth: u32) -> String {
         2 => {
             let (p, _, name) = path(ch, cx, true);
             let name = name.unwrap();
-            let agg = ["min", "max"][ch.pick(2)];
+            let agg = ["min", "max", "sum"][ch.pick(3)];
             format!("default({agg}({p} | {name}.tier), 9)")
         }
         _ => format!("{}", ch.pick(5)),
@@ -799,6 +815,35 @@ fn either_direction_and_self_loops() {
          rule own { for i: identity require not exists i -[owned_by]-> i }",
         &g,
     );
+}
+
+#[test]
+fn business_service_of_the_entity() {
+    let g = graph(
+        &[
+            ("i", "identity", ident("bot")),
+            ("k", "credential", vec![("type", A::Str("key"))]),
+            ("k2", "credential", vec![("type", A::Str("key"))]),
+            ("s0", "service", vec![("tier", A::Int(0))]),
+            ("s2", "service", vec![("tier", A::Int(2))]),
+            ("sx", "service", vec![]),
+        ],
+        &[
+            ("i", "s2", "supports"),
+            ("i", "s0", "supports"),
+            ("i", "k", "has_credential"),
+            ("k2", "sx", "supports"),
+        ],
+    );
+    let o = agree(
+        "rule a { for i: identity require service.tier == 0 }\n\
+         rule b { for c: credential require default(service.tier, 9) <= 0 }\n\
+         rule c { for s: service require service has tier }",
+        &g,
+    );
+    let got: Vec<(&str, &str)> =
+        o.findings.iter().map(|f| (f.rule.as_str(), f.entity.as_str())).collect();
+    assert_eq!(got, [("b", "k2"), ("c", "sx")]);
 }
 
 // ------------------------------------------------------------------ known disagreements

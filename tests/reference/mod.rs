@@ -23,8 +23,8 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use gov::syntax::ast::{
-    Aggregator, BinaryOp, Binder, Direction, ExceptionClauseKind, Expr, ExprKind, Item, Module,
-    PathPattern, Quantifier, RuleClauseKind, Source, Step, UnaryOp,
+    Aggregator, BinaryOp, Binder, Direction, ExceptionClauseKind, Expr, ExprKind, Item, Literal,
+    Module, PathPattern, PatternAlt, Quantifier, RuleClauseKind, Source, Step, UnaryOp,
 };
 
 /// A value.
@@ -77,6 +77,9 @@ pub struct ROutcome {
 
 type Env = HashMap<String, V>;
 
+/// The environment key of the rule's entity (not a valid name in the language).
+const ENTITY: &str = "@entity";
+
 struct Interp<'a> {
     g: &'a RGraph,
     now: i64,
@@ -105,6 +108,18 @@ fn order(a: &V, b: &V) -> Option<Ordering> {
         (V::Str(x), V::Str(y)) => Some(x.cmp(y)),
         (V::Time(x), V::Time(y)) | (V::Dur(x), V::Dur(y)) => Some(x.cmp(y)),
         _ => None,
+    }
+}
+
+fn literal(l: &Literal) -> V {
+    match l {
+        Literal::Null => V::Missing,
+        Literal::Bool(b) => V::Bool(*b),
+        Literal::Int(i) => V::Int(*i),
+        Literal::Float(f) => V::Float(*f),
+        Literal::Str(s) => V::Str(s.clone()),
+        Literal::Duration(d) => V::Dur(d.0),
+        Literal::Time(t) => V::Time(t.0),
     }
 }
 
@@ -163,6 +178,11 @@ impl Interp<'_> {
             }
             ExprKind::Var(n) => match env.get(&n.name) {
                 Some(v) => v.clone(),
+                None if n.name == "service" => {
+                    let entity = env.get(ENTITY).expect("the rule's entity");
+                    let V::Node(e) = entity else { unreachable!() };
+                    self.service_of(*e).map_or(V::Missing, V::Node)
+                }
                 None => panic!("reference: unbound name `{}`", n.name),
             },
             ExprKind::Field(obj, name) => match self.eval(obj, env)? {
@@ -234,7 +254,19 @@ impl Interp<'_> {
                     self.eval(b, env)?
                 }
             }
-            ExprKind::Match(..) => panic!("reference: `match` is not generated"),
+            ExprKind::Match(x, arms) => {
+                let v = self.eval(x, env)?;
+                for arm in arms {
+                    let hit = arm.pattern.alts.iter().any(|alt| match alt {
+                        PatternAlt::Wildcard => true,
+                        PatternAlt::Literal(l) => equals(&literal(l), &v),
+                    });
+                    if hit {
+                        return self.eval(&arm.value, env);
+                    }
+                }
+                V::Missing
+            }
             ExprKind::Quantified { quantifier, source, cond } => {
                 let ms = self.matches(source, env)?;
                 let mut result = *quantifier == Quantifier::All;
@@ -317,6 +349,38 @@ impl Interp<'_> {
                     }
                 }
             }
+        })
+    }
+
+    /// The business service of an entity: itself for a service; else the
+    /// most critical (lowest tier, then lowest id) service it supports; else,
+    /// for a credential, the one its holders support.
+    fn service_of(&self, n: usize) -> Option<usize> {
+        let g = self.g;
+        if g.nodes[n].kind == "service" {
+            return Some(n);
+        }
+        let supported = |x: usize| -> Vec<usize> {
+            g.edges
+                .iter()
+                .filter(|(a, _, k)| *a == x && k == "supports")
+                .map(|(_, b, _)| *b)
+                .collect()
+        };
+        let mut candidates = supported(n);
+        if candidates.is_empty() {
+            for (a, b, k) in &g.edges {
+                if *b == n && k == "has_credential" {
+                    candidates.extend(supported(*a));
+                }
+            }
+        }
+        let tier = |s: usize| match g.nodes[s].attrs.get("tier") {
+            Some(V::Int(t)) => *t,
+            _ => i64::MAX,
+        };
+        candidates.into_iter().min_by(|a, b| {
+            tier(*a).cmp(&tier(*b)).then_with(|| g.nodes[*a].id.cmp(&g.nodes[*b].id))
         })
     }
 
@@ -455,7 +519,8 @@ pub fn audit(module: &Module, g: &RGraph, now: i64) -> ROutcome {
             if node.kind != kind.name {
                 continue;
             }
-            let mut env: Env = HashMap::from([(var.name.clone(), V::Node(n))]);
+            let mut env: Env =
+                HashMap::from([(var.name.clone(), V::Node(n)), (ENTITY.to_owned(), V::Node(n))]);
             let finding = |error: bool, waived_by: Option<String>| RFinding {
                 rule: rule.clone(),
                 entity: node.id.clone(),
