@@ -32,16 +32,13 @@ fn as_const(e: &ir::Expr) -> Option<&Const> {
 pub(crate) fn facts_of(e: &ir::Expr, positive: bool) -> Vec<(Slot, String)> {
     use ir::ExprKind as K;
     let attr_of = |x: &ir::Expr| match &x.kind {
-        K::Attr { node, name, .. } => match node.kind {
-            K::Local(s) => Some((s, name.to_string())),
-            _ => None,
-        },
+        K::Attr { node, name, .. } => fact_slot(node).map(|s| (s, name.to_string())),
         _ => None,
     };
     match (&e.kind, positive) {
-        (K::Has { node, name, .. }, true) => match node.kind {
-            K::Local(s) => vec![(s, name.to_string())],
-            _ => Vec::new(),
+        (K::Has { node, name, .. }, true) => match fact_slot(node) {
+            Some(s) => vec![(s, name.to_string())],
+            None => Vec::new(),
         },
         (K::Binary(Op::Ne, a, b), true) | (K::Binary(Op::Eq, a, b), false) => {
             match (attr_of(a), as_const(b), attr_of(b), as_const(a)) {
@@ -56,6 +53,19 @@ pub(crate) fn facts_of(e: &ir::Expr, positive: bool) -> Vec<(Slot, String)> {
         }
         (K::Not(x), p) => facts_of(x, !p),
         _ => Vec::new(),
+    }
+}
+
+/// The pseudo-slot under which facts about `service` are kept.
+const SERVICE_FACT: Slot = Slot::MAX;
+
+/// Where facts about a node expression are kept: its local slot, or
+/// [`SERVICE_FACT`] for `service` (so `service has tier` guards `service.tier`).
+pub(crate) fn fact_slot(node: &ir::Expr) -> Option<Slot> {
+    match node.kind {
+        ir::ExprKind::Local(s) => Some(s),
+        ir::ExprKind::Service => Some(SERVICE_FACT),
+        _ => None,
     }
 }
 
@@ -149,9 +159,8 @@ impl Checker<'_> {
             }
             A::Unary(UnaryOp::Neg, x) => {
                 let (xe, xt) = self.expr(x);
-                self.present(&xt, x);
                 if !matches!(xt.ty, Ty::Int | Ty::Float | Ty::Duration | Ty::Unknown) {
-                    let found = xt.show(self.schema());
+                    let found = xt.ty.show(self.schema());
                     self.error(
                         Code::TypeMismatch,
                         format!("cannot negate `{found}`"),
@@ -161,6 +170,7 @@ impl Checker<'_> {
                     .help("`-` applies to numbers and durations");
                     return (xe, T::unknown());
                 }
+                self.present(&xt, x);
                 if let Some(c) = as_const(&xe)
                     && let Ok(v) = value::neg(&Value::from_const(c))
                     && let Some(c) = v.to_const()
@@ -211,7 +221,10 @@ impl Checker<'_> {
             }
             A::Match(x, arms) => {
                 // A missing scrutinee matches `null` or `_`: no guard needed.
-                let (xe, _) = self.expr(x);
+                let (xe, xt) = self.expr(x);
+                for arm in arms {
+                    self.check_pattern(&arm.pattern, &xt, x);
+                }
                 let mut out = Vec::new();
                 let mut ty: Option<(T, &ast::Expr)> = None;
                 let mut exhaustive = false;
@@ -248,6 +261,42 @@ impl Checker<'_> {
                 };
                 self.aggregate(agg, source, filter.as_deref(), projection.as_deref(), loc)
             }
+        }
+    }
+
+    /// Reports a literal pattern that can never equal the scrutinee (once per pattern).
+    pub(crate) fn check_pattern(&mut self, p: &ast::Pattern, scrutinee: &T, x: &ast::Expr) {
+        if scrutinee.is_unknown() {
+            return;
+        }
+        for alt in &p.alts {
+            let ast::PatternAlt::Literal(l) = alt else { continue };
+            let lt = match l {
+                ast::Literal::Null => Ty::Null,
+                ast::Literal::Bool(_) => Ty::Bool,
+                ast::Literal::Int(_) => Ty::Int,
+                ast::Literal::Float(_) => Ty::Float,
+                ast::Literal::Str(_) => Ty::Str,
+                ast::Literal::Duration(_) => Ty::Duration,
+                ast::Literal::Time(_) => Ty::Time,
+            };
+            if lt.comparable(&scrutinee.ty) {
+                continue;
+            }
+            let (found, want) = (lt.show(self.schema()), scrutinee.ty.show(self.schema()));
+            let mut h = self.error(
+                Code::TypeMismatch,
+                format!("this pattern is `{found}` but `{}` is `{want}`", x.loc.text()),
+                &p.loc,
+                "can never match",
+            );
+            h.label_at(&x.loc, &format!("this is `{want}`"));
+            h.help(if lt == Ty::Str && scrutinee.ty.is_numeric() {
+                "write numbers without quotes: `0 => ...`".to_owned()
+            } else {
+                format!("write a `{want}` value, or `_` for every other value")
+            });
+            return;
         }
     }
 
@@ -557,12 +606,14 @@ impl Checker<'_> {
         let Some((slots, mut t)) = self.attr_slots(&kinds, name, obj.loc.text()) else {
             return (konst(Const::Null, loc), T::unknown());
         };
-        if let ir::ExprKind::Local(s) = oe.kind
+        // `x has a` proves both that `x` is there and that it has `a`.
+        if let Some(s) = fact_slot(&oe)
             && self.proven(s, &name.name)
         {
             t.opt = false;
+        } else {
+            t.opt |= ot.opt;
         }
-        t.opt |= ot.opt;
         let kind =
             ir::ExprKind::Attr { node: Box::new(oe), slots, name: Arc::from(name.name.as_str()) };
         (ir(kind, loc), t)
@@ -730,12 +781,6 @@ impl Checker<'_> {
         if types.iter().any(T::is_unknown) {
             return (konst(Const::Null, loc), T::unknown());
         }
-        // Every argument but `default`'s first must be present.
-        for (i, (a, t)) in args.iter().zip(&types).enumerate() {
-            if !(b == Builtin::Default && i == 0) {
-                self.present(t, a);
-            }
-        }
         let t0 = types.first().map(|t| t.ty.clone()).unwrap_or(Ty::Unknown);
         let t1 = types.get(1).map(|t| t.ty.clone()).unwrap_or(Ty::Unknown);
         let bad = |cx: &mut Self, i: usize, want: &str| {
@@ -843,6 +888,13 @@ impl Checker<'_> {
                 Ty::Str
             }
         };
+        // Every argument but `default`'s first must be present (checked after
+        // the types: a wrong type is the one error).
+        for (i, (a, t)) in args.iter().zip(&types).enumerate() {
+            if !(b == Builtin::Default && i == 0) {
+                self.present(t, a);
+            }
+        }
         let ret_t = if b == Builtin::Default {
             T { ty: ret, opt: types.get(1).is_some_and(|t| t.opt) }
         } else {

@@ -703,15 +703,30 @@ impl<'a> Checker<'a> {
                 && (!assignable(&at.ty, &want.ty) || (at.opt && !want.opt))
             {
                 let (found, expected) = (at.show(&self.schema), want.show(&self.schema));
-                self.error(
-                    Code::TypeMismatch,
+                // Only the `?` differs: the value may be missing.
+                let only_missing = assignable(&at.ty, &want.ty);
+                let code =
+                    if only_missing { Code::OptionalWithoutGuard } else { Code::TypeMismatch };
+                let mut h = self.error(
+                    code,
                     format!(
                         "argument `{}` of `{name}` expects `{expected}`, found `{found}`",
                         p.name.name
                     ),
                     &a.loc,
-                    format!("this is `{found}`"),
+                    if only_missing {
+                        "may be missing here".to_owned()
+                    } else {
+                        format!("this is `{found}`")
+                    },
                 );
+                h.label_at(&p.ty.loc, "parameter declared here");
+                if only_missing {
+                    h.help(format!(
+                        "guard it with `has`, give a default: `default({}, ...)`, or declare the parameter `{expected}?`",
+                        a.loc.text()
+                    ));
+                }
             }
             binds.push(ae);
             arg_types.push(at);
@@ -850,20 +865,31 @@ impl<'a> Checker<'a> {
                 ast::RuleClauseKind::Severity(ast::SeveritySpec::Fixed(l)) => {
                     severity = ir::Severity::Fixed(*l)
                 }
-                ast::RuleClauseKind::Severity(ast::SeveritySpec::By { scrutinee, arms }) => {
-                    let (e, _) = self.expr(scrutinee);
-                    let arms: Vec<(ir::Pattern, ast::SeverityLevel)> =
-                        arms.iter().map(|a| (expr::pattern(&a.pattern), a.value)).collect();
-                    let default =
-                        arms.iter().map(|(_, l)| *l).max().unwrap_or(ast::SeverityLevel::Medium);
-                    severity = ir::Severity::By { scrutinee: e, arms, default };
-                }
+                ast::RuleClauseKind::Severity(ast::SeveritySpec::By { .. }) => {}
                 ast::RuleClauseKind::Enforce { level } => enforcement = *level,
                 ast::RuleClauseKind::Maps { controls } => {
                     maps = controls.iter().map(|c| c.value.clone()).collect()
                 }
                 ast::RuleClauseKind::Message { text } => message = Some(self.template(text)),
                 ast::RuleClauseKind::Help { text } => help = Some(self.template(text)),
+            }
+        }
+        // `severity by` is computed for a finding, after the body: it may
+        // read the rule's lets wherever it is written (the canonical layout
+        // puts it first, e.g. `severity by tier` with a later `let tier`).
+        for c in &r.clauses {
+            if let ast::RuleClauseKind::Severity(ast::SeveritySpec::By { scrutinee, arms }) =
+                &c.kind
+            {
+                let (e, t) = self.expr(scrutinee);
+                for a in arms {
+                    self.check_pattern(&a.pattern, &t, scrutinee);
+                }
+                let arms: Vec<(ir::Pattern, ast::SeverityLevel)> =
+                    arms.iter().map(|a| (expr::pattern(&a.pattern), a.value)).collect();
+                let default =
+                    arms.iter().map(|(_, l)| *l).max().unwrap_or(ast::SeverityLevel::Medium);
+                severity = ir::Severity::By { scrutinee: e, arms, default };
             }
         }
         for l in std::mem::take(&mut self.lets) {
@@ -1061,7 +1087,10 @@ impl<'a> Checker<'a> {
             return;
         }
         self.start_frame(Context::Entity);
-        let (by, _) = self.expr(&p.by);
+        let (by, t) = self.expr(&p.by);
+        for a in &p.arms {
+            self.check_pattern(&a.pattern, &t, &p.by);
+        }
         let arms = p
             .arms
             .iter()
