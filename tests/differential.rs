@@ -453,6 +453,14 @@ fn make_policy(d: &[u32]) -> String {
         let var = ["i", "c", "s", "g"][KINDS.iter().position(|k| *k == kind).unwrap()];
         let mut cx = Ctx { nodes: vec![(var.to_owned(), Some(kind))], ..Ctx::default() };
         let _ = writeln!(out, "rule r{r} {{");
+        match ch.pick(4) {
+            1 => out.push_str("  severity high\n"),
+            2 => out.push_str(
+                "  severity by service.tier { 0 => critical, 1 | 2 => high, null => info, _ => low }\n",
+            ),
+            3 => out.push_str("  severity by default(service.tier, 1) { 0 => critical, 1 => medium }\n"),
+            _ => {}
+        }
         let _ = write!(out, "  for {var}: {kind}");
         let before = ch.fresh;
         if ch.pick(2) == 1 {
@@ -540,6 +548,7 @@ fn engine(policy: &str, graph_json: &str) -> Result<ROutcome, String> {
             entity: f.entity.clone(),
             error: f.kind == FindingKind::Error,
             waived_by: f.waived_by.as_ref().map(|w| w.exception.clone()),
+            severity: f.severity.as_str(),
         })
         .collect();
     let checked: BTreeMap<String, usize> =
@@ -557,10 +566,11 @@ fn show(o: &ROutcome) -> String {
     for f in &o.findings {
         let _ = writeln!(
             s,
-            "  {} {} {}{}",
+            "  {} {} {} ({}){}",
             f.rule,
             f.entity,
             if f.error { "error" } else { "violation" },
+            f.severity,
             f.waived_by.as_ref().map(|w| format!(" waived by {w}")).unwrap_or_default()
         );
     }

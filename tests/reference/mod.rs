@@ -24,7 +24,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use gov::syntax::ast::{
     Aggregator, BinaryOp, Binder, Direction, ExceptionClauseKind, Expr, ExprKind, Item, Literal,
-    Module, PathPattern, PatternAlt, Quantifier, RuleClauseKind, Source, Step, UnaryOp,
+    Module, PathPattern, PatternAlt, Quantifier, Rule, RuleClauseKind, SeveritySpec, Source, Step,
+    UnaryOp,
 };
 
 /// A value.
@@ -65,6 +66,8 @@ pub struct RFinding {
     pub entity: String,
     pub error: bool,
     pub waived_by: Option<String>,
+    /// `critical` ... `info`.
+    pub severity: &'static str,
 }
 
 /// What the reference audit finds.
@@ -521,11 +524,12 @@ pub fn audit(module: &Module, g: &RGraph, now: i64) -> ROutcome {
             }
             let mut env: Env =
                 HashMap::from([(var.name.clone(), V::Node(n)), (ENTITY.to_owned(), V::Node(n))]);
-            let finding = |error: bool, waived_by: Option<String>| RFinding {
+            let finding = |error: bool, waived_by: Option<String>, env: &Env| RFinding {
                 rule: rule.clone(),
                 entity: node.id.clone(),
                 error,
                 waived_by,
+                severity: severity(&it, r, env),
             };
             if let Some(f) = filter {
                 match it.eval(f, &env) {
@@ -533,7 +537,7 @@ pub fn audit(module: &Module, g: &RGraph, now: i64) -> ROutcome {
                     Ok(_) => continue,
                     Err(_) => {
                         checked += 1;
-                        out.findings.insert(finding(true, None));
+                        out.findings.insert(finding(true, None, &env));
                         continue;
                     }
                 }
@@ -546,18 +550,19 @@ pub fn audit(module: &Module, g: &RGraph, now: i64) -> ROutcome {
                             env.insert(l.name.name.clone(), v);
                         }
                         Err(_) => {
-                            out.findings.insert(finding(true, None));
+                            out.findings.insert(finding(true, None, &env));
                             break;
                         }
                     },
                     RuleClauseKind::Require { cond } => match it.eval(cond, &env) {
                         Ok(v) if truthy(&v) => {}
                         Ok(_) => {
-                            out.findings.insert(finding(false, waiver(&it, module, &rule, &env)));
+                            let w = waiver(&it, module, &rule, &env);
+                            out.findings.insert(finding(false, w, &env));
                             break;
                         }
                         Err(_) => {
-                            out.findings.insert(finding(true, None));
+                            out.findings.insert(finding(true, None, &env));
                             break;
                         }
                     },
@@ -568,6 +573,30 @@ pub fn audit(module: &Module, g: &RGraph, now: i64) -> ROutcome {
         out.checked.insert(rule, checked);
     }
     out
+}
+
+/// A finding's severity: fixed, or the first arm matching the `by` value
+/// (no arm: the highest level any arm gives); `medium` when unspecified.
+fn severity(it: &Interp<'_>, r: &Rule, env: &Env) -> &'static str {
+    for c in &r.clauses {
+        match &c.kind {
+            RuleClauseKind::Severity(SeveritySpec::Fixed(l)) => return l.as_str(),
+            RuleClauseKind::Severity(SeveritySpec::By { scrutinee, arms }) => {
+                let v = it.eval(scrutinee, env).unwrap_or(V::Missing);
+                for arm in arms {
+                    if arm.pattern.alts.iter().any(|alt| match alt {
+                        PatternAlt::Wildcard => true,
+                        PatternAlt::Literal(l) => equals(&literal(l), &v),
+                    }) {
+                        return arm.value.as_str();
+                    }
+                }
+                return arms.iter().map(|a| a.value).max().map_or("medium", |l| l.as_str());
+            }
+            _ => {}
+        }
+    }
+    "medium"
 }
 
 fn waiver(it: &Interp<'_>, module: &Module, rule: &str, env: &Env) -> Option<String> {
