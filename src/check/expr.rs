@@ -1278,12 +1278,10 @@ impl Checker<'_> {
                     match pinned {
                         Some((slot, t)) if matches!(t.ty, Ty::Node(_)) => Bind::Pinned(slot),
                         _ => {
-                            // An unknown kind was reported: the binder is `Unknown`.
-                            let ty = if st.node.kind.is_some() && annotated.is_none() {
-                                T::unknown()
-                            } else {
-                                T::of(Ty::Node(kinds.clone()))
-                            };
+                            // An unknown kind or edge kind on the way here was
+                            // reported: the binder is `Unknown`, so its uses are not.
+                            let ty =
+                                if !ok { T::unknown() } else { T::of(Ty::Node(kinds.clone())) };
                             let slot = self.bind(&n.name, ty);
                             self.path_binders.push((n.name.clone(), n.loc.clone()));
                             named.push(slot);
@@ -1295,6 +1293,10 @@ impl Checker<'_> {
             let filter = st.node.filter.as_ref().map(|f| {
                 let (fe, ft) = self.expr(f);
                 self.expect_condition(&ft, f);
+                // A node's filter holds for every match: it guards the rest
+                // of the path and the quantifier's `where`.
+                let facts = facts_of(&fe, true);
+                self.push_facts(facts);
                 fe
             });
             let (min, max) = match st.repeat {

@@ -120,6 +120,8 @@ pub(crate) struct Checker<'a> {
     path_binders: Vec<(String, Loc)>,
     /// Functions whose recursion was reported (once each).
     recursion_reported: Vec<String>,
+    /// Rules whose `for` kind was reported unknown: exceptions for them are not.
+    broken_rules: Vec<String>,
     /// Attributes whose `schema` declaration failed: uses are not reported again.
     poisoned_attrs: Vec<(KindId, String)>,
     /// Inside message templates a missing value prints as `none`: no guard needed.
@@ -155,6 +157,7 @@ impl<'a> Checker<'a> {
             path_binders: Vec::new(),
             recursion_reported: Vec::new(),
             poisoned_attrs: Vec::new(),
+            broken_rules: Vec::new(),
             lenient: 0,
             rules: Vec::new(),
             rule_names: HashMap::new(),
@@ -909,7 +912,10 @@ impl<'a> Checker<'a> {
         if self.rule_names.contains_key(&r.name.name) {
             return;
         }
-        let Some(kind) = kind else { return };
+        let Some(kind) = kind else {
+            self.broken_rules.push(r.name.name.clone());
+            return;
+        };
         self.rule_names.insert(r.name.name.clone(), (r.name.loc.clone(), self.rules.len()));
         self.rule_asts.push(r);
         self.rules.push(ir::Rule {
@@ -1012,6 +1018,8 @@ impl<'a> Checker<'a> {
                     let local = name.name.rsplit('.').next().unwrap_or(&name.name).to_owned();
                     match self.rule_names.get(&local) {
                         Some((_, i)) => rule = Some(*i),
+                        // The rule exists but did not check; that was reported.
+                        None if self.broken_rules.contains(&local) => {}
                         None => {
                             let names: Vec<String> = self.rule_names.keys().cloned().collect();
                             let s = did_you_mean(&local, names.iter().map(String::as_str))
