@@ -44,8 +44,14 @@ pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit 
             Some(_) => Vec::new(),
             None => graph.nodes_of_kind(rule.kind).to_vec(),
         };
-        let results: Vec<Outcome> =
-            entities.par_iter().map(|n| check_entity(&engine, index, *n)).collect();
+        // One frame per worker thread, reset per entity: no allocation per check.
+        let results: Vec<Outcome> = entities
+            .par_iter()
+            .map_init(
+                || Frame::new(rule.frame, NodeId(0)),
+                |f, n| check_entity(&engine, index, *n, f),
+            )
+            .collect();
         let mut summary = RuleSummary {
             id: rule.id.to_string(),
             doc: rule.doc.clone(),
@@ -109,36 +115,41 @@ enum Outcome {
 }
 
 /// Evaluates one rule for one entity.
-fn check_entity<'a>(engine: &Engine<'a>, rule_index: usize, n: NodeId) -> Outcome {
+fn check_entity<'a>(
+    engine: &Engine<'a>,
+    rule_index: usize,
+    n: NodeId,
+    f: &mut Frame<'a>,
+) -> Outcome {
     let Some(rule) = engine.program.rules.get(rule_index) else { return Outcome::OutOfScope };
-    let mut f = Frame::new(rule.frame, n);
+    f.reset(n);
     f.set(rule.var, Value::Node(n));
     if let Some(filter) = &rule.filter {
-        match engine.eval(filter, &mut f) {
+        match engine.eval(filter, f) {
             Ok(v) if v.truthy() => {}
             Ok(_) => return Outcome::OutOfScope,
             Err(e) => {
-                return Outcome::Finding(Box::new(error_finding(engine, rule, n, &e, &mut f)));
+                return Outcome::Finding(Box::new(error_finding(engine, rule, n, &e, f)));
             }
         }
     }
     for step in &rule.body {
         match step {
-            BodyStep::Let { slot, value, .. } => match engine.eval(value, &mut f) {
+            BodyStep::Let { slot, value, .. } => match engine.eval(value, f) {
                 Ok(v) => f.set(*slot, v),
                 Err(e) => {
-                    return Outcome::Finding(Box::new(error_finding(engine, rule, n, &e, &mut f)));
+                    return Outcome::Finding(Box::new(error_finding(engine, rule, n, &e, f)));
                 }
             },
-            BodyStep::Require { cond, .. } => match engine.eval(cond, &mut f) {
+            BodyStep::Require { cond, .. } => match engine.eval(cond, f) {
                 Ok(v) if v.truthy() => {}
                 Ok(_) => {
                     return Outcome::Finding(Box::new(violation(
-                        engine, rule_index, rule, n, cond, &mut f,
+                        engine, rule_index, rule, n, cond, f,
                     )));
                 }
                 Err(e) => {
-                    return Outcome::Finding(Box::new(error_finding(engine, rule, n, &e, &mut f)));
+                    return Outcome::Finding(Box::new(error_finding(engine, rule, n, &e, f)));
                 }
             },
         }
@@ -156,9 +167,14 @@ fn severity_for<'a>(engine: &Engine<'a>, rule: &'a ir::Rule, f: &mut Frame<'a>) 
     }
 }
 
-fn priority_for(engine: &Engine<'_>, n: NodeId) -> Option<PriorityAssignment> {
+fn priority_for<'a>(
+    engine: &Engine<'a>,
+    n: NodeId,
+    service: Option<NodeId>,
+) -> Option<PriorityAssignment> {
     let p = engine.program.priority.as_ref()?;
     let mut f = Frame::new(p.frame, n);
+    f.set_service(service);
     let v = engine.eval(&p.by, &mut f).ok()?;
     let (_, level, within) = p.arms.iter().find(|(pat, _, _)| matches_pattern(pat, &v))?;
     Some(PriorityAssignment {
@@ -174,14 +190,16 @@ fn origin(graph: &Graph, n: NodeId) -> Option<Origin> {
     Some(Origin { file, line: (p.line > 0).then_some(p.line), record: p.record })
 }
 
-fn base_finding(
-    engine: &Engine<'_>,
+fn base_finding<'a>(
+    engine: &Engine<'a>,
     rule: &ir::Rule,
     n: NodeId,
     kind: FindingKind,
     condition_loc: Loc,
+    f: &mut Frame<'a>,
 ) -> Finding {
     let graph = engine.graph;
+    let service = engine.frame_service(f);
     Finding {
         kind,
         rule: rule.id.to_string(),
@@ -191,8 +209,8 @@ fn base_finding(
         entity_kind: graph.schema().kind_name(graph.kind(n)).to_owned(),
         severity: default_severity(&rule.severity),
         enforcement: rule.enforcement,
-        priority: priority_for(engine, n),
-        service: engine.service_of(n).map(|s| graph.id(s).to_owned()),
+        priority: priority_for(engine, n, service),
+        service: service.map(|s| graph.id(s).to_owned()),
         message: String::new(),
         help: None,
         evidence: Vec::new(),
@@ -210,7 +228,7 @@ fn error_finding<'a>(
     e: &EvalError,
     f: &mut Frame<'a>,
 ) -> Finding {
-    let mut finding = base_finding(engine, rule, n, FindingKind::Error, e.loc.clone());
+    let mut finding = base_finding(engine, rule, n, FindingKind::Error, e.loc.clone(), f);
     finding.severity = severity_for(engine, rule, f);
     finding.message = format!("could not evaluate `{}`: {}", e.loc.text(), e.message);
     finding
@@ -224,7 +242,7 @@ fn violation<'a>(
     cond: &'a ir::Expr,
     f: &mut Frame<'a>,
 ) -> Finding {
-    let mut finding = base_finding(engine, rule, n, FindingKind::Violation, cond.loc.clone());
+    let mut finding = base_finding(engine, rule, n, FindingKind::Violation, cond.loc.clone(), f);
     finding.severity = severity_for(engine, rule, f);
     finding.message = match &rule.message {
         Some(t) => engine.template(t, f),

@@ -51,6 +51,21 @@ impl<'a> Frame<'a> {
         Frame { slots: vec![Value::Missing; size.max(1)], entity, service: None, trail: Vec::new() }
     }
 
+    /// Reuses the frame for another entity.
+    pub fn reset(&mut self, entity: NodeId) {
+        for s in &mut self.slots {
+            *s = Value::Missing;
+        }
+        self.entity = entity;
+        self.service = None;
+        self.trail.clear();
+    }
+
+    /// Sets the entity's business service when it is already known.
+    pub fn set_service(&mut self, service: Option<NodeId>) {
+        self.service = Some(service);
+    }
+
     /// Sets a slot (growing the frame if an exception needs more).
     pub fn set(&mut self, slot: u16, v: Value<'a>) {
         let i = usize::from(slot);
@@ -135,6 +150,16 @@ impl<'a> Engine<'a> {
         candidates
             .into_iter()
             .min_by(|a, b| tier(*a).cmp(&tier(*b)).then_with(|| g.id(*a).cmp(g.id(*b))))
+    }
+
+    /// The business service of the frame's entity (computed once per entity).
+    pub fn frame_service(&self, f: &mut Frame<'_>) -> Option<NodeId> {
+        if let Some(s) = f.service {
+            return s;
+        }
+        let s = self.service_of(f.entity);
+        f.service = Some(s);
+        s
     }
 
     fn service(&self, f: &mut Frame<'a>) -> Option<NodeId> {

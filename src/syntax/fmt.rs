@@ -99,6 +99,16 @@ impl Printer<'_> {
         }
     }
 
+    /// Emits comments before `pos` that trail code on a previous line.
+    fn flush_trailing(&mut self, pos: usize) {
+        while let Some(c) = self.comments.get(self.next) {
+            if c.span.start >= pos || c.own_line {
+                break;
+            }
+            self.flush(c.span.start + 1, 0);
+        }
+    }
+
     fn line(&mut self, depth: usize, text: &str) {
         for (i, l) in text.split('\n').enumerate() {
             if i == 0 || !l.is_empty() {
@@ -156,16 +166,21 @@ impl Printer<'_> {
         }
         let mut prev: Option<&Item> = None;
         for item in &m.items {
-            self.flush(item.loc().span.start, 0);
+            let start = item.loc().span.start;
+            // A comment trailing the previous item stays on its line.
+            self.flush_trailing(start);
             let tight = matches!(
                 (prev, item),
                 (Some(Item::Import(_)), Item::Import(_)) | (Some(Item::Const(_)), Item::Const(_))
-            ) && !self.blank_between(self.last_end, item.loc().span.start);
-            if prev.is_some() || m.package.is_some() {
-                if !tight {
-                    self.ensure_blank_line();
-                }
-            } else if self.blank_between(self.last_end, item.loc().span.start) {
+            ) && !self.blank_between(self.last_end, start);
+            if (prev.is_some() || m.package.is_some()) && !tight {
+                self.ensure_blank_line();
+            }
+            // Comments before the item belong to it: no blank line after them
+            // unless the source had one.
+            let before = self.next;
+            self.flush(start, 0);
+            if (self.next > before || prev.is_none()) && self.blank_between(self.last_end, start) {
                 self.ensure_blank_line();
             }
             self.item(item);
