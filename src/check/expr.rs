@@ -264,6 +264,66 @@ impl Checker<'_> {
         }
     }
 
+    /// The values an enum attribute may take, when `e` reads one.
+    fn enum_values(&self, e: &ir::Expr) -> Option<Vec<String>> {
+        let ir::ExprKind::Attr { slots, .. } = &e.kind else { return None };
+        let mut values: Vec<String> = Vec::new();
+        for (k, a) in slots {
+            match self.schema().attr_def(*k, *a).map(|d| &d.ty) {
+                Some(crate::graph::AttrType::Enum(vs)) => values.extend(vs.iter().cloned()),
+                _ => return None,
+            }
+        }
+        (!values.is_empty()).then_some(values)
+    }
+
+    /// Warns when an enum attribute is compared with a string it can never
+    /// hold (`s.criticality == "hgh"`), with the nearest value.
+    fn check_enum_literal(
+        &mut self,
+        op: Op,
+        ae: &ir::Expr,
+        be: &ir::Expr,
+        a: &ast::Expr,
+        b: &ast::Expr,
+    ) {
+        let (attr, lit, lit_ast) = match op {
+            Op::In | Op::NotIn => (ae, be, b),
+            _ if as_const(ae).is_some() => (be, ae, a),
+            _ => (ae, be, b),
+        };
+        let Some(values) = self.enum_values(attr) else { return };
+        let strings: Vec<&str> = match as_const(lit) {
+            Some(Const::Str(s)) => vec![s.as_ref()],
+            Some(Const::List(items)) if matches!(op, Op::In | Op::NotIn) => items
+                .iter()
+                .filter_map(|c| match c {
+                    Const::Str(s) => Some(s.as_ref()),
+                    _ => None,
+                })
+                .collect(),
+            _ => return,
+        };
+        let Some(bad) = strings.into_iter().find(|s| !values.iter().any(|v| v == s)) else {
+            return;
+        };
+        let bad = bad.to_owned();
+        let hint = did_you_mean(&bad, values.iter().map(String::as_str)).map(str::to_owned);
+        let list = values.iter().map(|v| format!("`{v}`")).collect::<Vec<_>>().join(", ");
+        let mut h = self.warning(
+            Code::NeverMatches,
+            format!("`{bad}` is not a value of `{}`", attr.loc.text()),
+            &lit_ast.loc,
+            "never equal",
+        );
+        match hint {
+            Some(s) => {
+                h.help(format!("did you mean `{s}`? `{}` is one of {list}", attr.loc.text()))
+            }
+            None => h.help(format!("`{}` is one of {list}", attr.loc.text())),
+        }
+    }
+
     /// Reports a literal pattern that can never equal the scrutinee (once per pattern).
     pub(crate) fn check_pattern(&mut self, p: &ast::Pattern, scrutinee: &T, x: &ast::Expr) {
         if scrutinee.is_unknown() {
@@ -1008,6 +1068,9 @@ impl Checker<'_> {
             }
             return (konst(Const::Null, loc), T::unknown());
         };
+        if matches!(iop, Op::Eq | Op::Ne | Op::In | Op::NotIn) {
+            self.check_enum_literal(iop, &ae, &be, a, b);
+        }
         if let (Some(x), Some(y)) = (as_const(&ae), as_const(&be))
             && let Ok(v) = value::binary(iop, &Value::from_const(x), &Value::from_const(y))
             && let Some(c) = v.to_const()
