@@ -4,8 +4,10 @@
 //!   leading `//` comment saying what went wrong. Each must yield diagnostics
 //!   with a `gov::check::` code and a label, and exactly one error (one root
 //!   cause, one error) unless the file name starts with `two_independent_` or
-//!   `three_independent_`. What the author sees (the plain rendering of every
-//!   error and warning) is pinned by one insta snapshot per file.
+//!   `three_independent_`, and no warning; a file named `warn_*` is about a
+//!   lint and has warnings and no error. What the author sees (the plain
+//!   rendering of every error and warning) is pinned by one insta snapshot
+//!   per file.
 //! - `valid/*.gov`: the guarded or corrected versions of the mistakes; each
 //!   must compile with no errors, and with no warnings unless the file name
 //!   contains `warns`.
@@ -124,6 +126,11 @@ fn mistakes_report_one_error_per_root_cause() {
         }
         if want == 0 && diags.warning_count() == 0 {
             bad("expected a warning".into());
+        }
+        // Nor does an error drag follow-on warnings along (an "unused" let
+        // that the misspelled name meant, say).
+        if want > 0 && diags.warning_count() > 0 {
+            bad(format!("{} warning(s) besides the error(s)", diags.warning_count()));
         }
         insta::assert_snapshot!(shown);
     });

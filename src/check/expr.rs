@@ -491,6 +491,10 @@ impl Checker<'_> {
         }
         let names = self.names_in_scope();
         let s = did_you_mean(&n.name, names.iter().map(String::as_str)).map(str::to_owned);
+        if let Some(s) = &s {
+            // The author meant that name: do not also call it unused.
+            self.lookup(s);
+        }
         let mut h = self.error(
             Code::UnboundVariable,
             format!("`{}` is not defined here", n.name),
@@ -735,6 +739,11 @@ impl Checker<'_> {
                 if let Some(b) = builtin_named(&f.name) {
                     return self.builtin(b, args.iter().collect(), loc);
                 }
+                // The arguments are checked on their own: their mistakes are
+                // independent, and the names they use count as used.
+                for a in args {
+                    self.expr(a);
+                }
                 let mut names = self.fn_names();
                 names.extend(Builtin::ALL.iter().map(|b| b.name().to_owned()));
                 let s = did_you_mean(&f.name, names.iter().map(String::as_str))
@@ -781,6 +790,10 @@ impl Checker<'_> {
                     let mut all: Vec<&ast::Expr> = vec![obj.as_ref()];
                     all.extend(args.iter());
                     return self.builtin(b, all, loc);
+                }
+                self.expr(obj);
+                for a in args {
+                    self.expr(a);
                 }
                 let names: Vec<&str> = Builtin::ALL.iter().map(|b| b.name()).collect();
                 let s = did_you_mean(&m.name, names.iter().copied())

@@ -677,6 +677,9 @@ impl<'a> Checker<'a> {
             ));
         }
         if args.len() != decl.params.len() {
+            for a in args {
+                self.expr(a);
+            }
             self.error(
                 Code::WrongArity,
                 format!(
