@@ -539,7 +539,16 @@ pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Dia
     // ---- mistakes recognised by their shape, before the generic message
 
     let doc_here = rest.starts_with("///") && !rest.starts_with("////");
-    let doc_before = if doc_here { Some(pos) } else { doc_comment_line_before(text, pos) };
+    // After a doc comment, a misspelt item (`rulez`) is the mistake, not the
+    // doc comment; the end of the block or file, or `import`, are not items.
+    let nothing_to_document = !is_word || matches!(word, "import" | "package" | "end of file");
+    let doc_before = if doc_here {
+        Some(pos)
+    } else if nothing_to_document {
+        doc_comment_line_before(text, pos)
+    } else {
+        None
+    };
     if let Some(at) = doc_before {
         let mut d =
             Diag::error(Code::MisplacedDocComment, "doc comment `///` is not followed by an item")
@@ -572,12 +581,18 @@ pub(crate) fn pest_error_to_diag(file: &Arc<SourceFile>, e: &Error<Rule>) -> Dia
     }
     // `require a and` followed by the next clause: the clause word was read as
     // the missing operand (clause words are not reserved), or refused as one.
-    let dangling = if is_word && CLAUSE_WORDS.contains(&word) {
+    // Only a clause word that starts its line: `a == reason` may well use an
+    // input named `reason`.
+    let starts_line =
+        |at: usize| text.get(..at).is_some_and(|b| b.trim_end_matches([' ', '\t']).ends_with('\n'));
+    let dangling = if is_word && CLAUSE_WORDS.contains(&word) && starts_line(pos) {
         operator_before(text, pos).map(|op| (op, word, here))
     } else {
-        word_before(text, pos).filter(|(w, _)| CLAUSE_WORDS.contains(w)).and_then(|(w, start)| {
-            operator_before(text, start).map(|op| (op, w, Span::new(start, start + w.len())))
-        })
+        word_before(text, pos)
+            .filter(|(w, start)| CLAUSE_WORDS.contains(w) && starts_line(*start))
+            .and_then(|(w, start)| {
+                operator_before(text, start).map(|op| (op, w, Span::new(start, start + w.len())))
+            })
     };
     if let Some(((op, op_span), clause, clause_span)) = dangling {
         return Diag::error(
