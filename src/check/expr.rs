@@ -408,7 +408,11 @@ impl Checker<'_> {
             &b_expr.loc,
             format!("this is `{sb}`"),
         )
-        .help("every branch must give a value of one type");
+        .help(if b_what.contains("element") {
+            "the elements of a list have one type"
+        } else {
+            "every branch must give a value of one type"
+        });
         T::unknown()
     }
 
@@ -864,7 +868,8 @@ impl Checker<'_> {
                     format!("`{}` expects {want}, found `{found}`", b.name()),
                     &a.loc,
                     format!("this is `{found}`"),
-                );
+                )
+                .help(format!("call it as `{}`", signature(b)));
             }
         };
         let ret = match b {
