@@ -13,6 +13,7 @@ pub mod report;
 pub mod serve;
 pub mod source;
 pub mod syntax;
+pub mod testing;
 pub mod time;
 
 pub use diag::{Code, Diag, Diagnostics, Severity};

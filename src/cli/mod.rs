@@ -2,13 +2,14 @@
 //! only calls the library and a renderer.
 
 mod eval_cmd;
-pub mod graph_cmd;
-pub mod ingest_cmd;
 mod explain_cmd;
 mod fmt_cmd;
+pub mod graph_cmd;
+pub mod ingest_cmd;
 mod output;
 mod parse_cmd;
 mod policy;
+mod test_cmd;
 
 use std::process::ExitCode;
 
@@ -76,6 +77,8 @@ pub enum Command {
     Eval(eval_cmd::EvalArgs),
     /// Print a rule's documentation, or why it did (not) fire for an entity.
     Explain(explain_cmd::ExplainArgs),
+    /// Run the `test` blocks of policy files, with rule coverage.
+    Test(test_cmd::TestArgs),
     /// Convert real inventory exports (AWS, Kubernetes, OpenGraph) to the native format.
     Ingest(ingest_cmd::IngestArgs),
     /// Inspect identity graphs: stats, the neighbourhood of one entity, synthetic inventories.
@@ -92,6 +95,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => eval_cmd::check(args, &out),
         Command::Eval(args) => eval_cmd::eval(args, &out),
         Command::Explain(args) => explain_cmd::run(args, &out),
+        Command::Test(args) => test_cmd::run(args, &out),
         Command::Ingest(args) => return ingest_cmd::run(args),
         Command::Graph(args) => return graph_cmd::run(args),
     };
@@ -129,7 +133,11 @@ pub fn render_one(d: &Diag) {
 pub fn summary(diags: &Diagnostics, lenient: bool) {
     let (e, w) = (diags.error_count(), diags.warning_count());
     if e > 0 {
-        eprintln!("error: {e} error{} in the inventory{}", plural(e), if lenient { "" } else { " (use --lenient to load the valid part)" });
+        eprintln!(
+            "error: {e} error{} in the inventory{}",
+            plural(e),
+            if lenient { "" } else { " (use --lenient to load the valid part)" }
+        );
     } else if w > 0 {
         eprintln!("warning: {w} problem{} reported; the rest was loaded", plural(w));
     }
@@ -191,8 +199,12 @@ pub fn load(paths: &[PathBuf], lenient: bool) -> Result<Loaded, ExitCode> {
         bytes += src.text().len();
         sources.push(src);
     }
-    let progress = Progress::start(format!("loading {} file(s), {:.1} MB", files.len(), bytes as f64 / 1e6));
-    let opts = LoadOptions { mode: if lenient { Mode::Lenient } else { Mode::Strict }, ..LoadOptions::default() };
+    let progress =
+        Progress::start(format!("loading {} file(s), {:.1} MB", files.len(), bytes as f64 / 1e6));
+    let opts = LoadOptions {
+        mode: if lenient { Mode::Lenient } else { Mode::Strict },
+        ..LoadOptions::default()
+    };
     let result = ingest::load_sources(sources, &opts);
     progress.finish();
     match result {
