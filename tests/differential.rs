@@ -196,6 +196,8 @@ struct Ch<'a> {
     d: &'a [u32],
     pos: usize,
     fresh: usize,
+    /// Named path binders made so far (new names and rebound ones).
+    binds: usize,
 }
 
 impl Ch<'_> {
@@ -348,7 +350,7 @@ fn path(ch: &mut Ch<'_>, cx: &Ctx, to_service: bool) -> (String, Ctx, Option<Str
             _ => format!("-[{spec}]-"),
         };
         let last = i + 1 == steps;
-        let choice = if last && to_service { 1 } else { ch.pick(5) };
+        let choice = if last && to_service { 1 } else { ch.pick(6) };
         let node = match choice {
             0 => "_".to_owned(),
             1 | 2 => {
@@ -368,6 +370,15 @@ fn path(ch: &mut Ch<'_>, cx: &Ctx, to_service: bool) -> (String, Ctx, Option<Str
                 let (name, _) = inner.nodes[ch.pick(inner.nodes.len())].clone();
                 name
             }
+            4 => {
+                // Rebind a name already bound: with a kind it shadows, not pins.
+                let (name, _) = inner.nodes[ch.pick(inner.nodes.len())].clone();
+                let kind = KINDS[ch.pick(4)];
+                inner.nodes.retain(|(n, _)| *n != name);
+                inner.nodes.push((name.clone(), Some(kind)));
+                last_named = Some(name.clone());
+                format!("{name}: {kind}")
+            }
             _ => {
                 let name = ch.fresh();
                 inner.nodes.push((name.clone(), None));
@@ -375,6 +386,9 @@ fn path(ch: &mut Ch<'_>, cx: &Ctx, to_service: bool) -> (String, Ctx, Option<Str
                 name
             }
         };
+        if choice != 0 && choice != 3 {
+            ch.binds += 1;
+        }
         let _ = write!(s, " {arrow} {node}");
     }
     (s, inner, last_named)
@@ -412,6 +426,16 @@ fn int_expr(ch: &mut Ch<'_>, cx: &Ctx, depth: u32) -> String {
     }
 }
 
+fn quantified(ch: &mut Ch<'_>, cx: &Ctx, depth: u32) -> String {
+    let q = ["exists", "all"][ch.pick(2)];
+    let (p, inner, _) = path(ch, cx, false);
+    if ch.pick(4) == 0 {
+        format!("({q} {p})")
+    } else {
+        format!("({q} {p} where {})", bexpr(ch, &inner, depth))
+    }
+}
+
 fn bexpr(ch: &mut Ch<'_>, cx: &Ctx, depth: u32) -> String {
     let choice = if depth == 0 { 0 } else { ch.pick(11) };
     match choice {
@@ -425,15 +449,7 @@ fn bexpr(ch: &mut Ch<'_>, cx: &Ctx, depth: u32) -> String {
             bexpr(ch, cx, depth - 1),
             bexpr(ch, cx, depth - 1)
         ),
-        7 | 8 => {
-            let q = ["exists", "all"][ch.pick(2)];
-            let (p, inner, _) = path(ch, cx, false);
-            if ch.pick(4) == 0 {
-                format!("({q} {p})")
-            } else {
-                format!("({q} {p} where {})", bexpr(ch, &inner, depth - 1))
-            }
-        }
+        7 | 8 => quantified(ch, cx, depth - 1),
         _ => {
             let op = [">", ">=", "==", "<"][ch.pick(4)];
             let k = ch.pick(3);
@@ -444,7 +460,7 @@ fn bexpr(ch: &mut Ch<'_>, cx: &Ctx, depth: u32) -> String {
 
 /// A policy of 1-3 rules and 0-2 exceptions, well-typed by construction.
 fn make_policy(d: &[u32]) -> String {
-    let mut ch = Ch { d, pos: 0, fresh: 0 };
+    let mut ch = Ch { d, pos: 0, fresh: 0, binds: 0 };
     let mut out = String::new();
     let mut rules: Vec<Ctx> = Vec::new();
     let nrules = 1 + ch.pick(3);
@@ -462,27 +478,45 @@ fn make_policy(d: &[u32]) -> String {
             _ => {}
         }
         let _ = write!(out, "  for {var}: {kind}");
-        let before = ch.fresh;
-        if ch.pick(2) == 1 {
-            let _ = write!(out, " where {}", bexpr(&mut ch, &cx, 2));
+        let before = ch.binds;
+        match ch.pick(3) {
+            1 => {
+                let _ = write!(out, " where {}", bexpr(&mut ch, &cx, 2));
+            }
+            2 => {
+                let _ = write!(out, " where {}", quantified(&mut ch, &cx, 1));
+            }
+            _ => {}
         }
-        let filter_binds = ch.fresh > before;
+        let filter_binds = ch.binds > before;
         out.push('\n');
-        for l in 0..ch.pick(3) {
-            if ch.pick(2) == 0 {
-                let e = int_expr(&mut ch, &cx, 1);
-                let _ = writeln!(out, "  let k{l} = {e}");
-                cx.ints.push(format!("k{l}"));
+        // Lets and requires in any order; an exception's `when` sees the lets
+        // written before the first `require` (a later one may not have been
+        // evaluated when a finding is made: see the report).
+        let (mut lets, mut requires) = (ch.pick(3), 1 + ch.pick(2));
+        let mut when_cx: Option<Ctx> = None;
+        let mut l = 0;
+        while lets + requires > 0 {
+            if lets > 0 && (requires == 0 || ch.pick(3) != 0) {
+                lets -= 1;
+                if ch.pick(2) == 0 {
+                    let e = int_expr(&mut ch, &cx, 1);
+                    let _ = writeln!(out, "  let k{l} = {e}");
+                    cx.ints.push(format!("k{l}"));
+                } else {
+                    let e = bexpr(&mut ch, &cx, 2);
+                    let _ = writeln!(out, "  let b{l} = {e}");
+                    cx.bools.push(format!("b{l}"));
+                }
+                l += 1;
             } else {
-                let e = bexpr(&mut ch, &cx, 2);
-                let _ = writeln!(out, "  let b{l} = {e}");
-                cx.bools.push(format!("b{l}"));
+                requires -= 1;
+                when_cx.get_or_insert_with(|| cx.clone());
+                let _ = writeln!(out, "  require {}", bexpr(&mut ch, &cx, 3));
             }
         }
-        for _ in 0..1 + ch.pick(2) {
-            let _ = writeln!(out, "  require {}", bexpr(&mut ch, &cx, 3));
-        }
         out.push_str("}\n\n");
+        let mut cx = when_cx.unwrap_or(cx);
         if filter_binds && AVOID_KNOWN_BUGS {
             // Known bug 1 (see `exception_reads_lets_after_a_filter_with_path_binders`).
             cx.ints.clear();
@@ -497,7 +531,7 @@ fn make_policy(d: &[u32]) -> String {
         let cx = rules[r].clone();
         match ch.pick(4) {
             0 => {}
-            1 if !cx.ints.is_empty() || !cx.bools.is_empty() => {
+            1 | 2 if !cx.ints.is_empty() || !cx.bools.is_empty() => {
                 // Waive by a let of the rule.
                 let lets: Vec<String> = cx
                     .bools
