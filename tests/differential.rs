@@ -524,6 +524,13 @@ fn make_policy(d: &[u32]) -> String {
         }
         rules.push(cx);
     }
+    match ch.pick(3) {
+        1 => out.push_str(
+            "priority by service.tier {\n  0 => P1 within 24h\n  1 | 2 => P2 within 3d\n  null => P4 within 30d\n}\n\n",
+        ),
+        2 => out.push_str("priority by default(service.tier, 3) {\n  0 => P1 within 1d\n  _ => P3 within 14d\n}\n\n"),
+        _ => {}
+    }
     for e in 0..ch.pick(3) {
         let r = ch.pick(rules.len());
         let until = ["2026-11-22", "2026-11-21", "2027-01-31", "2025-06-01"][ch.pick(4)];
@@ -583,6 +590,8 @@ fn engine(policy: &str, graph_json: &str) -> Result<ROutcome, String> {
             error: f.kind == FindingKind::Error,
             waived_by: f.waived_by.as_ref().map(|w| w.exception.clone()),
             severity: f.severity.as_str(),
+            priority: f.priority.map(|p| p.level),
+            service: f.service.clone(),
         })
         .collect();
     let checked: BTreeMap<String, usize> =
@@ -600,11 +609,13 @@ fn show(o: &ROutcome) -> String {
     for f in &o.findings {
         let _ = writeln!(
             s,
-            "  {} {} {} ({}){}",
+            "  {} {} {} ({}, P{:?}, service {:?}){}",
             f.rule,
             f.entity,
             if f.error { "error" } else { "violation" },
             f.severity,
+            f.priority,
+            f.service,
             f.waived_by.as_ref().map(|w| format!(" waived by {w}")).unwrap_or_default()
         );
     }

@@ -68,6 +68,10 @@ pub struct RFinding {
     pub waived_by: Option<String>,
     /// `critical` ... `info`.
     pub severity: &'static str,
+    /// From `priority by` (evaluated with only the entity and its service).
+    pub priority: Option<u8>,
+    /// The entity's business service (id).
+    pub service: Option<String>,
 }
 
 /// What the reference audit finds.
@@ -530,6 +534,8 @@ pub fn audit(module: &Module, g: &RGraph, now: i64) -> ROutcome {
                 error,
                 waived_by,
                 severity: severity(&it, r, env),
+                priority: priority(&it, module, n),
+                service: it.service_of(n).map(|s| g.nodes[s].id.clone()),
             };
             if let Some(f) = filter {
                 match it.eval(f, &env) {
@@ -597,6 +603,22 @@ fn severity(it: &Interp<'_>, r: &Rule, env: &Env) -> &'static str {
         }
     }
     "medium"
+}
+
+fn priority(it: &Interp<'_>, module: &Module, n: usize) -> Option<u8> {
+    let p = module.items.iter().find_map(|i| match i {
+        Item::Priority(p) => Some(p),
+        _ => None,
+    })?;
+    let env: Env = HashMap::from([(ENTITY.to_owned(), V::Node(n))]);
+    let v = it.eval(&p.by, &env).ok()?;
+    let arm = p.arms.iter().find(|a| {
+        a.pattern.alts.iter().any(|alt| match alt {
+            PatternAlt::Wildcard => true,
+            PatternAlt::Literal(l) => equals(&literal(l), &v),
+        })
+    })?;
+    Some(arm.value.level)
 }
 
 fn waiver(it: &Interp<'_>, module: &Module, rule: &str, env: &Env) -> Option<String> {
