@@ -21,6 +21,10 @@ use gov::ingest::{LoadOptions, load_sources};
 use gov::source::SourceFile;
 use gov::time::Timestamp;
 
+// The same allocator as the `gov` binary.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const POLICY: &str = include_str!("policies/nhi25.gov");
 
 fn rule_names(policy: &str) -> Vec<(String, bool)> {
