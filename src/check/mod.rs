@@ -996,16 +996,30 @@ impl<'a> Checker<'a> {
             let facts = expr::facts_of(f, true);
             self.push_facts(facts);
         }
-        // Lets keep their slots so the evaluator can reuse the rule's frame.
+        // The exception runs in the rule's frame after the rule: its lets are
+        // read from the slots the rule gave them. Anything the exception binds
+        // itself goes past the rule's frame.
+        self.next_slot = self.next_slot.max(u16::try_from(rule.frame).unwrap_or(u16::MAX));
+        self.max_slot = self.max_slot.max(self.next_slot);
+        let mut let_slots = rule.body.iter().filter_map(|s| match s {
+            ir::BodyStep::Let { slot, .. } => Some(*slot),
+            ir::BodyStep::Require { .. } => None,
+        });
         self.quiet += 1;
         for c in &r.clauses {
             if let ast::RuleClauseKind::Let(l) = &c.kind {
                 let (_, t) = self.expr(&l.value);
-                self.bind(&l.name.name, t);
+                if let Some(slot) = let_slots.next() {
+                    self.scope.push(Binding {
+                        name: l.name.name.clone(),
+                        slot,
+                        ty: t,
+                        let_index: None,
+                    });
+                }
             }
         }
         self.quiet -= 1;
-        self.next_slot = self.next_slot.max(u16::try_from(rule.frame).unwrap_or(u16::MAX));
         Some(())
     }
 

@@ -144,6 +144,9 @@ fn check_entity<'a>(
             BodyStep::Require { cond, .. } => match engine.eval(cond, f) {
                 Ok(v) if v.truthy() => {}
                 Ok(_) => {
+                    // Exceptions may read any `let`, also one written after
+                    // the failing `require`: evaluate the rest before waivers.
+                    finish_lets(engine, rule, cond, f);
                     return Outcome::Finding(Box::new(violation(
                         engine, rule_index, rule, n, cond, f,
                     )));
@@ -155,6 +158,26 @@ fn check_entity<'a>(
         }
     }
     Outcome::Pass
+}
+
+/// Evaluates the `let`s after `failed` (errors leave the slot missing).
+fn finish_lets<'a>(
+    engine: &Engine<'a>,
+    rule: &'a ir::Rule,
+    failed: &'a ir::Expr,
+    f: &mut Frame<'a>,
+) {
+    let mut after = false;
+    for step in &rule.body {
+        match step {
+            BodyStep::Require { cond, .. } => after |= std::ptr::eq(cond, failed),
+            BodyStep::Let { slot, value, .. } if after => {
+                let v = engine.eval(value, f).unwrap_or(Value::Missing);
+                f.set(*slot, v);
+            }
+            BodyStep::Let { .. } => {}
+        }
+    }
 }
 
 fn severity_for<'a>(engine: &Engine<'a>, rule: &'a ir::Rule, f: &mut Frame<'a>) -> SeverityLevel {

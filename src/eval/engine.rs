@@ -308,6 +308,7 @@ impl<'a> Engine<'a> {
             Source::Path(p) => &p.named,
             Source::List { .. } => &[],
         };
+        let is_path = matches!(source, Source::Path(_));
         let mut visit = |eng: &Self, f: &mut Frame<'a>| -> Flow {
             let pass = match cond {
                 Some(c) => match eng.eval(c, f) {
@@ -336,14 +337,20 @@ impl<'a> Engine<'a> {
                     if !pass {
                         return Flow::Continue;
                     }
-                    if dedup && !named.is_empty() {
-                        let key: Vec<u32> = named
-                            .iter()
-                            .map(|s| match f.slots.get(usize::from(*s)) {
-                                Some(Value::Node(n)) => n.0,
-                                _ => u32::MAX,
-                            })
-                            .collect();
+                    // Distinct matches: tuples of named binders, or the nodes
+                    // walked when the path names none (parallel edges count once).
+                    if dedup && is_path {
+                        let key: Vec<u32> = if named.is_empty() {
+                            f.trail.iter().map(|n| n.0).collect()
+                        } else {
+                            named
+                                .iter()
+                                .map(|s| match f.slots.get(usize::from(*s)) {
+                                    Some(Value::Node(n)) => n.0,
+                                    _ => u32::MAX,
+                                })
+                                .collect()
+                        };
                         if !seen.insert(key) {
                             return Flow::Continue;
                         }
@@ -433,9 +440,11 @@ impl<'a> Engine<'a> {
             self.neighbours(n, step, &mut result);
             return result;
         }
+        // The start is reached again only through a cycle (at depth 1 or
+        // more), so widening the bounds never loses a match.
         let mut visited: HashSet<NodeId> = HashSet::new();
-        visited.insert(n);
         if step.min == 0 {
+            visited.insert(n);
             result.push(n);
         }
         let mut frontier = vec![n];

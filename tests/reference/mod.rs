@@ -10,10 +10,11 @@
 //! - an absent attribute is missing; `==` treats missing as `null`; ordering
 //!   comparisons with missing are false; only `true` is true in a condition;
 //! - a path's matches are the distinct tuples of step endpoints; a step reaches
-//!   its neighbours (plain step) or the nodes whose shortest hop distance over
-//!   the step's edges lies within its bounds (`*min..max`); a kind annotation filters; a
+//!   its neighbours (plain step) or the nodes whose shortest walk (of one hop
+//!   or more, unless `*0..`) over the step's edges lies within its bounds; a kind annotation filters; a
 //!   name already bound to a node, written without a kind, pins the endpoint;
-//! - `count` and `sum` count distinct tuples of the path's named binders;
+//! - `count` and `sum` count distinct tuples of the path's named binders, or
+//!   distinct node sequences when the path names none;
 //! - an exception waives a violation when it names the rule, has not expired
 //!   (`until` holds through the end of that day) and its `when` is true in the
 //!   rule's environment at the failing `require`.
@@ -453,8 +454,9 @@ impl Interp<'_> {
 
     /// A plain step: the neighbours over the step's edges (a self-loop
     /// reaches the node itself). A variable-length step: the nodes whose
-    /// shortest distance from `n` is in `min..=max` (each node once; the start
-    /// is at distance 0, so only `*0..` includes it).
+    /// shortest walk of one hop or more from `n` is in `min..=max` (each node
+    /// once); the start is at distance 0 only for `*0..`, otherwise it is
+    /// reached again through a cycle.
     fn reach(&self, n: usize, step: &Step, min: u32, max: Option<u32>) -> BTreeSet<usize> {
         let any = step.edges.iter().any(|e| e.name == "_");
         let kind_ok = |k: &str| any || step.edges.iter().any(|e| e.name == k);
@@ -473,10 +475,12 @@ impl Interp<'_> {
             }
             return out;
         }
-        let mut dist: HashMap<usize, u32> = HashMap::from([(n, 0)]);
-        let mut queue = VecDeque::from([n]);
-        while let Some(x) = queue.pop_front() {
-            let d = dist[&x];
+        let mut dist: HashMap<usize, u32> = HashMap::new();
+        if min == 0 {
+            dist.insert(n, 0);
+        }
+        let mut queue = VecDeque::from([(n, 0u32)]);
+        while let Some((x, d)) = queue.pop_front() {
             if max.is_some_and(|m| d >= m) {
                 continue;
             }
@@ -494,7 +498,7 @@ impl Interp<'_> {
                 for y in next {
                     if let std::collections::hash_map::Entry::Vacant(v) = dist.entry(y) {
                         v.insert(d + 1);
-                        queue.push_back(y);
+                        queue.push_back((y, d + 1));
                     }
                 }
             }
