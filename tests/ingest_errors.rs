@@ -482,3 +482,24 @@ fn garbage_never_panics() {
         let _ = ingest::load_sources(vec![SourceFile::new("x.yaml", text)], &LoadOptions::default());
     }
 }
+
+#[test]
+fn large_inventories_report_errors_in_record_order() {
+    // Over 50,000 records: records are parsed on a second thread.
+    let mut nodes: Vec<String> = (0..60_000).map(|i| format!("{{\"id\": \"g{i}\", \"kind\": \"group\"}}")).collect();
+    nodes[40_000] = "{\"id\": \"g40000\", \"kind\": \"group\", \"attrs\": {\"name\": 1}}".into();
+    nodes[50_000] = "{\"id\": \"g50000\"}".into();
+    let text = doc(&nodes.join(",\n"), "{\"from\": \"g1\", \"to\": \"g2\", \"kind\": \"member_of\"}");
+    let d = errors("big.json", &text);
+    assert_eq!(d.len(), 2);
+    assert_eq!(d[0].code, Code::WrongType);
+    assert_eq!(d[0].file.as_ref().unwrap().line_col(d[0].primary_span().unwrap().start).0, 40_003);
+    assert_eq!(d[1].code, Code::MissingField);
+    assert!(d[1].message.starts_with("invalid node 50000: missing field `kind`"), "{}", d[1].message);
+    let opts = LoadOptions { mode: Mode::Lenient, ..LoadOptions::default() };
+    let loaded = ingest::load_sources(vec![SourceFile::new("big.json", text)], &opts).unwrap();
+    assert_eq!(loaded.graph.node_count(), 59_999);
+    assert_eq!(loaded.graph.edge_count(), 1);
+    let p = loaded.graph.provenance(loaded.graph.lookup("g59999").unwrap()).unwrap();
+    assert_eq!((p.record, p.line), (59_999, 60_002));
+}
