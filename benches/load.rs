@@ -29,16 +29,27 @@ fn mb(b: f64) -> f64 {
 
 fn main() {
     // `cargo bench` passes `--bench`; ignore arguments.
-    let identities: u64 = std::env::var("GOV_BENCH_IDENTITIES").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
+    let identities: u64 = std::env::var("GOV_BENCH_IDENTITIES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("inventory.json");
 
     let t = Instant::now();
-    let stats = generate(&GenOptions { identities, seed: 42, ..GenOptions::default() }, std::fs::File::create(&path).unwrap())
-        .unwrap();
+    let stats = generate(
+        &GenOptions { identities, seed: 42, ..GenOptions::default() },
+        std::fs::File::create(&path).unwrap(),
+    )
+    .unwrap();
     let gen_s = t.elapsed().as_secs_f64();
     let size = std::fs::metadata(&path).unwrap().len() as f64;
-    println!("generated {identities} identities: {} nodes, {} edges, {:.1} MB of JSON in {gen_s:.1} s", stats.nodes, stats.edges, mb(size));
+    println!(
+        "generated {identities} identities: {} nodes, {} edges, {:.1} MB of JSON in {gen_s:.1} s",
+        stats.nodes,
+        stats.edges,
+        mb(size)
+    );
 
     let rss_before = status_kb("VmRSS:");
     let t = Instant::now();
@@ -58,15 +69,42 @@ fn main() {
     let (node_bytes, edge_bytes) = g.heap_split();
     println!("read file:        {read_s:.2} s ({:.0} MB/s)", mb(size) / read_s);
     println!("parse + build:    {load_s:.2} s ({:.0} MB/s of native JSON)", mb(size) / load_s);
-    println!("read + load:      {:.2} s ({:.0} MB/s)", read_s + load_s, mb(size) / (read_s + load_s));
-    println!("graph memory:     {:.1} MB = {:.2}x the JSON on disk (heap accounting)", mb(heap), heap / size);
-    println!("  per node:       {:.0} B (ids, index, columns, strings, provenance)", node_bytes as f64 / stats.nodes as f64);
-    println!("  per edge:       {:.0} B (petgraph, CSR out+in, label, provenance)", edge_bytes as f64 / stats.edges as f64);
-    println!("RSS after load:   {:.1} MB (text freed; was {:.1} MB before reading)", rss_after as f64 / 1e3, rss_before as f64 / 1e3);
-    println!("peak RSS (VmHWM): {:.1} MB (includes the {:.1} MB source text held during the load)", hwm as f64 / 1e3, mb(size));
+    println!(
+        "read + load:      {:.2} s ({:.0} MB/s)",
+        read_s + load_s,
+        mb(size) / (read_s + load_s)
+    );
+    println!(
+        "graph memory:     {:.1} MB = {:.2}x the JSON on disk (heap accounting)",
+        mb(heap),
+        heap / size
+    );
+    println!(
+        "  per node:       {:.0} B (ids, index, columns, strings, provenance)",
+        node_bytes as f64 / stats.nodes as f64
+    );
+    println!(
+        "  per edge:       {:.0} B (petgraph, CSR out+in, label, provenance)",
+        edge_bytes as f64 / stats.edges as f64
+    );
+    println!(
+        "RSS after load:   {:.1} MB (text freed; was {:.1} MB before reading)",
+        rss_after as f64 / 1e3,
+        rss_before as f64 / 1e3
+    );
+    println!(
+        "peak RSS (VmHWM): {:.1} MB (includes the {:.1} MB source text held during the load)",
+        hwm as f64 / 1e3,
+        mb(size)
+    );
     let q = Instant::now();
     let s = g.schema();
     let (owned_by, identity) = (s.edge_kind("owned_by").unwrap(), s.kind("identity").unwrap());
-    let orphans = g.nodes_of_kind(identity).iter().filter(|n| g.out(**n, owned_by).is_empty()).count();
-    println!("scan {} identities for owners: {:.1} ms ({orphans} without)", g.nodes_of_kind(identity).len(), q.elapsed().as_secs_f64() * 1e3);
+    let orphans =
+        g.nodes_of_kind(identity).iter().filter(|n| g.out(**n, owned_by).is_empty()).count();
+    println!(
+        "scan {} identities for owners: {:.1} ms ({orphans} without)",
+        g.nodes_of_kind(identity).len(),
+        q.elapsed().as_secs_f64() * 1e3
+    );
 }

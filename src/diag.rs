@@ -349,7 +349,10 @@ impl<'a> IntoIterator for &'a Diagnostics {
 /// The candidate closest to `name`, for "did you mean" hints: an exact
 /// case-insensitive match first, then the smallest edit distance that is at
 /// most a third of the name's length (and at least 1).
-pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+pub fn did_you_mean<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
     let lower = name.to_lowercase();
     let limit = (name.chars().count() / 3).max(1);
     let mut best: Option<(usize, &'a str)> = None;

@@ -39,11 +39,13 @@ pub enum TimeError {
 impl fmt::Display for TimeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            TimeError::Malformed => {
-                f.write_str("expected `YYYY-MM-DD` or an RFC 3339 timestamp such as `2027-01-31T12:00:00Z`")
-            }
+            TimeError::Malformed => f.write_str(
+                "expected `YYYY-MM-DD` or an RFC 3339 timestamp such as `2027-01-31T12:00:00Z`",
+            ),
             TimeError::Month(m) => write!(f, "month {m} does not exist (months are 01 to 12)"),
-            TimeError::Day { day, max } => write!(f, "day {day} does not exist in that month (it has {max} days)"),
+            TimeError::Day { day, max } => {
+                write!(f, "day {day} does not exist in that month (it has {max} days)")
+            }
             TimeError::Time => f.write_str("hour, minute or second out of range"),
             TimeError::Offset => f.write_str("time zone offset out of range"),
         }
@@ -136,7 +138,9 @@ impl Timestamp {
             let (c, off) = rest.split_at(i);
             let sign = if off.starts_with('-') { -1 } else { 1 };
             let off = off.get(1..).unwrap_or("");
-            let (oh, om) = off.split_once(':').unwrap_or((off.get(..2).unwrap_or(""), off.get(2..).unwrap_or("")));
+            let (oh, om) = off
+                .split_once(':')
+                .unwrap_or((off.get(..2).unwrap_or(""), off.get(2..).unwrap_or("")));
             let (Some(oh), Some(om)) = (digits(oh), digits(om)) else {
                 return Err(TimeError::Malformed);
             };
@@ -165,7 +169,9 @@ impl Timestamp {
         if h > 23 || mi > 59 || sec > 60 {
             return Err(TimeError::Time);
         }
-        Ok(Timestamp(day.0 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(sec.min(59)) - offset))
+        Ok(Timestamp(
+            day.0 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(sec.min(59)) - offset,
+        ))
     }
 
     /// The civil date (year, month, day) in UTC.
@@ -190,7 +196,13 @@ impl fmt::Display for Timestamp {
         if secs == 0 {
             write!(f, "{y:04}-{m:02}-{d:02}")
         } else {
-            write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
+            write!(
+                f,
+                "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+                secs / 3600,
+                secs / 60 % 60,
+                secs % 60
+            )
         }
     }
 }
@@ -209,7 +221,8 @@ impl<'de> Deserialize<'de> for Timestamp {
 }
 
 /// Units a duration literal may use, largest first, with their length in seconds.
-pub const DURATION_UNITS: &[(char, i64)] = &[('w', 604_800), ('d', 86_400), ('h', 3600), ('m', 60), ('s', 1)];
+pub const DURATION_UNITS: &[(char, i64)] =
+    &[('w', 604_800), ('d', 86_400), ('h', 3600), ('m', 60), ('s', 1)];
 
 /// Why a duration did not parse.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -27,9 +27,14 @@ fn docs_name_every_builtin_kind_attribute_edge_and_code() {
 
 #[test]
 fn json_schema_is_valid_json_for_this_format() {
-    let schema: serde_json::Value = serde_json::from_str(&read("schemas/inventory.schema.json")).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&read("schemas/inventory.schema.json")).unwrap();
     assert_eq!(schema["properties"]["format"]["const"], gov::ingest::native::FORMAT);
-    let node_fields: Vec<&str> =
-        schema["$defs"]["node"]["properties"].as_object().unwrap().keys().map(String::as_str).collect();
+    let node_fields: Vec<&str> = schema["$defs"]["node"]["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
     assert_eq!(node_fields, ["attrs", "id", "kind"]);
 }

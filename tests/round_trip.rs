@@ -14,16 +14,24 @@ fn path(rel: &str) -> PathBuf {
 
 fn round_trip(files: &[&str]) {
     let sources = files.iter().map(|f| ingest::read_source(&path(f)).unwrap()).collect();
-    let converted = ingest::convert_sources(sources, None, &Mapping::default(), Mode::Strict).unwrap();
+    let converted =
+        ingest::convert_sources(sources, None, &Mapping::default(), Mode::Strict).unwrap();
     let json = String::from_utf8(converted.write(None, Vec::new()).unwrap()).unwrap();
-    let loaded = ingest::load_sources(vec![SourceFile::new("native.json", json.clone())], &LoadOptions::default())
-        .unwrap_or_else(|d| panic!("{:?}", d.iter().map(|d| &d.message).collect::<Vec<_>>()));
+    let loaded = ingest::load_sources(
+        vec![SourceFile::new("native.json", json.clone())],
+        &LoadOptions::default(),
+    )
+    .unwrap_or_else(|d| panic!("{:?}", d.iter().map(|d| &d.message).collect::<Vec<_>>()));
     let (a, b) = (converted.loaded.graph.canonical_dump(), loaded.graph.canonical_dump());
     assert!(a == b, "dumps differ for {files:?}");
     assert_eq!(converted.loaded.graph.node_count(), loaded.graph.node_count());
     assert_eq!(converted.loaded.graph.edge_count(), loaded.graph.edge_count());
     // Writing the reloaded graph again gives the same bytes.
-    let again = String::from_utf8(ingest::native::write_graph(&loaded.graph, &converted.unresolved, None, Vec::new()).unwrap()).unwrap();
+    let again = String::from_utf8(
+        ingest::native::write_graph(&loaded.graph, &converted.unresolved, None, Vec::new())
+            .unwrap(),
+    )
+    .unwrap();
     assert_eq!(json, again);
 }
 
@@ -52,33 +60,51 @@ fn merged_aws_and_k8s_round_trip() {
 #[test]
 fn generated_inventory_round_trips_through_yaml() {
     let mut json = Vec::new();
-    ingest::generate::generate(&ingest::generate::GenOptions { identities: 300, seed: 3, ..Default::default() }, &mut json).unwrap();
+    ingest::generate::generate(
+        &ingest::generate::GenOptions { identities: 300, seed: 3, ..Default::default() },
+        &mut json,
+    )
+    .unwrap();
     let json = String::from_utf8(json).unwrap();
-    let from_json = ingest::load_sources(vec![SourceFile::new("g.json", json.clone())], &LoadOptions::default()).unwrap();
+    let from_json = ingest::load_sources(
+        vec![SourceFile::new("g.json", json.clone())],
+        &LoadOptions::default(),
+    )
+    .unwrap();
     let value: serde_json::Value = serde_json::from_str(&json).unwrap();
     let yaml = serde_yaml_ng::to_string(&value).unwrap();
-    let from_yaml = ingest::load_sources(vec![SourceFile::new("g.yaml", yaml)], &LoadOptions::default()).unwrap();
+    let from_yaml =
+        ingest::load_sources(vec![SourceFile::new("g.yaml", yaml)], &LoadOptions::default())
+            .unwrap();
     assert_eq!(from_json.graph.canonical_dump(), from_yaml.graph.canonical_dump());
 }
 
 #[test]
 fn unresolved_optional_edges_survive_conversion() {
     let src = ingest::read_source(&path("tests/fixtures/ingest/k8s_rbac.json")).unwrap();
-    let converted = ingest::convert_sources(vec![src], None, &Mapping::default(), Mode::Strict).unwrap();
+    let converted =
+        ingest::convert_sources(vec![src], None, &Mapping::default(), Mode::Strict).unwrap();
     assert_eq!(converted.unresolved.len(), 2);
     let json = String::from_utf8(converted.write(None, Vec::new()).unwrap()).unwrap();
     assert!(json.contains(r#""kind":"assumes","label":"IRSA","optional":true"#), "{json}");
     // Loaded together with the AWS inventory, the IRSA edge resolves.
-    let aws = ingest::read_source(&path("../shared/realdata/aws_authz_details__cloudsplaining_example.json")).unwrap();
+    let aws = ingest::read_source(&path(
+        "../shared/realdata/aws_authz_details__cloudsplaining_example.json",
+    ))
+    .unwrap();
     let aws = ingest::convert_sources(vec![aws], None, &Mapping::default(), Mode::Strict).unwrap();
     let aws_json = String::from_utf8(aws.write(None, Vec::new()).unwrap()).unwrap();
     let loaded = ingest::load_sources(
         vec![SourceFile::new("k8s.json", json), SourceFile::new("aws.json", aws_json)],
         &LoadOptions::default(),
     )
-    .unwrap_or_else(|d| panic!("{:?}", d.iter().map(|d| (d.code, &d.message)).take(5).collect::<Vec<_>>()));
+    .unwrap_or_else(|d| {
+        panic!("{:?}", d.iter().map(|d| (d.code, &d.message)).take(5).collect::<Vec<_>>())
+    });
     let g = &loaded.graph;
     let sa = g.lookup("k8s:serviceaccount:payments/payments-api").unwrap();
-    let role = g.lookup("arn:aws:iam::200611803367:role/AWS-QuickSetup-StackSet-Local-ExecutionRole").unwrap();
+    let role = g
+        .lookup("arn:aws:iam::200611803367:role/AWS-QuickSetup-StackSet-Local-ExecutionRole")
+        .unwrap();
     assert_eq!(g.out(sa, g.schema().edge_kind("assumes").unwrap()), &[role]);
 }

@@ -133,8 +133,13 @@ fn stats(a: &StatsArgs) -> ExitCode {
                 let _ = writeln!(out, "  {k:<18}{n:>10}");
             }
             let _ = writeln!(out, "orphans");
-            let _ = writeln!(out, "  {:<40}{:>10}", "non-human identities without owner", st.unowned_identities);
-            let _ = writeln!(out, "  {:<40}{:>10}", "credentials nobody holds", st.unheld_credentials);
+            let _ = writeln!(
+                out,
+                "  {:<40}{:>10}",
+                "non-human identities without owner", st.unowned_identities
+            );
+            let _ =
+                writeln!(out, "  {:<40}{:>10}", "credentials nobody holds", st.unheld_credentials);
             let _ = writeln!(out, "  {:<40}{:>10}", "nodes without any edge", st.isolated);
             print!("{out}");
         }
@@ -150,7 +155,9 @@ fn show(a: &ShowArgs) -> ExitCode {
     let g = &loaded.graph;
     let Some(start) = g.lookup(&a.id) else {
         let ids = (0..g.node_count().min(200_000) as u32).map(|i| g.id(NodeId(i)));
-        let hint = gov::diag::did_you_mean(&a.id, ids).map(|h| format!(" (did you mean `{h}`?)")).unwrap_or_default();
+        let hint = gov::diag::did_you_mean(&a.id, ids)
+            .map(|h| format!(" (did you mean `{h}`?)"))
+            .unwrap_or_default();
         eprintln!("error: no node has the id `{}`{hint}", a.id);
         return ExitCode::from(EXIT_INVALID);
     };
@@ -186,13 +193,20 @@ fn text(g: &Graph, nb: &Neighbourhood) -> String {
     let s = g.schema();
     let mut out = String::new();
     for (n, d) in &nb.nodes {
-        let _ = writeln!(out, "{}{} ({})", "  ".repeat(*d as usize), g.id(*n), s.kind_name(g.kind(*n)));
+        let _ =
+            writeln!(out, "{}{} ({})", "  ".repeat(*d as usize), g.id(*n), s.kind_name(g.kind(*n)));
         for (k, v) in attrs(g, *n) {
             let _ = writeln!(out, "{}    {k} = {v}", "  ".repeat(*d as usize));
         }
         if let Some(p) = g.provenance(*n) {
             let file = g.files().get(p.file as usize).map_or("", String::as_str);
-            let _ = writeln!(out, "{}    from {file}:{} (record {})", "  ".repeat(*d as usize), p.line, p.record);
+            let _ = writeln!(
+                out,
+                "{}    from {file}:{} (record {})",
+                "  ".repeat(*d as usize),
+                p.line,
+                p.record
+            );
         }
     }
     let _ = writeln!(out, "edges");
@@ -294,9 +308,17 @@ fn generate_cmd(a: &GenerateArgs) -> ExitCode {
     };
     match result {
         Ok(st) => {
-            eprintln!("wrote {} nodes and {} edges to `{}`", st.nodes, st.edges, a.output.display());
+            eprintln!(
+                "wrote {} nodes and {} edges to `{}`",
+                st.nodes,
+                st.edges,
+                a.output.display()
+            );
             ExitCode::SUCCESS
         }
-        Err(e) => io_fail(&gov::Diag::error(gov::Code::Io, format!("cannot write `{}`: {e}", a.output.display()))),
+        Err(e) => io_fail(&gov::Diag::error(
+            gov::Code::Io,
+            format!("cannot write `{}`: {e}", a.output.display()),
+        )),
     }
 }

@@ -71,7 +71,11 @@ pub fn render_one(d: &Diag) {
 pub fn summary(diags: &Diagnostics, lenient: bool) {
     let (e, w) = (diags.error_count(), diags.warning_count());
     if e > 0 {
-        eprintln!("error: {e} error{} in the inventory{}", plural(e), if lenient { "" } else { " (use --lenient to load the valid part)" });
+        eprintln!(
+            "error: {e} error{} in the inventory{}",
+            plural(e),
+            if lenient { "" } else { " (use --lenient to load the valid part)" }
+        );
     } else if w > 0 {
         eprintln!("warning: {w} problem{} reported; the rest was loaded", plural(w));
     }
@@ -133,8 +137,12 @@ pub fn load(paths: &[PathBuf], lenient: bool) -> Result<Loaded, ExitCode> {
         bytes += src.text().len();
         sources.push(src);
     }
-    let progress = Progress::start(format!("loading {} file(s), {:.1} MB", files.len(), bytes as f64 / 1e6));
-    let opts = LoadOptions { mode: if lenient { Mode::Lenient } else { Mode::Strict }, ..LoadOptions::default() };
+    let progress =
+        Progress::start(format!("loading {} file(s), {:.1} MB", files.len(), bytes as f64 / 1e6));
+    let opts = LoadOptions {
+        mode: if lenient { Mode::Lenient } else { Mode::Strict },
+        ..LoadOptions::default()
+    };
     let result = ingest::load_sources(sources, &opts);
     progress.finish();
     match result {

@@ -5,8 +5,8 @@
 
 use std::fmt;
 
-use hashbrown::HashTable;
 use hashbrown::DefaultHashBuilder;
+use hashbrown::HashTable;
 use std::hash::BuildHasher;
 
 use crate::graph::schema::AttrType;
@@ -92,7 +92,8 @@ impl Interner {
         match entry {
             hashbrown::hash_table::Entry::Occupied(o) => Ok((*o.get(), false)),
             hashbrown::hash_table::Entry::Vacant(v) => {
-                let sym = u32::try_from(ends.len()).ok().filter(|&n| n != NONE).ok_or(InternerFull)?;
+                let sym =
+                    u32::try_from(ends.len()).ok().filter(|&n| n != NONE).ok_or(InternerFull)?;
                 let end = u32::try_from(bytes.len() + s.len()).map_err(|_| InternerFull)?;
                 bytes.push_str(s);
                 ends.push(end);
@@ -160,7 +161,11 @@ pub(crate) enum Column {
     Time(Vec<i64>, Bits),
     Duration(Vec<i64>, Bits),
     /// `starts` has one entry per row plus one; row `r` is `items[starts[r]..starts[r+1]]`.
-    List { starts: Vec<u32>, items: Vec<Cell>, present: Bits },
+    List {
+        starts: Vec<u32>,
+        items: Vec<Cell>,
+        present: Bits,
+    },
 }
 
 impl Column {
@@ -172,9 +177,11 @@ impl Column {
             AttrType::Bool => Column::Bool(vec![2; rows]),
             AttrType::Timestamp => Column::Time(vec![0; rows], Bits::default()),
             AttrType::Duration => Column::Duration(vec![0; rows], Bits::default()),
-            AttrType::List(_) => {
-                Column::List { starts: vec![0; rows + 1], items: Vec::new(), present: Bits::default() }
-            }
+            AttrType::List(_) => Column::List {
+                starts: vec![0; rows + 1],
+                items: Vec::new(),
+                present: Bits::default(),
+            },
         }
     }
 
@@ -241,9 +248,10 @@ impl Column {
     pub(crate) fn is_missing(&self, row: usize) -> bool {
         match self {
             Column::Str(v) => v.get(row).is_none_or(|&s| s == NONE),
-            Column::Int(_, p) | Column::Float(_, p) | Column::Time(_, p) | Column::Duration(_, p) => {
-                !p.get(row)
-            }
+            Column::Int(_, p)
+            | Column::Float(_, p)
+            | Column::Time(_, p)
+            | Column::Duration(_, p) => !p.get(row),
             Column::Bool(v) => v.get(row).is_none_or(|&b| b == 2),
             Column::List { present, .. } => !present.get(row),
         }

@@ -206,7 +206,11 @@ impl Graph {
 
     fn refs<'g>(&'g self, csr: &'g Csr, n: NodeId) -> impl Iterator<Item = EdgeRef> + 'g {
         csr.all(n).filter_map(move |i| {
-            Some(EdgeRef { id: *csr.edges.get(i)?, kind: *csr.kinds.get(i)?, other: *csr.nodes.get(i)? })
+            Some(EdgeRef {
+                id: *csr.edges.get(i)?,
+                kind: *csr.kinds.get(i)?,
+                other: *csr.nodes.get(i)?,
+            })
         })
     }
 
@@ -306,8 +310,14 @@ impl Graph {
         let mut edges: Vec<String> = (0..self.edge_count() as u32)
             .filter_map(|e| {
                 let (a, k, b) = self.edge(EdgeId(e))?;
-                let label = self.edge_label(EdgeId(e)).map(|l| format!(" ({l})")).unwrap_or_default();
-                Some(format!("{} -[{}]-> {}{label}", self.id(a), self.schema.edge_name(k), self.id(b)))
+                let label =
+                    self.edge_label(EdgeId(e)).map(|l| format!(" ({l})")).unwrap_or_default();
+                Some(format!(
+                    "{} -[{}]-> {}{label}",
+                    self.id(a),
+                    self.schema.edge_name(k),
+                    self.id(b)
+                ))
             })
             .collect();
         edges.sort_unstable();

@@ -379,7 +379,8 @@ pub enum SeverityLevel {
 
 impl SeverityLevel {
     /// Every level, lowest first.
-    pub const ALL: [SeverityLevel; 5] = [Self::Info, Self::Low, Self::Medium, Self::High, Self::Critical];
+    pub const ALL: [SeverityLevel; 5] =
+        [Self::Info, Self::Low, Self::Medium, Self::High, Self::Critical];
 
     /// The keyword.
     pub fn as_str(self) -> &'static str {
