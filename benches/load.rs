@@ -23,6 +23,17 @@ fn status_kb(field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU seconds (user + system, all threads) this process has used, from
+/// /proc/self/stat (Linux; 0 elsewhere). Clock ticks are 1/100 s on Linux.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    // Fields after the command name start at field 3 (state); utime and stime are fields 14 and 15.
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let field = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    (field(11) + field(12)) / 100.0
+}
+
 fn mb(b: f64) -> f64 {
     b / 1e6
 }
@@ -57,8 +68,10 @@ fn main() {
     let read_s = t.elapsed().as_secs_f64();
     let src = SourceFile::new(path.display().to_string(), text);
     let t = Instant::now();
+    let cpu = cpu_seconds();
     let loaded = ingest::load_sources(vec![src], &LoadOptions::default()).unwrap();
     let load_s = t.elapsed().as_secs_f64();
+    let load_cpu = cpu_seconds() - cpu;
     let g = &loaded.graph;
     assert_eq!(g.node_count() as u64, stats.nodes);
     assert_eq!(g.edge_count() as u64, stats.edges);
@@ -73,6 +86,15 @@ fn main() {
         "read + load:      {:.2} s ({:.0} MB/s)",
         read_s + load_s,
         mb(size) / (read_s + load_s)
+    );
+    println!(
+        "CPU time of load: {load_cpu:.2} s, both threads ({:.0} MB per CPU-second)",
+        mb(size) / load_cpu.max(0.01)
+    );
+    println!(
+        "machine load:     {} (loadavg while measuring; the machine has {} cores)",
+        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!(
         "graph memory:     {:.1} MB = {:.2}x the JSON on disk (heap accounting)",

@@ -241,6 +241,7 @@ impl GraphBuilder {
     /// Reserves room for about `nodes` nodes, `edges` edges and `bytes` of ids.
     pub fn reserve(&mut self, nodes: usize, edges: usize, bytes: usize) {
         self.ids.reserve(nodes, bytes);
+        self.strings.reserve(nodes, 0);
         self.slots.reserve(nodes);
         self.node_prov.reserve(nodes);
         self.edges.reserve(edges);

@@ -28,6 +28,15 @@ pub(crate) struct Interner {
 #[derive(Debug)]
 pub(crate) struct InternerFull;
 
+/// The text of `sym` in an interner's buffer (free, so that closures over the
+/// table can borrow the buffer while the table is borrowed mutably).
+fn text_of<'a>(bytes: &'a str, ends: &[u32], sym: u32) -> &'a str {
+    let i = sym as usize;
+    let end = ends.get(i).copied().unwrap_or(0) as usize;
+    let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) as usize };
+    bytes.get(start..end).unwrap_or("")
+}
+
 impl Interner {
     pub(crate) fn with_capacity(strings: usize, bytes: usize) -> Self {
         Self {
@@ -43,12 +52,7 @@ impl Interner {
         self.bytes.reserve(bytes);
         self.ends.reserve(strings);
         let (b, ends, hasher) = (&self.bytes, &self.ends, &self.hasher);
-        self.table.reserve(strings, |&sym| {
-            let i = sym as usize;
-            let end = ends.get(i).copied().unwrap_or(0) as usize;
-            let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) as usize };
-            hasher.hash_one(b.get(start..end).unwrap_or(""))
-        });
+        self.table.reserve(strings, |&sym| hasher.hash_one(text_of(b, ends, sym)));
     }
 
     pub(crate) fn len(&self) -> usize {
@@ -56,10 +60,7 @@ impl Interner {
     }
 
     pub(crate) fn get(&self, sym: u32) -> &str {
-        let i = sym as usize;
-        let end = self.ends.get(i).copied().unwrap_or(0) as usize;
-        let start = if i == 0 { 0 } else { self.ends.get(i - 1).copied().unwrap_or(0) as usize };
-        self.bytes.get(start..end).unwrap_or("")
+        text_of(&self.bytes, &self.ends, sym)
     }
 
     pub(crate) fn find(&self, s: &str) -> Option<u32> {
@@ -71,23 +72,10 @@ impl Interner {
     pub(crate) fn intern(&mut self, s: &str) -> Result<(u32, bool), InternerFull> {
         let h = self.hasher.hash_one(s);
         let Self { bytes, ends, table, hasher } = self;
-        let slice = |bytes: &str, ends: &[u32], sym: u32| -> (usize, usize) {
-            let i = sym as usize;
-            let end = ends.get(i).copied().unwrap_or(0) as usize;
-            let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) as usize };
-            let _ = bytes;
-            (start, end)
-        };
         let entry = table.entry(
             h,
-            |&sym| {
-                let (a, b) = slice(bytes, ends, sym);
-                bytes.get(a..b) == Some(s)
-            },
-            |&sym| {
-                let (a, b) = slice(bytes, ends, sym);
-                hasher.hash_one(bytes.get(a..b).unwrap_or(""))
-            },
+            |&sym| text_of(bytes, ends, sym) == s,
+            |&sym| hasher.hash_one(text_of(bytes, ends, sym)),
         );
         match entry {
             hashbrown::hash_table::Entry::Occupied(o) => Ok((*o.get(), false)),
@@ -107,12 +95,7 @@ impl Interner {
         self.bytes.shrink_to_fit();
         self.ends.shrink_to_fit();
         let (bytes, ends, hasher) = (&self.bytes, &self.ends, &self.hasher);
-        self.table.shrink_to_fit(|&sym| {
-            let i = sym as usize;
-            let end = ends.get(i).copied().unwrap_or(0) as usize;
-            let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) as usize };
-            hasher.hash_one(bytes.get(start..end).unwrap_or(""))
-        });
+        self.table.shrink_to_fit(|&sym| hasher.hash_one(text_of(bytes, ends, sym)));
     }
 
     pub(crate) fn heap_bytes(&self) -> usize {
