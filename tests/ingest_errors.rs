@@ -659,3 +659,31 @@ fn large_inventories_report_errors_in_record_order() {
     let p = loaded.graph.provenance(loaded.graph.lookup("g59999").unwrap()).unwrap();
     assert_eq!((p.record, p.line), (59_999, 60_002));
 }
+
+#[test]
+fn unknown_top_level_field() {
+    let d = errors("inv.json", "{\"format\": \"gov.inventory/v1\",\n \"node\": []}");
+    let (d, line, col) = only(&d);
+    assert_eq!(d.code, Code::MissingField);
+    assert!(
+        d.message.starts_with("invalid inventory: unknown field `node`, expected one of `format`"),
+        "{}",
+        d.message
+    );
+    assert_eq!((line, col), (2, 7));
+}
+
+#[test]
+fn records_before_the_format_field_wait_for_it() {
+    let text =
+        "{\"nodes\": [{\"id\": \"g\", \"kind\": \"group\"}], \"format\": \"gov.inventory/v1\"}";
+    let loaded =
+        ingest::load_sources(vec![SourceFile::new("inv.json", text)], &LoadOptions::default())
+            .unwrap();
+    assert_eq!(loaded.graph.node_count(), 1);
+    let d = errors(
+        "inv.json",
+        "{\"nodes\": [{\"id\": \"g\", \"kind\": \"group\"}], \"format\": \"gov.inventory/v9\"}",
+    );
+    assert_eq!(only(&d).0.code, Code::UnsupportedFormat);
+}

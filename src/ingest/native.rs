@@ -72,21 +72,6 @@ struct EdgeRec<'a> {
     optional: bool,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JsonDoc<'a> {
-    #[serde(default, borrow)]
-    format: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    metadata: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    schema: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    nodes: Vec<&'a RawValue>,
-    #[serde(default, borrow)]
-    edges: Vec<&'a RawValue>,
-}
-
 /// Byte offset of a one-based line and column in `text`.
 pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let mut off = 0;
@@ -186,63 +171,167 @@ fn check_format(b: &mut GraphBuilder, src: &Arc<SourceFile>, format: Option<&str
     }
 }
 
+/// What the parsing thread sends, in document order.
+enum Msg<'a> {
+    Format(Option<Cow<'a, str>>),
+    Schema(&'a RawValue),
+    Records(Batch<'a>),
+    Malformed(serde_json::Error),
+}
+
+type Sender<'a> = std::sync::mpsc::SyncSender<Msg<'a>>;
+
+/// The top level of a native JSON document, streamed: records are split
+/// and parsed in batches as the document is read, and sent on.
+struct DocSeed<'a, 's> {
+    text: &'a str,
+    tx: &'s Sender<'a>,
+}
+
+struct RecordsSeed<'a, 's> {
+    text: &'a str,
+    tx: &'s Sender<'a>,
+    edges: bool,
+}
+
+const TOP_FIELDS: &[&str] = &["format", "metadata", "schema", "nodes", "edges"];
+
+impl<'de: 'a, 'a> serde::de::DeserializeSeed<'de> for DocSeed<'a, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for DocSeed<'a, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an inventory object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
+        let mut format_seen = false;
+        while let Some(key) = m.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "format" => {
+                    format_seen = true;
+                    let f: Cow<'de, str> = m.next_value()?;
+                    send(self.tx, Msg::Format(Some(f)))?;
+                }
+                "metadata" => {
+                    m.next_value::<serde::de::IgnoredAny>()?;
+                }
+                "schema" => {
+                    let raw: &'de RawValue = m.next_value()?;
+                    send(self.tx, Msg::Schema(raw))?;
+                }
+                "nodes" | "edges" => {
+                    let edges = key == "edges";
+                    m.next_value_seed(RecordsSeed { text: self.text, tx: self.tx, edges })?;
+                }
+                other => return Err(serde::de::Error::unknown_field(other, TOP_FIELDS)),
+            }
+        }
+        if !format_seen {
+            send(self.tx, Msg::Format(None))?;
+        }
+        Ok(())
+    }
+}
+
+fn send<'a, E: serde::de::Error>(tx: &Sender<'a>, msg: Msg<'a>) -> Result<(), E> {
+    tx.send(msg).map_err(|_| E::custom("the load was cancelled"))
+}
+
+impl<'de: 'a, 'a> serde::de::DeserializeSeed<'de> for RecordsSeed<'a, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for RecordsSeed<'a, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of records")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut chunk: Vec<&'de RawValue> = Vec::with_capacity(BATCH);
+        let mut first = 0;
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            chunk.push(raw);
+            if chunk.len() == BATCH {
+                send(self.tx, Msg::Records(parse_batch(self.text, &chunk, first, self.edges)))?;
+                first += chunk.len();
+                chunk.clear();
+            }
+        }
+        if !chunk.is_empty() {
+            send(self.tx, Msg::Records(parse_batch(self.text, &chunk, first, self.edges)))?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads a native JSON inventory: one thread reads the document, splits and
+/// parses records in batches, while this one inserts them in order (so node
+/// ids and diagnostics come out as in a sequential load).
 fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
     let text = src.text();
-    let doc: JsonDoc<'_> = match serde_json::from_str(text) {
-        Ok(d) => d,
-        Err(e) => {
-            b.push_diag(json_error(src, text, 0, &e, "invalid inventory"));
-            return;
-        }
-    };
-    if !check_format(b, src, doc.format.as_deref()) {
-        return;
-    }
-    let _ = doc.metadata;
-    if let Some(raw) = doc.schema {
-        let base = offset_in(text, raw.get());
-        match serde_json::from_str::<SchemaSection>(raw.get()) {
-            Ok(s) => s.apply(b, file, Span::new(base, base + raw.get().len())),
-            Err(e) => b.push_diag(json_error(src, raw.get(), base, &e, "invalid `schema` section")),
-        }
-    }
-    b.reserve(doc.nodes.len(), doc.edges.len(), 0);
-    let parse = |raws, first, edges| parse_batch(text, raws, first, edges);
-    let batches = || {
-        let nodes =
-            doc.nodes.chunks(BATCH).enumerate().map(move |(c, raws)| (raws, c * BATCH, false));
-        let edges =
-            doc.edges.chunks(BATCH).enumerate().map(move |(c, raws)| (raws, c * BATCH, true));
-        nodes.chain(edges)
-    };
-    if doc.nodes.len() + doc.edges.len() < PIPELINE_MIN {
-        for (raws, first, edges) in batches() {
-            insert(b, src, file, parse(raws, first, edges));
-        }
-        return;
-    }
-    // Large inventories: one thread parses records while this one inserts
-    // them, in order, so diagnostics and node ids come out as in a
-    // sequential load.
+    // About one node per 400 bytes of a typical inventory; the tables shrink after the load.
+    b.reserve(text.len() / 400, 0, 0);
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch<'_>>(8);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Msg<'_>>(8);
         scope.spawn(move || {
-            for (raws, first, edges) in batches() {
-                if tx.send(parse(raws, first, edges)).is_err() {
-                    break;
-                }
+            let mut de = serde_json::Deserializer::from_str(text);
+            let result =
+                serde::de::DeserializeSeed::deserialize(DocSeed { text, tx: &tx }, &mut de)
+                    .and_then(|()| de.end());
+            if let Err(e) = result {
+                let _ = tx.send(Msg::Malformed(e));
             }
         });
-        for batch in rx {
-            insert(b, src, file, batch);
+        // Records wait until the format is known to be this one.
+        let mut format_ok: Option<bool> = None;
+        let mut held = Vec::new();
+        for msg in rx {
+            match msg {
+                Msg::Format(f) => {
+                    let ok = check_format(b, src, f.as_deref());
+                    format_ok = Some(ok);
+                    for batch in held.drain(..) {
+                        if ok {
+                            insert(b, src, file, batch);
+                        }
+                    }
+                }
+                Msg::Schema(raw) => {
+                    let base = offset_in(text, raw.get());
+                    match serde_json::from_str::<SchemaSection>(raw.get()) {
+                        Ok(s) => s.apply(b, file, Span::new(base, base + raw.get().len())),
+                        Err(e) => {
+                            b.push_diag(json_error(
+                                src,
+                                raw.get(),
+                                base,
+                                &e,
+                                "invalid `schema` section",
+                            ));
+                        }
+                    }
+                }
+                Msg::Records(batch) => match format_ok {
+                    Some(true) => insert(b, src, file, batch),
+                    None => held.push(batch),
+                    Some(false) => {}
+                },
+                Msg::Malformed(e) => b.push_diag(json_error(src, text, 0, &e, "invalid inventory")),
+            }
         }
     });
 }
 
 /// Records per parsed batch.
 const BATCH: usize = 4096;
-/// Below this many records, parse and insert on one thread.
-const PIPELINE_MIN: usize = 50_000;
 
 type Parsed<T> = Vec<((usize, usize, usize), Result<T, serde_json::Error>)>;
 
