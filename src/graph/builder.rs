@@ -218,6 +218,7 @@ pub struct GraphBuilder {
     edges: Vec<PendingEdge>,
     diags: Diagnostics,
     full: bool,
+    last_from: Option<u32>,
 }
 
 impl GraphBuilder {
@@ -235,6 +236,7 @@ impl GraphBuilder {
             edges: Vec::new(),
             diags: Diagnostics::new(),
             full: false,
+            last_from: None,
         }
     }
 
@@ -593,7 +595,15 @@ impl GraphBuilder {
             self.diags.push(d.help(help));
             return;
         };
-        let (Ok(a), Ok(b)) = (self.slot_for(from), self.slot_for(to)) else {
+        // Inventories list a node's edges together: reuse the last source.
+        let a = match self.last_from {
+            Some(sym) if self.ids.get(sym) == from => Ok(sym),
+            _ => self.slot_for(from),
+        };
+        if let Ok(sym) = a {
+            self.last_from = Some(sym);
+        }
+        let (Ok(a), Ok(b)) = (a, self.slot_for(to)) else {
             self.too_large(at);
             return;
         };
@@ -802,8 +812,16 @@ impl GraphBuilder {
             edge_label.push(label);
             edge_prov.push(prov);
         }
-        let out = Csr::build(n, out);
-        let inc = Csr::build(n, inc);
+        // The two directions are independent: build them side by side.
+        let (out, inc) = std::thread::scope(|scope| {
+            let handle = scope.spawn(|| Csr::build(n, &inc));
+            let out = Csr::build(n, &out);
+            let inc = match handle.join() {
+                Ok(csr) => csr,
+                Err(_) => Csr::build(n, &inc),
+            };
+            (out, inc)
+        });
         let mut columns = self.columns;
         for c in columns.iter_mut().flatten() {
             c.shrink();
