@@ -108,3 +108,75 @@ fn unresolved_optional_edges_survive_conversion() {
         .unwrap();
     assert_eq!(g.out(sa, g.schema().edge_kind("assumes").unwrap()), &[role]);
 }
+
+mod property {
+    use gov::graph::{GraphBuilder, Input, Mode, Schema, Site};
+    use gov::ingest::{self, LoadOptions};
+    use gov::source::{SourceFile, Span};
+    use proptest::prelude::*;
+
+    #[derive(Clone, Debug)]
+    enum Attr {
+        Name(String),
+        Active(bool),
+        Created(i64),
+        Tags(Vec<String>),
+    }
+
+    fn attr() -> impl Strategy<Value = Attr> {
+        prop_oneof![
+            "[a-zA-Z0-9 \"\\\\é_-]{0,12}".prop_map(Attr::Name),
+            any::<bool>().prop_map(Attr::Active),
+            (0i64..4_000_000_000).prop_map(Attr::Created),
+            proptest::collection::vec("[a-z=]{0,6}", 0..3).prop_map(Attr::Tags),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        /// Any graph written as native JSON loads back with the same canonical dump.
+        #[test]
+        fn written_graphs_load_back_the_same(
+            nodes in proptest::collection::vec((0usize..3, proptest::collection::vec(attr(), 0..4)), 1..20),
+            edges in proptest::collection::vec((0usize..20, 0usize..20, 0usize..3), 0..30),
+        ) {
+            let mut b = GraphBuilder::new(Schema::builtin());
+            let f = b.add_file(SourceFile::new("p", ""));
+            let at = Site { file: f, record: 0, span: Span::default() };
+            let kinds = ["identity", "group", "resource"];
+            for (i, (k, attrs)) in nodes.iter().enumerate() {
+                let mut list: Vec<(&str, Input<'static>)> = Vec::new();
+                if *k == 0 {
+                    list.push(("type", Input::str("bot")));
+                }
+                for a in attrs {
+                    let (name, v) = match a {
+                        Attr::Name(s) => ("name", Input::str(s.clone())),
+                        Attr::Active(v) if *k == 0 => ("active", Input::Bool(*v)),
+                        Attr::Active(_) => continue,
+                        Attr::Created(t) => ("created_at", Input::Time(gov::time::Timestamp(*t))),
+                        Attr::Tags(t) => ("tags", Input::strs(t.clone())),
+                    };
+                    if !list.iter().any(|(n, _)| *n == name) {
+                        list.push((name, v));
+                    }
+                }
+                b.add_node(&format!("n{i}"), kinds[*k], &list, &at);
+            }
+            for (a, z, k) in edges {
+                if a < nodes.len() && z < nodes.len() {
+                    let kind = ["uses", "can_access", "owned_by"][k];
+                    let allowed = kind != "owned_by" || nodes[z].0 <= 1;
+                    if allowed {
+                        b.add_edge(&format!("n{a}"), &format!("n{z}"), kind, (k == 1).then_some("lbl"), false, &at);
+                    }
+                }
+            }
+            let g = b.finish(Mode::Strict).unwrap().graph;
+            let json = String::from_utf8(ingest::native::write_graph(&g, &[], None, Vec::new()).unwrap()).unwrap();
+            let back = ingest::load_sources(vec![SourceFile::new("p.json", json)], &LoadOptions::default()).unwrap();
+            prop_assert_eq!(g.canonical_dump(), back.graph.canonical_dump());
+        }
+    }
+}
