@@ -51,6 +51,8 @@ codes! {
     UnterminatedString => "gov::parse::unterminated_string",
     /// A block comment with no closing `*/`.
     UnterminatedComment => "gov::parse::unterminated_comment",
+    /// `{expr}` in a string that is not interpolated.
+    InterpolationNotAllowed => "gov::parse::interpolation_not_allowed",
     /// An escape sequence a string cannot hold.
     InvalidEscape => "gov::parse::invalid_escape",
     /// A number that is out of range or malformed.
@@ -77,6 +79,42 @@ codes! {
     MissingClause => "gov::parse::missing_clause",
     /// A variable-length path with bounds that cannot match.
     InvalidPathBounds => "gov::parse::invalid_path_bounds",
+    /// A name used as a node kind that the schema does not know.
+    CheckUnknownKind => "gov::check::unknown_kind",
+    /// An attribute that the node's kind does not have.
+    CheckUnknownAttribute => "gov::check::unknown_attribute",
+    /// An edge kind that the schema does not know.
+    CheckUnknownEdgeKind => "gov::check::unknown_edge_kind",
+    /// A name that is not bound here.
+    UnboundVariable => "gov::check::unbound_variable",
+    /// An operand or argument of the wrong type.
+    TypeMismatch => "gov::check::type_mismatch",
+    /// An optional attribute used where a value is required, with no `has` guard or default.
+    OptionalWithoutGuard => "gov::check::optional_without_guard",
+    /// Two rules (or exceptions, decisions, constants, functions) with one name.
+    DuplicateName => "gov::check::duplicate_name",
+    /// An exception (or test) for a rule that does not exist.
+    UnknownRule => "gov::check::unknown_rule",
+    /// A call of a function that does not exist.
+    UnknownFunction => "gov::check::unknown_function",
+    /// A call with the wrong number of arguments.
+    WrongArity => "gov::check::wrong_arity",
+    /// A function that calls itself (functions are inlined and must terminate).
+    RecursiveFunction => "gov::check::recursive_function",
+    /// A call of a plugin function in a build or version without a plugin host.
+    PluginUnavailable => "gov::check::plugin_unavailable",
+    /// A `schema` block that conflicts with the schema.
+    InvalidSchema => "gov::check::invalid_schema",
+    /// A path that does not start at a bound node.
+    InvalidPath => "gov::check::invalid_path",
+    /// More than one `priority by` declaration.
+    DuplicatePriority => "gov::check::duplicate_priority",
+    /// An exception whose `until` date has passed (warning).
+    ExpiredException => "gov::check::expired_exception",
+    /// A condition or path step that can never hold (warning).
+    NeverMatches => "gov::check::never_matches",
+    /// A `let` that nothing reads (warning).
+    UnusedLet => "gov::check::unused_let",
     /// An I/O error while reading an input file.
     Io => "gov::io",
     /// An inventory file that is not well-formed JSON.
@@ -281,6 +319,11 @@ impl Diagnostics {
         self.0.extend(other.0);
     }
 
+    /// The last one added.
+    pub fn last_mut(&mut self) -> Option<&mut Diag> {
+        self.0.last_mut()
+    }
+
     /// True when at least one is an error.
     pub fn has_errors(&self) -> bool {
         self.0.iter().any(Diag::is_error)
@@ -371,23 +414,33 @@ pub fn did_you_mean<'a>(
     best.map(|(_, c)| c)
 }
 
-/// Levenshtein distance over characters.
+/// Edit distance over characters, counting a swap of two adjacent characters
+/// as one edit (optimal string alignment), so `hihg` is one edit from `high`.
 fn edit_distance(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
     let b: Vec<char> = b.chars().collect();
+    // Rows i-2, i-1 and i of the distance matrix.
+    let mut before: Vec<usize> = vec![0; b.len() + 1];
     let mut prev: Vec<usize> = (0..=b.len()).collect();
     let mut cur = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
+    for (i, ca) in a.iter().enumerate() {
         if let Some(first) = cur.first_mut() {
             *first = i + 1;
         }
         for (j, cb) in b.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != cb);
             let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
             let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            let mut best = sub.min(del).min(ins);
+            let swapped = i > 0 && j > 0 && a.get(i - 1) == Some(cb) && b.get(j - 1) == Some(ca);
+            if swapped {
+                best = best.min(before.get(j - 1).copied().unwrap_or(0) + 1);
+            }
             if let Some(slot) = cur.get_mut(j + 1) {
-                *slot = sub.min(del).min(ins);
+                *slot = best;
             }
         }
+        std::mem::swap(&mut before, &mut prev);
         std::mem::swap(&mut prev, &mut cur);
     }
     prev.last().copied().unwrap_or(0)
@@ -403,6 +456,14 @@ mod tests {
         assert_eq!(did_you_mean("rotatd_at", c), Some("rotated_at"));
         assert_eq!(did_you_mean("owner", c), Some("Owner"));
         assert_eq!(did_you_mean("zzz", c), None);
+    }
+
+    #[test]
+    fn a_swap_of_adjacent_letters_is_one_edit() {
+        assert_eq!(edit_distance("hihg", "high"), 1);
+        assert_eq!(edit_distance("requier", "require"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
+        assert_eq!(did_you_mean("hihg", ["critical", "high", "medium"]), Some("high"));
     }
 
     #[test]

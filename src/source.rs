@@ -12,7 +12,7 @@ use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanConten
 use serde::Serialize;
 
 /// A named text: a policy file or an inventory file.
-#[derive(Debug, PartialEq, Eq)]
+#[derive(PartialEq, Eq)]
 pub struct SourceFile {
     name: String,
     text: String,
@@ -47,6 +47,13 @@ impl SourceFile {
     /// The text of the one-based line `line`, without its line break.
     pub fn line_text(&self, line: usize) -> &str {
         self.text.split('\n').nth(line.saturating_sub(1)).map_or("", |l| l.trim_end_matches('\r'))
+    }
+}
+
+impl fmt::Debug for SourceFile {
+    /// The name and size only: a source can be megabytes long.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SourceFile({:?}, {} bytes)", self.name, self.text.len())
     }
 }
 

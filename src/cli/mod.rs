@@ -1,49 +1,107 @@
-//! The clap command tree. Thin: parse arguments, call the library, render
-//! diagnostics, map outcomes to exit codes (0 ok, 2 usage, 4 invalid
-//! inventory, 5 I/O error).
+//! Command-line parsing and dispatch. Each command lives in its own file and
+//! only calls the library and a renderer.
 
+mod eval_cmd;
 pub mod graph_cmd;
 pub mod ingest_cmd;
+mod explain_cmd;
+mod fmt_cmd;
+mod output;
+mod parse_cmd;
+mod policy;
+
+use std::process::ExitCode;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use clap::{Parser, Subcommand, ValueEnum};
 use gov::diag::{Diag, Diagnostics};
 use gov::graph::{Loaded, Mode};
 use gov::ingest::{self, LoadOptions};
 
-/// Exit code: an inventory is invalid.
-pub const EXIT_INVALID: u8 = 4;
-/// Exit code: a file could not be read or written.
-pub const EXIT_IO: u8 = 5;
-
-/// gov: policy-as-code for identity governance.
-#[derive(clap::Parser)]
-#[command(name = "gov", version, about)]
+/// Policy-as-code for identity governance.
+///
+/// Write governance rules for non-human identities in `.gov` files, check
+/// them, and evaluate them against an identity inventory.
+#[derive(Parser, Debug)]
+#[command(name = "gov", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
+    /// How to print diagnostics: `human` (graphical on a terminal, plain otherwise), `plain` or `json`.
+    #[arg(long, global = true, value_enum, default_value_t = ErrorFormat::Human, env = "GOV_ERROR_FORMAT")]
+    pub error_format: ErrorFormat,
+
+    /// When to use colour in human output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+
     #[command(subcommand)]
-    command: Command,
+    pub command: Command,
 }
 
-#[derive(clap::Subcommand)]
-enum Command {
+/// Diagnostic output format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ErrorFormat {
+    /// Graphical on a terminal, plain otherwise.
+    Human,
+    /// Plain text, for logs and screen readers.
+    Plain,
+    /// JSON lines, for tools.
+    Json,
+}
+
+/// Colour choice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorChoice {
+    /// Colour on a terminal unless `NO_COLOR` is set.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Parse policy files and print their syntax tree (for tooling).
+    Parse(parse_cmd::ParseArgs),
+    /// Format policy files in the canonical style.
+    Fmt(fmt_cmd::FmtArgs),
+    /// Compile policies (names, types, lints) without evaluating them.
+    Check(eval_cmd::CheckArgs),
+    /// Audit an inventory: every rule over every entity; exit code by `--fail-on`.
+    Eval(eval_cmd::EvalArgs),
+    /// Print a rule's documentation, or why it did (not) fire for an entity.
+    Explain(explain_cmd::ExplainArgs),
     /// Convert real inventory exports (AWS, Kubernetes, OpenGraph) to the native format.
     Ingest(ingest_cmd::IngestArgs),
     /// Inspect identity graphs: stats, the neighbourhood of one entity, synthetic inventories.
     Graph(graph_cmd::GraphArgs),
 }
 
-/// Runs a parsed command line.
-pub fn run(cli: &Cli) -> ExitCode {
-    match &cli.command {
-        Command::Ingest(a) => ingest_cmd::run(a),
-        Command::Graph(a) => graph_cmd::run(a),
-    }
+/// Entry point: parses arguments, runs the command, maps the result to an exit code.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let out = output::Output::new(cli.error_format, cli.color);
+    let exit = match &cli.command {
+        Command::Parse(args) => parse_cmd::run(args, &out),
+        Command::Fmt(args) => fmt_cmd::run(args, &out),
+        Command::Check(args) => eval_cmd::check(args, &out),
+        Command::Eval(args) => eval_cmd::eval(args, &out),
+        Command::Explain(args) => explain_cmd::run(args, &out),
+        Command::Ingest(args) => return ingest_cmd::run(args),
+        Command::Graph(args) => return graph_cmd::run(args),
+    };
+    exit.into()
 }
+
+/// Exit code: an inventory is invalid.
+pub const EXIT_INVALID: u8 = 4;
+/// Exit code: a file could not be read or written.
+pub const EXIT_IO: u8 = 5;
 
 /// Prints diagnostics to stderr (miette's graphical renderer; colour only on a terminal).
 pub fn render(diags: &Diagnostics) {

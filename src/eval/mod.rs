@@ -2,3 +2,14 @@
 //! `explain` (issues #4, #7).
 //!
 //! Must not: do I/O. `now` and plugins are passed in.
+
+pub mod audit;
+pub mod engine;
+pub mod explain;
+pub mod finding;
+
+pub use audit::{AuditOptions, audit};
+pub use finding::{
+    Audit, Evidence, ExpiredException, Finding, FindingKind, Origin, PriorityAssignment,
+    RuleSummary, Waiver,
+};

@@ -1,0 +1,174 @@
+//! `gov check` (compile only) and `gov eval` (audit an inventory).
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+use gov::eval::{AuditOptions, audit};
+use gov::syntax::ast::Enforcement;
+
+use super::output::{Exit, Output};
+use super::policy::{InventoryArgs, compile, load_graph, parse_policies};
+
+#[derive(clap::Args, Debug)]
+pub struct CheckArgs {
+    /// Policy files or directories.
+    #[arg(required = true, value_name = "POLICIES")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    /// Treat warnings as errors (exit 3).
+    #[arg(long)]
+    pub deny_warnings: bool,
+    /// Print the compiled program (`ir`) for debugging.
+    #[arg(long, value_enum)]
+    pub emit: Option<Emit>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Emit {
+    /// The lowered, typed program.
+    Ir,
+}
+
+pub fn check(args: &CheckArgs, out: &Output) -> Exit {
+    let run = || -> Result<Exit, Exit> {
+        let parsed = parse_policies(&args.paths, out)?;
+        let graph = load_graph(&args.inventory, out)?;
+        let compiled = compile(&parsed, graph.as_ref(), args.inventory.now(), out)?;
+        if !compiled.warnings.is_empty() {
+            out.diagnostics(&compiled.warnings);
+        }
+        if let Some(Emit::Ir) = args.emit {
+            print!("{}", compiled.program.dump());
+        }
+        if args.deny_warnings && !compiled.warnings.is_empty() {
+            return Ok(Exit::InvalidPolicy);
+        }
+        let p = &compiled.program;
+        eprintln!(
+            "ok: {} rule{}, {} exception{}{}",
+            p.rules.len(),
+            if p.rules.len() == 1 { "" } else { "s" },
+            p.exceptions.len(),
+            if p.exceptions.len() == 1 { "" } else { "s" },
+            if p.priority.is_some() { ", priority by tier" } else { "" }
+        );
+        Ok(Exit::Ok)
+    };
+    run().unwrap_or_else(|e| e)
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Grouped by priority and service, for people (plain text).
+    Human,
+    /// Same as human (no colour, stable for logs).
+    Plain,
+    /// `gov.findings/v1` JSON.
+    Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// JUnit XML: one test case per rule.
+    Junit,
+    /// A summary for a pull-request comment.
+    Markdown,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any open finding fails the run.
+    Advisory,
+    /// Soft and hard findings fail the run.
+    Soft,
+    /// Only hard findings fail the run (the default).
+    Hard,
+    /// Never fail on findings.
+    Never,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct EvalArgs {
+    /// Policy files or directories.
+    #[arg(required = true, value_name = "POLICIES")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    /// Output format.
+    #[arg(long, short = 'f', value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Write the report to a file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Exit 1 when an open finding is at or above this enforcement level.
+    #[arg(long, value_enum, default_value_t = FailOn::Hard)]
+    pub fail_on: FailOn,
+    /// Only these rules (repeatable).
+    #[arg(long = "rule", value_name = "ID")]
+    pub rules: Vec<String>,
+    /// Only this entity.
+    #[arg(long, value_name = "ID")]
+    pub entity: Option<String>,
+}
+
+pub fn eval(args: &EvalArgs, out: &Output) -> Exit {
+    let run = || -> Result<Exit, Exit> {
+        if args.inventory.inventory.is_empty() {
+            eprintln!("error: `gov eval` needs `--inventory PATH` (a file or a directory)");
+            return Err(Exit::Usage);
+        }
+        let parsed = parse_policies(&args.paths, out)?;
+        let Some(graph) = load_graph(&args.inventory, out)? else { return Err(Exit::Usage) };
+        let now = args.inventory.now();
+        let compiled = compile(&parsed, Some(&graph), now, out)?;
+        if !compiled.warnings.is_empty() {
+            out.diagnostics(&compiled.warnings);
+        }
+        let program = &compiled.program;
+        for r in &args.rules {
+            if program.rule_index(r).is_none() {
+                eprintln!("error: no rule `{r}` in the policy set");
+                return Err(Exit::Usage);
+            }
+        }
+        if let Some(e) = &args.entity
+            && graph.lookup(e).is_none()
+        {
+            eprintln!("error: no entity `{e}` in the inventory");
+            return Err(Exit::Usage);
+        }
+        let options =
+            AuditOptions { now: Some(now), rules: args.rules.clone(), entity: args.entity.clone() };
+        let result = audit(program, &graph, &options);
+        let text = match args.format {
+            Format::Human | Format::Plain => gov::report::human::render(&result),
+            Format::Json => gov::report::json::render_string(&result),
+            Format::Sarif => gov::report::sarif::render_string(&result),
+            Format::Junit => gov::report::junit::render(&result),
+            Format::Markdown => {
+                gov::report::markdown::render(&result, &gov::report::markdown::Options::default())
+            }
+        };
+        let written = match &args.output {
+            Some(path) => std::fs::write(path, &text),
+            None => std::io::stdout().lock().write_all(text.as_bytes()),
+        };
+        if let Err(e) = written {
+            let name =
+                args.output.as_ref().map_or("<stdout>".to_owned(), |p| p.display().to_string());
+            return Err(out.io_error(&name, &e));
+        }
+        let threshold = match args.fail_on {
+            FailOn::Advisory => Some(Enforcement::Advisory),
+            FailOn::Soft => Some(Enforcement::Soft),
+            FailOn::Hard => Some(Enforcement::Hard),
+            FailOn::Never => None,
+        };
+        let worst = result.worst_open_enforcement();
+        Ok(match (threshold, worst) {
+            (Some(t), Some(w)) if w >= t => Exit::Violations,
+            _ => Exit::Ok,
+        })
+    };
+    run().unwrap_or_else(|e| e)
+}

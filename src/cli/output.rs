@@ -1,0 +1,111 @@
+//! Exit codes and diagnostic printing shared by every command.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use gov::report::diagnostics;
+use gov::{Code, Diag, Diagnostics};
+
+use super::{ColorChoice, ErrorFormat};
+
+/// Process exit codes (documented in the README).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// Success.
+    Ok = 0,
+    /// Policy violations at or above `--fail-on`, or `fmt --check` found unformatted files.
+    Violations = 1,
+    /// Bad command-line usage (clap also exits 2).
+    Usage = 2,
+    /// A policy file does not parse or check.
+    InvalidPolicy = 3,
+    /// An inventory does not load.
+    InvalidInventory = 4,
+    /// A file could not be read or written.
+    Io = 5,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(e: Exit) -> Self {
+        ExitCode::from(e as u8)
+    }
+}
+
+/// Where and how diagnostics are printed.
+pub struct Output {
+    format: ErrorFormat,
+    color: bool,
+    tty: bool,
+}
+
+impl Output {
+    pub fn new(format: ErrorFormat, color: ColorChoice) -> Self {
+        let tty = std::io::stderr().is_terminal();
+        let color = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => tty && std::env::var_os("NO_COLOR").is_none(),
+        };
+        Self { format, color, tty }
+    }
+
+    /// Prints diagnostics to stderr in the chosen format.
+    pub fn diagnostics(&self, ds: &Diagnostics) {
+        let mut err = std::io::stderr().lock();
+        match self.format {
+            ErrorFormat::Json => {
+                for d in diagnostics::render_json(ds).as_array().into_iter().flatten() {
+                    let _ = writeln!(err, "{d}");
+                }
+            }
+            ErrorFormat::Human if self.tty => {
+                for d in ds {
+                    let _ = write!(err, "{}", diagnostics::render_fancy(d, self.color));
+                }
+                if !ds.is_empty() {
+                    let _ = writeln!(err, "{}", diagnostics::summary(ds));
+                }
+            }
+            _ => {
+                for d in ds {
+                    let _ = writeln!(err, "{}", diagnostics::render_plain(d));
+                }
+                if !ds.is_empty() {
+                    let _ = writeln!(err, "{}", diagnostics::summary(ds));
+                }
+            }
+        }
+    }
+
+    /// Prints one I/O problem and returns the I/O exit code.
+    pub fn io_error(&self, path: &str, e: &std::io::Error) -> Exit {
+        self.diagnostics(&Diag::error(Code::Io, format!("cannot read `{path}`: {e}")).into());
+        Exit::Io
+    }
+}
+
+/// Expands directories into the `.gov` files under them (sorted); files pass through.
+pub fn policy_files(paths: &[std::path::PathBuf]) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut stack = vec![p.clone()];
+            let mut found = Vec::new();
+            while let Some(dir) = stack.pop() {
+                for entry in std::fs::read_dir(&dir)? {
+                    let path = entry?.path();
+                    if path.is_dir() {
+                        stack.push(path);
+                    } else if path.extension().is_some_and(|e| e == "gov") {
+                        found.push(path);
+                    }
+                }
+            }
+            found.sort();
+            out.extend(found);
+        } else {
+            out.push(p.clone());
+        }
+    }
+    Ok(out)
+}

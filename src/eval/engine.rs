@@ -1,0 +1,570 @@
+//! The IR interpreter: expressions, paths and aggregates over one frame.
+//!
+//! Missing values propagate instead of failing: an attribute of a missing
+//! node is missing, a comparison with a missing value is false (and `== null`
+//! true), a missing condition is false. Arithmetic errors (division by zero,
+//! overflow) are [`EvalError`]s that the audit turns into error findings.
+
+use std::borrow::Cow;
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use crate::graph::{EdgeKindId, Graph, KindId, NodeId, Value as GValue};
+use crate::ir::value::{self, Value};
+use crate::ir::{
+    Agg, Bind, Builtin, Expr, ExprKind, Path, Pattern, Program, Source, Step, Template,
+    TemplatePart,
+};
+use crate::source::Loc;
+use crate::syntax::ast::Direction;
+use crate::time::Timestamp;
+
+/// An evaluation that has no value.
+#[derive(Clone, Debug)]
+pub struct EvalError {
+    /// What went wrong.
+    pub message: String,
+    /// The expression that failed.
+    pub loc: Loc,
+}
+
+/// Longest path walk per variable-length step, whatever the bounds say:
+/// a walk stops at nodes already visited, so this bounds only pathological
+/// graphs with millions of reachable nodes.
+const MAX_REACH: usize = 1_000_000;
+
+/// Variables of one evaluation.
+pub struct Frame<'a> {
+    /// Slot values.
+    pub slots: Vec<Value<'a>>,
+    /// The entity the rule is evaluated for.
+    pub entity: NodeId,
+    /// Its business service, computed on first use.
+    service: Option<Option<NodeId>>,
+    /// Nodes of the last path match visited, for witnesses.
+    pub trail: Vec<NodeId>,
+}
+
+impl<'a> Frame<'a> {
+    /// A frame of `size` missing slots for `entity`.
+    pub fn new(size: usize, entity: NodeId) -> Self {
+        Frame { slots: vec![Value::Missing; size.max(1)], entity, service: None, trail: Vec::new() }
+    }
+
+    /// Reuses the frame for another entity.
+    pub fn reset(&mut self, entity: NodeId) {
+        for s in &mut self.slots {
+            *s = Value::Missing;
+        }
+        self.entity = entity;
+        self.service = None;
+        self.trail.clear();
+    }
+
+    /// Sets the entity's business service when it is already known.
+    pub fn set_service(&mut self, service: Option<NodeId>) {
+        self.service = Some(service);
+    }
+
+    /// Sets a slot (growing the frame if an exception needs more).
+    pub fn set(&mut self, slot: u16, v: Value<'a>) {
+        let i = usize::from(slot);
+        if i >= self.slots.len() {
+            self.slots.resize(i + 1, Value::Missing);
+        }
+        if let Some(s) = self.slots.get_mut(i) {
+            *s = v;
+        }
+    }
+}
+
+/// What a path walk callback wants next.
+pub(crate) enum Flow {
+    /// Keep walking.
+    Continue,
+    /// Stop the walk.
+    Stop,
+}
+
+/// Evaluates IR against a graph.
+pub struct Engine<'a> {
+    /// The program.
+    pub program: &'a Program,
+    /// The graph.
+    pub graph: &'a Graph,
+    /// The evaluation time.
+    pub now: Timestamp,
+    service_kind: Option<KindId>,
+    supports: Option<EdgeKindId>,
+    has_credential: Option<EdgeKindId>,
+}
+
+fn from_graph(v: GValue<'_>) -> Value<'_> {
+    match v {
+        GValue::Missing => Value::Missing,
+        GValue::Bool(b) => Value::Bool(b),
+        GValue::Int(i) => Value::Int(i),
+        GValue::Float(f) => Value::Float(f),
+        GValue::Str(s) => Value::Str(Cow::Borrowed(s)),
+        GValue::Time(t) => Value::Time(t),
+        GValue::Duration(d) => Value::Duration(d),
+        GValue::List(l) => Value::List(Arc::new(l.iter().map(from_graph).collect())),
+    }
+}
+
+impl<'a> Engine<'a> {
+    /// An engine for one program, graph and time.
+    pub fn new(program: &'a Program, graph: &'a Graph, now: Timestamp) -> Self {
+        let schema = graph.schema();
+        Engine {
+            program,
+            graph,
+            now,
+            service_kind: schema.kind("service"),
+            supports: schema.edge_kind("supports"),
+            has_credential: schema.edge_kind("has_credential"),
+        }
+    }
+
+    /// The business service of an entity: itself for a service, else the most
+    /// critical (lowest tier) service it supports, directly or through the
+    /// identity that holds it (for credentials).
+    pub fn service_of(&self, n: NodeId) -> Option<NodeId> {
+        let g = self.graph;
+        if Some(g.kind(n)) == self.service_kind {
+            return Some(n);
+        }
+        let supports = self.supports?;
+        let mut candidates: Vec<NodeId> = g.out(n, supports).to_vec();
+        if candidates.is_empty()
+            && let Some(hc) = self.has_credential
+        {
+            for holder in g.inc(n, hc) {
+                candidates.extend_from_slice(g.out(*holder, supports));
+            }
+        }
+        let tier = |s: NodeId| match g.attr_by_name(s, "tier") {
+            GValue::Int(t) => t,
+            _ => i64::MAX,
+        };
+        candidates
+            .into_iter()
+            .min_by(|a, b| tier(*a).cmp(&tier(*b)).then_with(|| g.id(*a).cmp(g.id(*b))))
+    }
+
+    /// The business service of the frame's entity (computed once per entity).
+    pub fn frame_service(&self, f: &mut Frame<'_>) -> Option<NodeId> {
+        if let Some(s) = f.service {
+            return s;
+        }
+        let s = self.service_of(f.entity);
+        f.service = Some(s);
+        s
+    }
+
+    fn service(&self, f: &mut Frame<'a>) -> Option<NodeId> {
+        if let Some(s) = f.service {
+            return s;
+        }
+        let s = self.service_of(f.entity);
+        f.service = Some(s);
+        s
+    }
+
+    fn err(&self, message: impl Into<String>, loc: &Loc) -> EvalError {
+        EvalError { message: message.into(), loc: loc.clone() }
+    }
+
+    /// Evaluates an expression.
+    pub fn eval(&self, e: &'a Expr, f: &mut Frame<'a>) -> Result<Value<'a>, EvalError> {
+        Ok(match &e.kind {
+            ExprKind::Const(c) => Value::from_const(c),
+            ExprKind::Now => Value::Time(self.now),
+            ExprKind::Local(s) => f.slots.get(usize::from(*s)).cloned().unwrap_or(Value::Missing),
+            ExprKind::Service => self.service(f).map_or(Value::Missing, Value::Node),
+            ExprKind::Attr { node, slots, .. } => match self.eval(node, f)? {
+                Value::Node(n) => {
+                    let k = self.graph.kind(n);
+                    match slots.iter().find(|(sk, _)| *sk == k) {
+                        Some((_, a)) => from_graph(self.graph.attr(n, *a)),
+                        None => Value::Missing,
+                    }
+                }
+                _ => Value::Missing,
+            },
+            ExprKind::Has { node, slots, .. } => match self.eval(node, f)? {
+                Value::Node(n) => {
+                    let k = self.graph.kind(n);
+                    Value::Bool(
+                        slots
+                            .iter()
+                            .any(|(sk, a)| *sk == k && !self.graph.attr(n, *a).is_missing()),
+                    )
+                }
+                _ => Value::Bool(false),
+            },
+            ExprKind::List(xs) => {
+                let mut out = Vec::with_capacity(xs.len());
+                for x in xs {
+                    out.push(self.eval(x, f)?);
+                }
+                Value::List(Arc::new(out))
+            }
+            ExprKind::Not(x) => Value::Bool(!self.eval(x, f)?.truthy()),
+            ExprKind::Neg(x) => value::neg(&self.eval(x, f)?).map_err(|m| self.err(m.0, &e.loc))?,
+            ExprKind::And(a, b) => {
+                Value::Bool(self.eval(a, f)?.truthy() && self.eval(b, f)?.truthy())
+            }
+            ExprKind::Or(a, b) => {
+                Value::Bool(self.eval(a, f)?.truthy() || self.eval(b, f)?.truthy())
+            }
+            ExprKind::Binary(op, a, b) => {
+                let x = self.eval(a, f)?;
+                let y = self.eval(b, f)?;
+                value::binary(*op, &x, &y).map_err(|m| self.err(m.0, &e.loc))?
+            }
+            ExprKind::If(c, a, b) => {
+                if self.eval(c, f)?.truthy() {
+                    self.eval(a, f)?
+                } else {
+                    self.eval(b, f)?
+                }
+            }
+            ExprKind::Match(x, arms) => {
+                let v = self.eval(x, f)?;
+                for (p, out) in arms {
+                    if matches_pattern(p, &v) {
+                        return self.eval(out, f);
+                    }
+                }
+                Value::Missing
+            }
+            ExprKind::Call(b, args) => {
+                let mut vals = Vec::with_capacity(args.len());
+                for a in args {
+                    vals.push(self.eval(a, f)?);
+                }
+                if *b == Builtin::Id {
+                    return Ok(match vals.first() {
+                        Some(Value::Node(n)) => Value::Str(Cow::Borrowed(self.graph.id(*n))),
+                        _ => Value::Missing,
+                    });
+                }
+                value::builtin(*b, &vals).map_err(|m| self.err(m.0, &e.loc))?
+            }
+            ExprKind::Block(binds, body) => {
+                for (slot, v) in binds {
+                    let v = self.eval(v, f)?;
+                    f.set(*slot, v);
+                }
+                self.eval(body, f)?
+            }
+            ExprKind::Aggregate { agg, source, cond, projection } => {
+                self.aggregate(*agg, source, cond.as_deref(), projection.as_deref(), f, &e.loc)?
+            }
+        })
+    }
+
+    /// Renders a message template.
+    pub fn template(&self, t: &'a Template, f: &mut Frame<'a>) -> String {
+        let mut s = String::new();
+        for p in &t.parts {
+            match p {
+                TemplatePart::Text(x) => s.push_str(x),
+                TemplatePart::Expr(e) => match self.eval(e, f) {
+                    Ok(v) => s.push_str(&self.show(&v)),
+                    Err(err) => s.push_str(&format!("<{}>", err.message)),
+                },
+            }
+        }
+        s
+    }
+
+    /// A value as people read it (nodes by id).
+    pub fn show(&self, v: &Value<'_>) -> String {
+        match v {
+            Value::Node(n) => self.graph.id(*n).to_owned(),
+            Value::List(xs) => {
+                format!("[{}]", xs.iter().map(|x| self.show(x)).collect::<Vec<_>>().join(", "))
+            }
+            other => other.to_string(),
+        }
+    }
+
+    fn aggregate(
+        &self,
+        agg: Agg,
+        source: &'a Source,
+        cond: Option<&'a Expr>,
+        projection: Option<&'a Expr>,
+        f: &mut Frame<'a>,
+        loc: &Loc,
+    ) -> Result<Value<'a>, EvalError> {
+        let mut acc = Acc::new(agg);
+        let mut seen: HashSet<Vec<u32>> = HashSet::new();
+        let mut first_err: Option<EvalError> = None;
+        let dedup = matches!(agg, Agg::Count | Agg::Sum);
+        let named: &[u16] = match source {
+            Source::Path(p) => &p.named,
+            Source::List { .. } => &[],
+        };
+        let mut visit = |eng: &Self, f: &mut Frame<'a>| -> Flow {
+            let pass = match cond {
+                Some(c) => match eng.eval(c, f) {
+                    Ok(v) => v.truthy(),
+                    Err(e) => {
+                        first_err = Some(e);
+                        return Flow::Stop;
+                    }
+                },
+                None => true,
+            };
+            match agg {
+                Agg::Exists => {
+                    if pass {
+                        acc.hit = true;
+                        return Flow::Stop;
+                    }
+                }
+                Agg::All => {
+                    if !pass {
+                        acc.hit = false;
+                        return Flow::Stop;
+                    }
+                }
+                _ => {
+                    if !pass {
+                        return Flow::Continue;
+                    }
+                    if dedup && !named.is_empty() {
+                        let key: Vec<u32> = named
+                            .iter()
+                            .map(|s| match f.slots.get(usize::from(*s)) {
+                                Some(Value::Node(n)) => n.0,
+                                _ => u32::MAX,
+                            })
+                            .collect();
+                        if !seen.insert(key) {
+                            return Flow::Continue;
+                        }
+                    }
+                    let v = match projection {
+                        Some(p) => match eng.eval(p, f) {
+                            Ok(v) => v,
+                            Err(e) => {
+                                first_err = Some(e);
+                                return Flow::Stop;
+                            }
+                        },
+                        None => Value::Missing,
+                    };
+                    if let Err(m) = acc.add(v) {
+                        first_err = Some(EvalError { message: m, loc: loc.clone() });
+                        return Flow::Stop;
+                    }
+                }
+            }
+            Flow::Continue
+        };
+        match source {
+            Source::List { slot, list } => {
+                let items = match self.eval(list, f)? {
+                    Value::List(xs) => xs,
+                    _ => Arc::new(Vec::new()),
+                };
+                for item in items.iter() {
+                    f.set(*slot, item.clone());
+                    if let Flow::Stop = visit(self, f) {
+                        break;
+                    }
+                }
+            }
+            Source::Path(p) => {
+                self.walk(p, f, &mut visit)?;
+            }
+        }
+        if let Some(e) = first_err {
+            return Err(e);
+        }
+        Ok(acc.finish())
+    }
+
+    /// Calls `visit` for every match of a path (with binders set in the frame).
+    pub(crate) fn walk(
+        &self,
+        p: &'a Path,
+        f: &mut Frame<'a>,
+        visit: &mut dyn FnMut(&Self, &mut Frame<'a>) -> Flow,
+    ) -> Result<(), EvalError> {
+        let Value::Node(start) = self.eval(&p.start, f)? else { return Ok(()) };
+        f.trail.clear();
+        f.trail.push(start);
+        self.step(&p.steps, 0, start, f, visit).map(|_| ())
+    }
+
+    fn neighbours(&self, n: NodeId, step: &Step, out: &mut Vec<NodeId>) {
+        let g = self.graph;
+        let dirs: &[Direction] = match step.direction {
+            Direction::Out => &[Direction::Out],
+            Direction::In => &[Direction::In],
+            Direction::Either => &[Direction::Out, Direction::In],
+        };
+        for d in dirs {
+            if step.edges.is_empty() {
+                match d {
+                    Direction::In => out.extend(g.inc_all(n).map(|r| r.other)),
+                    _ => out.extend(g.out_all(n).map(|r| r.other)),
+                }
+            } else {
+                for e in &step.edges {
+                    match d {
+                        Direction::In => out.extend_from_slice(g.inc(n, *e)),
+                        _ => out.extend_from_slice(g.out(n, *e)),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Nodes reachable from `n` in `min..=max` hops of the step's edges, each once.
+    fn reach(&self, n: NodeId, step: &Step) -> Vec<NodeId> {
+        let mut result = Vec::new();
+        if step.min == 1 && step.max == Some(1) {
+            self.neighbours(n, step, &mut result);
+            return result;
+        }
+        let mut visited: HashSet<NodeId> = HashSet::new();
+        visited.insert(n);
+        if step.min == 0 {
+            result.push(n);
+        }
+        let mut frontier = vec![n];
+        let mut depth = 0u32;
+        let mut buf = Vec::new();
+        while !frontier.is_empty()
+            && step.max.is_none_or(|m| depth < m)
+            && visited.len() < MAX_REACH
+        {
+            depth += 1;
+            let mut next = Vec::new();
+            for x in frontier {
+                buf.clear();
+                self.neighbours(x, step, &mut buf);
+                for y in buf.iter().copied() {
+                    if visited.insert(y) {
+                        next.push(y);
+                        if depth >= step.min {
+                            result.push(y);
+                        }
+                    }
+                }
+            }
+            frontier = next;
+        }
+        result
+    }
+
+    fn step(
+        &self,
+        steps: &'a [Step],
+        i: usize,
+        at: NodeId,
+        f: &mut Frame<'a>,
+        visit: &mut dyn FnMut(&Self, &mut Frame<'a>) -> Flow,
+    ) -> Result<Flow, EvalError> {
+        let Some(step) = steps.get(i) else { return Ok(visit(self, f)) };
+        let depth = f.trail.len();
+        for m in self.reach(at, step) {
+            if !step.kinds.is_empty() && !step.kinds.contains(&self.graph.kind(m)) {
+                continue;
+            }
+            match step.bind {
+                Bind::Anonymous => {}
+                Bind::New(s) => f.set(s, Value::Node(m)),
+                Bind::Pinned(s) => {
+                    if f.slots.get(usize::from(s)) != Some(&Value::Node(m)) {
+                        continue;
+                    }
+                }
+            }
+            if let Some(filter) = &step.filter
+                && !self.eval(filter, f)?.truthy()
+            {
+                continue;
+            }
+            f.trail.truncate(depth);
+            f.trail.push(m);
+            if let Flow::Stop = self.step(steps, i + 1, m, f, visit)? {
+                return Ok(Flow::Stop);
+            }
+        }
+        Ok(Flow::Continue)
+    }
+}
+
+/// True when a value matches a pattern (`null` matches missing).
+pub fn matches_pattern(p: &Pattern, v: &Value<'_>) -> bool {
+    match p {
+        Pattern::Any => true,
+        Pattern::OneOf(cs) => cs.iter().any(|c| Value::from_const(c).equals(v)),
+    }
+}
+
+/// An aggregate being computed.
+struct Acc<'a> {
+    agg: Agg,
+    hit: bool,
+    count: i64,
+    best: Option<Value<'a>>,
+}
+
+impl<'a> Acc<'a> {
+    fn new(agg: Agg) -> Self {
+        Acc { agg, hit: agg == Agg::All, count: 0, best: None }
+    }
+
+    fn add(&mut self, v: Value<'a>) -> Result<(), String> {
+        self.count += 1;
+        match self.agg {
+            Agg::Min | Agg::Max => {
+                if matches!(v, Value::Missing) {
+                    return Ok(());
+                }
+                let better = match &self.best {
+                    None => true,
+                    Some(b) => {
+                        let o = v.compare(b);
+                        if self.agg == Agg::Min {
+                            o == Some(std::cmp::Ordering::Less)
+                        } else {
+                            o == Some(std::cmp::Ordering::Greater)
+                        }
+                    }
+                };
+                if better {
+                    self.best = Some(v);
+                }
+            }
+            Agg::Sum => {
+                if matches!(v, Value::Missing) {
+                    return Ok(());
+                }
+                self.best = Some(match self.best.take() {
+                    None => v,
+                    Some(b) => value::binary(crate::ir::Op::Add, &b, &v).map_err(|e| e.0)?,
+                });
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> Value<'a> {
+        match self.agg {
+            Agg::Exists | Agg::All => Value::Bool(self.hit),
+            Agg::Count => Value::Int(self.count),
+            Agg::Min | Agg::Max => self.best.unwrap_or(Value::Missing),
+            Agg::Sum => self.best.unwrap_or(Value::Int(0)),
+        }
+    }
+}

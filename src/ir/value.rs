@@ -1,0 +1,386 @@
+//! Runtime values and the meaning of every operator on them. The checker uses
+//! the same functions to fold constants, so a folded expression and an
+//! evaluated one cannot disagree.
+
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::fmt;
+use std::sync::Arc;
+
+use super::{Builtin, Const, Op};
+use crate::graph::NodeId;
+use crate::time::{Duration, Timestamp};
+
+/// A value during evaluation. Strings borrow from the graph or the program
+/// where they can.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value<'a> {
+    /// No value: an absent attribute, `null`, an empty `min`.
+    Missing,
+    /// Boolean.
+    Bool(bool),
+    /// Integer.
+    Int(i64),
+    /// Float.
+    Float(f64),
+    /// Text.
+    Str(Cow<'a, str>),
+    /// Timestamp.
+    Time(Timestamp),
+    /// Duration.
+    Duration(Duration),
+    /// List.
+    List(Arc<Vec<Value<'a>>>),
+    /// A node of the graph.
+    Node(NodeId),
+}
+
+/// Why an operation has no value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpError(pub String);
+
+impl fmt::Display for OpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl<'a> Value<'a> {
+    /// The value of a constant.
+    pub fn from_const(c: &'a Const) -> Value<'a> {
+        match c {
+            Const::Null => Value::Missing,
+            Const::Bool(b) => Value::Bool(*b),
+            Const::Int(i) => Value::Int(*i),
+            Const::Float(f) => Value::Float(*f),
+            Const::Str(s) => Value::Str(Cow::Borrowed(s)),
+            Const::Time(t) => Value::Time(*t),
+            Const::Duration(d) => Value::Duration(*d),
+            Const::List(xs) => Value::List(Arc::new(xs.iter().map(Value::from_const).collect())),
+        }
+    }
+
+    /// The constant for a value (nodes have none).
+    pub fn to_const(&self) -> Option<Const> {
+        Some(match self {
+            Value::Missing => Const::Null,
+            Value::Bool(b) => Const::Bool(*b),
+            Value::Int(i) => Const::Int(*i),
+            Value::Float(f) => Const::Float(*f),
+            Value::Str(s) => Const::Str(Arc::from(s.as_ref())),
+            Value::Time(t) => Const::Time(*t),
+            Value::Duration(d) => Const::Duration(*d),
+            Value::List(xs) => {
+                Const::List(xs.iter().map(Value::to_const).collect::<Option<Vec<_>>>()?.into())
+            }
+            Value::Node(_) => return None,
+        })
+    }
+
+    /// Truth in a condition: only `true` is true (a missing bool is false).
+    pub fn truthy(&self) -> bool {
+        matches!(self, Value::Bool(true))
+    }
+
+    /// Equality as `==` means it: numbers compare across int and float.
+    pub fn equals(&self, other: &Value<'_>) -> bool {
+        match (self, other) {
+            (Value::Int(a), Value::Float(b)) | (Value::Float(b), Value::Int(a)) => {
+                (*a as f64) == *b
+            }
+            (Value::Str(a), Value::Str(b)) => a == b,
+            (Value::List(a), Value::List(b)) => {
+                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.equals(y))
+            }
+            (a, b) => a == b,
+        }
+    }
+
+    /// Order for `<` and friends, `min` and `max`; `None` when unordered.
+    pub fn compare(&self, other: &Value<'_>) -> Option<Ordering> {
+        match (self, other) {
+            (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
+            (Value::Float(a), Value::Float(b)) => a.partial_cmp(b),
+            (Value::Int(a), Value::Float(b)) => (*a as f64).partial_cmp(b),
+            (Value::Float(a), Value::Int(b)) => a.partial_cmp(&(*b as f64)),
+            (Value::Str(a), Value::Str(b)) => Some(a.as_ref().cmp(b.as_ref())),
+            (Value::Time(a), Value::Time(b)) => Some(a.cmp(b)),
+            (Value::Duration(a), Value::Duration(b)) => Some(a.cmp(b)),
+            _ => None,
+        }
+    }
+}
+
+fn overflow() -> OpError {
+    OpError("arithmetic overflow".into())
+}
+
+/// Applies a binary operator.
+pub fn binary<'a>(op: Op, a: &Value<'a>, b: &Value<'a>) -> Result<Value<'a>, OpError> {
+    use Value as V;
+    Ok(match op {
+        Op::Eq => V::Bool(a.equals(b)),
+        Op::Ne => V::Bool(!a.equals(b)),
+        Op::Lt | Op::Le | Op::Gt | Op::Ge => match a.compare(b) {
+            None => V::Bool(false),
+            Some(o) => V::Bool(match op {
+                Op::Lt => o == Ordering::Less,
+                Op::Le => o != Ordering::Greater,
+                Op::Gt => o == Ordering::Greater,
+                _ => o != Ordering::Less,
+            }),
+        },
+        Op::In | Op::NotIn => {
+            let found = match b {
+                V::List(xs) => xs.iter().any(|x| x.equals(a)),
+                V::Str(hay) => match a {
+                    V::Str(needle) => hay.contains(needle.as_ref()),
+                    _ => false,
+                },
+                _ => false,
+            };
+            V::Bool(found == (op == Op::In))
+        }
+        Op::Add => match (a, b) {
+            (V::Int(x), V::Int(y)) => V::Int(x.checked_add(*y).ok_or_else(overflow)?),
+            (V::Time(t), V::Duration(d)) | (V::Duration(d), V::Time(t)) => {
+                V::Time(Timestamp(t.0.checked_add(d.0).ok_or_else(overflow)?))
+            }
+            (V::Duration(x), V::Duration(y)) => {
+                V::Duration(Duration(x.0.checked_add(y.0).ok_or_else(overflow)?))
+            }
+            (V::Str(x), V::Str(y)) => V::Str(Cow::Owned(format!("{x}{y}"))),
+            _ => float_op(a, b, |x, y| x + y)?,
+        },
+        Op::Sub => match (a, b) {
+            (V::Int(x), V::Int(y)) => V::Int(x.checked_sub(*y).ok_or_else(overflow)?),
+            (V::Time(x), V::Time(y)) => {
+                V::Duration(Duration(x.0.checked_sub(y.0).ok_or_else(overflow)?))
+            }
+            (V::Time(t), V::Duration(d)) => {
+                V::Time(Timestamp(t.0.checked_sub(d.0).ok_or_else(overflow)?))
+            }
+            (V::Duration(x), V::Duration(y)) => {
+                V::Duration(Duration(x.0.checked_sub(y.0).ok_or_else(overflow)?))
+            }
+            _ => float_op(a, b, |x, y| x - y)?,
+        },
+        Op::Mul => match (a, b) {
+            (V::Int(x), V::Int(y)) => V::Int(x.checked_mul(*y).ok_or_else(overflow)?),
+            (V::Duration(d), V::Int(n)) | (V::Int(n), V::Duration(d)) => {
+                V::Duration(Duration(d.0.checked_mul(*n).ok_or_else(overflow)?))
+            }
+            _ => float_op(a, b, |x, y| x * y)?,
+        },
+        Op::Div | Op::Rem => {
+            let zero = matches!(b, V::Int(0))
+                || matches!(b, V::Duration(Duration(0)))
+                || matches!(b, V::Float(f) if *f == 0.0);
+            if zero {
+                return Err(OpError("division by zero".into()));
+            }
+            match (op, a, b) {
+                (Op::Div, V::Int(x), V::Int(y)) => V::Int(x.checked_div(*y).ok_or_else(overflow)?),
+                (Op::Rem, V::Int(x), V::Int(y)) => V::Int(x.checked_rem(*y).ok_or_else(overflow)?),
+                (Op::Div, V::Duration(d), V::Int(n)) => {
+                    V::Duration(Duration(d.0.checked_div(*n).ok_or_else(overflow)?))
+                }
+                (Op::Div, V::Duration(x), V::Duration(y)) => V::Float(x.0 as f64 / y.0 as f64),
+                (Op::Div, _, _) => float_op(a, b, |x, y| x / y)?,
+                _ => float_op(a, b, |x, y| x % y)?,
+            }
+        }
+    })
+}
+
+fn float_op<'a>(
+    a: &Value<'a>,
+    b: &Value<'a>,
+    f: impl Fn(f64, f64) -> f64,
+) -> Result<Value<'a>, OpError> {
+    let num = |v: &Value<'_>| match v {
+        Value::Int(i) => Some(*i as f64),
+        Value::Float(x) => Some(*x),
+        _ => None,
+    };
+    match (num(a), num(b)) {
+        (Some(x), Some(y)) => {
+            let r = f(x, y);
+            if r.is_finite() {
+                Ok(Value::Float(r))
+            } else {
+                Err(OpError("arithmetic overflow".into()))
+            }
+        }
+        // The checker rules these out; a missing operand yields missing.
+        _ => Ok(Value::Missing),
+    }
+}
+
+/// Applies `-x`.
+pub fn neg<'a>(v: &Value<'a>) -> Result<Value<'a>, OpError> {
+    Ok(match v {
+        Value::Int(i) => Value::Int(i.checked_neg().ok_or_else(overflow)?),
+        Value::Float(f) => Value::Float(-f),
+        Value::Duration(d) => Value::Duration(Duration(d.0.checked_neg().ok_or_else(overflow)?)),
+        _ => Value::Missing,
+    })
+}
+
+/// Glob match with `*` (any run) and `?` (one character).
+pub fn glob(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let (mut star, mut mark) = (None, 0usize);
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('?') => {
+                pi += 1;
+                ti += 1;
+            }
+            Some('*') => {
+                star = Some(pi);
+                mark = ti;
+                pi += 1;
+            }
+            Some(c) if Some(c) == t.get(ti) => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some(s) => {
+                    pi = s + 1;
+                    mark += 1;
+                    ti = mark;
+                }
+                None => return false,
+            },
+        }
+    }
+    p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == '*'))
+}
+
+/// Applies a built-in to evaluated arguments (`Id` needs the graph and is
+/// handled by the evaluator).
+pub fn builtin<'a>(b: Builtin, args: &[Value<'a>]) -> Result<Value<'a>, OpError> {
+    use Value as V;
+    let a0 = args.first().unwrap_or(&V::Missing);
+    let a1 = args.get(1).unwrap_or(&V::Missing);
+    Ok(match b {
+        Builtin::Default => {
+            if matches!(a0, V::Missing) {
+                a1.clone()
+            } else {
+                a0.clone()
+            }
+        }
+        Builtin::Len => match a0 {
+            V::List(xs) => V::Int(i64::try_from(xs.len()).unwrap_or(i64::MAX)),
+            V::Str(s) => V::Int(i64::try_from(s.chars().count()).unwrap_or(i64::MAX)),
+            _ => V::Missing,
+        },
+        Builtin::IsEmpty => match a0 {
+            V::List(xs) => V::Bool(xs.is_empty()),
+            V::Str(s) => V::Bool(s.is_empty()),
+            _ => V::Missing,
+        },
+        Builtin::Lower => match a0 {
+            V::Str(s) => V::Str(Cow::Owned(s.to_lowercase())),
+            _ => V::Missing,
+        },
+        Builtin::Upper => match a0 {
+            V::Str(s) => V::Str(Cow::Owned(s.to_uppercase())),
+            _ => V::Missing,
+        },
+        Builtin::Contains => match (a0, a1) {
+            (V::Str(h), V::Str(n)) => V::Bool(h.contains(n.as_ref())),
+            (V::List(xs), x) => V::Bool(xs.iter().any(|y| y.equals(x))),
+            _ => V::Bool(false),
+        },
+        Builtin::StartsWith | Builtin::EndsWith | Builtin::Matches => match (a0, a1) {
+            (V::Str(s), V::Str(p)) => V::Bool(match b {
+                Builtin::StartsWith => s.starts_with(p.as_ref()),
+                Builtin::EndsWith => s.ends_with(p.as_ref()),
+                _ => glob(p, s),
+            }),
+            _ => V::Bool(false),
+        },
+        Builtin::Days => match a0 {
+            V::Duration(d) => V::Int(d.0.div_euclid(86_400)),
+            _ => V::Missing,
+        },
+        Builtin::Hours => match a0 {
+            V::Duration(d) => V::Int(d.0.div_euclid(3600)),
+            _ => V::Missing,
+        },
+        Builtin::Min2 | Builtin::Max2 => match a0.compare(a1) {
+            Some(o) => {
+                let first =
+                    if b == Builtin::Min2 { o != Ordering::Greater } else { o != Ordering::Less };
+                if first { a0.clone() } else { a1.clone() }
+            }
+            None => V::Missing,
+        },
+        Builtin::Abs => match a0 {
+            V::Int(i) => V::Int(i.checked_abs().ok_or_else(overflow)?),
+            V::Float(f) => V::Float(f.abs()),
+            V::Duration(d) => V::Duration(Duration(d.0.checked_abs().ok_or_else(overflow)?)),
+            _ => V::Missing,
+        },
+        Builtin::Id => V::Missing,
+    })
+}
+
+impl fmt::Display for Value<'_> {
+    /// How values appear in messages and evidence.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Missing => f.write_str("none"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{x}"),
+            Value::Str(s) => f.write_str(s),
+            Value::Time(t) => write!(f, "{t}"),
+            Value::Duration(d) => write!(f, "{d}"),
+            Value::List(xs) => {
+                f.write_str("[")?;
+                for (i, x) in xs.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    write!(f, "{x}")?;
+                }
+                f.write_str("]")
+            }
+            Value::Node(n) => write!(f, "node#{}", n.0),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_arithmetic() {
+        let t = Value::Time(Timestamp(100));
+        let d = Value::Duration(Duration(40));
+        assert_eq!(binary(Op::Sub, &t, &Value::Time(Timestamp(60))), Ok(d.clone()));
+        assert_eq!(binary(Op::Add, &t, &d), Ok(Value::Time(Timestamp(140))));
+        assert_eq!(
+            binary(Op::Div, &Value::Int(1), &Value::Int(0)),
+            Err(OpError("division by zero".into()))
+        );
+        assert_eq!(binary(Op::Lt, &Value::Missing, &Value::Int(1)), Ok(Value::Bool(false)));
+        assert_eq!(binary(Op::Eq, &Value::Missing, &Value::Missing), Ok(Value::Bool(true)));
+    }
+
+    #[test]
+    fn globs() {
+        assert!(glob("iam:*", "iam:PassRole"));
+        assert!(glob("*", ""));
+        assert!(glob("a?c*", "abcdef"));
+        assert!(!glob("iam:*", "s3:GetObject"));
+    }
+}

@@ -1,0 +1,174 @@
+//! The `gov check`, `gov eval` and `gov explain` commands as a CI pipeline
+//! uses them: every output format on a small inventory, exit codes by
+//! `--fail-on`, SARIF that validates against the OASIS schema.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+
+use std::process::{Command, Output};
+
+fn gov(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gov"))
+        .args(args)
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/eval"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn eval(extra: &[&str]) -> Output {
+    let mut args = vec!["eval", "policy.gov", "--inventory", "small.json", "--now", "2026-11-22"];
+    args.extend_from_slice(extra);
+    gov(&args)
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn exit_code_follows_fail_on() {
+    // Open findings: two hard (owner-required), one soft (credential-max-age).
+    assert_eq!(eval(&[]).status.code(), Some(1), "default --fail-on hard");
+    assert_eq!(eval(&["--fail-on", "hard"]).status.code(), Some(1));
+    assert_eq!(eval(&["--fail-on", "never"]).status.code(), Some(0));
+    assert_eq!(eval(&["--rule", "credential-max-age", "--fail-on", "hard"]).status.code(), Some(0));
+    assert_eq!(eval(&["--rule", "credential-max-age", "--fail-on", "soft"]).status.code(), Some(1));
+    assert_eq!(eval(&["--rule", "nope"]).status.code(), Some(2));
+    assert_eq!(eval(&["--entity", "svc-search"]).status.code(), Some(0));
+}
+
+#[test]
+fn human_output_groups_by_priority_and_names_the_rule_source() {
+    let out = eval(&[]);
+    let text = stdout(&out);
+    let p1 = text.find("P1").expect("P1 group");
+    let p3 = text.find("P3").expect("P3 group");
+    assert!(p1 < p3, "{text}");
+    assert!(text.contains("svc-billing has no active human owner"), "{text}");
+    assert!(text.contains("rule owner-required {"), "rule source line: {text}");
+    assert!(text.contains("small.json:"), "entity record: {text}");
+}
+
+#[test]
+fn json_output_lists_open_and_waived_findings() {
+    let v: serde_json::Value = serde_json::from_slice(&eval(&["--format", "json"]).stdout).unwrap();
+    assert_eq!(v["format"], "gov.findings/v1");
+    let findings = v["findings"].as_array().unwrap();
+    let entities: Vec<&str> = findings.iter().map(|f| f["entity"].as_str().unwrap()).collect();
+    assert!(
+        entities.contains(&"svc-orphan") && entities.contains(&"etl-legacy-key"),
+        "{entities:?}"
+    );
+    let waived = findings.iter().find(|f| f["entity"] == "etl-legacy-key").unwrap();
+    assert_eq!(waived["status"], "waived", "{waived}");
+    assert_eq!(waived["waiver"]["exception"], "legacy-etl-key", "{waived}");
+}
+
+#[test]
+fn sarif_output_validates_against_the_schema() {
+    let schema_path =
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/schemas/sarif-schema-2.1.0.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let sarif: serde_json::Value =
+        serde_json::from_slice(&eval(&["--format", "sarif"]).stdout).unwrap();
+    let errors: Vec<String> =
+        validator.iter_errors(&sarif).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(
+        results.iter().all(|r| r["partialFingerprints"].as_object().is_some_and(|o| !o.is_empty()))
+    );
+}
+
+#[test]
+fn junit_and_markdown_outputs() {
+    let junit = stdout(&eval(&["--format", "junit"]));
+    assert!(junit.starts_with("<?xml"), "{junit}");
+    assert!(junit.contains("owner-required") && junit.contains("<failure"), "{junit}");
+    let md = stdout(&eval(&["--format", "markdown"]));
+    assert!(md.contains('|') && md.contains("owner-required"), "{md}");
+}
+
+#[test]
+fn output_file() {
+    let dir = std::env::temp_dir().join(format!("gov-cli-eval-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("out.sarif");
+    let o = eval(&["--format", "sarif", "--output", file.to_str().unwrap(), "--fail-on", "never"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(o.stdout.is_empty());
+    assert!(std::fs::read_to_string(&file).unwrap().contains("\"2.1.0\""));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn explain_shows_the_failing_condition_and_paths() {
+    let o = gov(&[
+        "explain",
+        "owner-required",
+        "svc-billing",
+        "-p",
+        "policy.gov",
+        "-i",
+        "small.json",
+        "--now",
+        "2026-11-22",
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = stdout(&o);
+    assert!(text.contains("first failing condition"), "{text}");
+    assert!(text.contains("svc-billing → bob"), "{text}");
+    assert!(text.contains("p.active = false"), "{text}");
+    let o = gov(&[
+        "explain",
+        "credential-max-age",
+        "etl-legacy-key",
+        "-p",
+        "policy.gov",
+        "-i",
+        "small.json",
+        "--now",
+        "2026-11-22",
+    ]);
+    assert!(stdout(&o).contains("waived by exception `legacy-etl-key`"));
+    let o = gov(&["explain", "owner-required", "-p", "policy.gov"]);
+    assert!(stdout(&o).contains("Every non-human identity has an active human owner."));
+}
+
+#[test]
+fn check_reports_errors_with_exit_3_and_warnings_with_deny_warnings() {
+    let o = gov(&["check", "policy.gov", "--now", "2026-11-22"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("gov::check::expired_exception"));
+    let o = gov(&["check", "policy.gov", "--now", "2026-11-22", "--deny-warnings"]);
+    assert_eq!(o.status.code(), Some(3));
+    let dir = std::env::temp_dir().join(format!("gov-cli-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("bad.gov");
+    std::fs::write(&bad, "rule r {\n  for c: credential\n  require now - c.rotatd_at < 90d\n}\n")
+        .unwrap();
+    let o = gov(&["check", bad.to_str().unwrap(), "--error-format", "json"]);
+    assert_eq!(o.status.code(), Some(3));
+    let line = String::from_utf8_lossy(&o.stderr).lines().next().unwrap_or_default().to_owned();
+    let d: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(d["code"], "gov::check::unknown_attribute");
+    assert_eq!(d["line"], 3);
+    assert!(d["help"].as_str().unwrap().contains("rotated_at"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn broken_inventory_exits_4() {
+    let dir = std::env::temp_dir().join(format!("gov-cli-inv-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let inv = dir.join("inv.json");
+    std::fs::write(
+        &inv,
+        "{\"format\": \"gov.inventory/v1\", \"nodes\": [ {\"id\": \"a\", \"kind\": \"identity\"",
+    )
+    .unwrap();
+    let o = gov(&["eval", "policy.gov", "--inventory", inv.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(4), "{}", String::from_utf8_lossy(&o.stderr));
+    let _ = std::fs::remove_dir_all(&dir);
+}
