@@ -2,10 +2,10 @@
 //! only calls the library and a renderer.
 
 mod eval_cmd;
-pub mod graph_cmd;
-pub mod ingest_cmd;
 mod explain_cmd;
 mod fmt_cmd;
+pub mod graph_cmd;
+pub mod ingest_cmd;
 mod output;
 mod parse_cmd;
 mod policy;
