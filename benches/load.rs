@@ -6,8 +6,9 @@
 
 use std::time::Instant;
 
+use gov::graph::{GraphBuilder, Mode, Schema};
+use gov::ingest;
 use gov::ingest::generate::{GenOptions, generate};
-use gov::ingest::{self, LoadOptions};
 use gov::source::SourceFile;
 
 /// A field of /proc/self/status in kB (Linux only; 0 elsewhere).
@@ -21,6 +22,26 @@ fn status_kb(field: &str) -> u64 {
                 .and_then(|n| n.parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// CPU seconds (user + system, all threads) this process has used, from
+/// /proc/self/stat (Linux; 0 elsewhere). Clock ticks are 1/100 s on Linux.
+fn cpu_seconds() -> f64 {
+    stat_cpu("/proc/self/stat")
+}
+
+/// CPU seconds of this (the loading) thread only.
+fn thread_cpu_seconds() -> f64 {
+    stat_cpu("/proc/thread-self/stat")
+}
+
+fn stat_cpu(path: &str) -> f64 {
+    let stat = std::fs::read_to_string(path).unwrap_or_default();
+    let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    // Fields after the command name start at field 3 (state); utime and stime are fields 14 and 15.
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let field = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    (field(11) + field(12)) / 100.0
 }
 
 fn mb(b: f64) -> f64 {
@@ -57,8 +78,16 @@ fn main() {
     let read_s = t.elapsed().as_secs_f64();
     let src = SourceFile::new(path.display().to_string(), text);
     let t = Instant::now();
-    let loaded = ingest::load_sources(vec![src], &LoadOptions::default()).unwrap();
+    let cpu = cpu_seconds();
+    let main_cpu = thread_cpu_seconds();
+    // What `ingest::load_sources` does for one native file, timed in two parts.
+    let mut builder = GraphBuilder::new(Schema::builtin());
+    ingest::native::read(&mut builder, src);
+    let read_records_s = t.elapsed().as_secs_f64();
+    let loaded = builder.finish(Mode::Strict).unwrap();
     let load_s = t.elapsed().as_secs_f64();
+    let load_cpu = cpu_seconds() - cpu;
+    let main_cpu = thread_cpu_seconds() - main_cpu;
     let g = &loaded.graph;
     assert_eq!(g.node_count() as u64, stats.nodes);
     assert_eq!(g.edge_count() as u64, stats.edges);
@@ -67,12 +96,33 @@ fn main() {
 
     let heap = g.heap_bytes() as f64;
     let (node_bytes, edge_bytes) = g.heap_split();
+    println!(
+        "records: {read_records_s:.2} s, freeze (resolve edges, petgraph, CSR): {:.2} s",
+        load_s - read_records_s
+    );
     println!("read file:        {read_s:.2} s ({:.0} MB/s)", mb(size) / read_s);
     println!("parse + build:    {load_s:.2} s ({:.0} MB/s of native JSON)", mb(size) / load_s);
     println!(
         "read + load:      {:.2} s ({:.0} MB/s)",
         read_s + load_s,
         mb(size) / (read_s + load_s)
+    );
+    println!(
+        "CPU time of load: {load_cpu:.2} s, both threads ({:.0} MB per CPU-second)",
+        mb(size) / load_cpu.max(0.01)
+    );
+    println!(
+        "  of which the loading thread: {main_cpu:.2} s; the others (parsing, CSR): {:.2} s",
+        load_cpu - main_cpu
+    );
+    println!(
+        "  on an idle machine the load takes about the loading thread's CPU time: {:.0} MB/s",
+        mb(size) / main_cpu.max(load_cpu - main_cpu).max(0.01)
+    );
+    println!(
+        "machine load:     {} (loadavg while measuring; the machine has {} cores)",
+        std::fs::read_to_string("/proc/loadavg").unwrap_or_default().trim(),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
     );
     println!(
         "graph memory:     {:.1} MB = {:.2}x the JSON on disk (heap accounting)",

@@ -23,9 +23,11 @@ const AUTHZ: &str = "../shared/realdata/aws_authz_details__cloudsplaining_exampl
 fn ingest_detects_formats_and_writes_native_json() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("inv.json");
-    let o = gov(&["ingest", AUTHZ, "tests/fixtures/ingest/k8s_rbac.json", "-o", out.to_str().unwrap()]);
+    let o =
+        gov(&["ingest", AUTHZ, "tests/fixtures/ingest/k8s_rbac.json", "-o", out.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
     assert_eq!(json["format"], "gov.inventory/v1");
     let stats = gov(&["graph", "stats", out.to_str().unwrap(), "--format", "json"]);
     assert_eq!(stats.status.code(), Some(0), "{}", text(&stats.stderr));
@@ -40,17 +42,30 @@ fn ingest_with_explicit_format_and_mapping() {
     let map = dir.path().join("map.yaml");
     std::fs::write(&map, "service: [app.kubernetes.io/part-of]\ntier: [tier]\n").unwrap();
     let o = gov(&[
-        "ingest", "--from", "k8s", "tests/fixtures/ingest/k8s_rbac.json", "--mapping", map.to_str().unwrap(), "-o", "-",
+        "ingest",
+        "--from",
+        "k8s",
+        "tests/fixtures/ingest/k8s_rbac.json",
+        "--mapping",
+        map.to_str().unwrap(),
+        "-o",
+        "-",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-    assert!(text(&o.stdout).contains(r#""id":"service:payments","kind":"service","attrs":{"name":"payments","tier":0}"#));
+    assert!(text(&o.stdout).contains(
+        r#""id":"service:payments","kind":"service","attrs":{"name":"payments","tier":0}"#
+    ));
 }
 
 #[test]
 fn invalid_inventory_exits_4_and_lists_errors() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.json");
-    std::fs::write(&bad, "{\"format\": \"gov.inventory/v1\", \"nodes\": [{\"id\": \"a\", \"kind\": \"grop\"}]}").unwrap();
+    std::fs::write(
+        &bad,
+        "{\"format\": \"gov.inventory/v1\", \"nodes\": [{\"id\": \"a\", \"kind\": \"grop\"}]}",
+    )
+    .unwrap();
     let o = gov(&["graph", "stats", bad.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(4));
     let err = text(&o.stderr);
@@ -81,7 +96,16 @@ fn usage_error_exits_2() {
 fn show_renders_each_format() {
     let dir = tempfile::tempdir().unwrap();
     let inv = dir.path().join("gen.json");
-    let g = gov(&["graph", "generate", "--identities", "200", "--seed", "4", "-o", inv.to_str().unwrap()]);
+    let g = gov(&[
+        "graph",
+        "generate",
+        "--identities",
+        "200",
+        "--seed",
+        "4",
+        "-o",
+        inv.to_str().unwrap(),
+    ]);
     assert_eq!(g.status.code(), Some(0), "{}", text(&g.stderr));
     let inv = inv.to_str().unwrap();
     let id = "nhi:svc-acct-0000001";
@@ -89,13 +113,21 @@ fn show_renders_each_format() {
     assert!(t.starts_with("nhi:svc-acct-0000001 (identity)\n"), "{t}");
     assert!(t.contains(" -[supports]-> service:svc-"), "{t}");
     let dot = text(&gov(&["graph", "show", id, inv, "--format", "dot"]).stdout);
-    assert!(dot.starts_with("digraph neighbourhood {") && dot.contains("[label=\"supports\"]"), "{dot}");
+    assert!(
+        dot.starts_with("digraph neighbourhood {") && dot.contains("[label=\"supports\"]"),
+        "{dot}"
+    );
     let mermaid = text(&gov(&["graph", "show", id, inv, "--format", "mermaid"]).stdout);
-    assert!(mermaid.starts_with("flowchart LR\n") && mermaid.contains("-->|has_credential|"), "{mermaid}");
-    let json: serde_json::Value =
-        serde_json::from_slice(&gov(&["graph", "show", id, inv, "--format", "json", "--depth", "2"]).stdout).unwrap();
+    assert!(
+        mermaid.starts_with("flowchart LR\n") && mermaid.contains("-->|has_credential|"),
+        "{mermaid}"
+    );
+    let json: serde_json::Value = serde_json::from_slice(
+        &gov(&["graph", "show", id, inv, "--format", "json", "--depth", "2"]).stdout,
+    )
+    .unwrap();
     assert_eq!(json["nodes"][0]["id"], id);
-    assert_eq!(json["nodes"][0]["provenance"]["record"].as_u64().is_some(), true);
+    assert!(json["nodes"][0]["provenance"]["record"].as_u64().is_some());
     let missing = gov(&["graph", "show", "nhi:svc-acct-000001", inv]);
     assert_eq!(missing.status.code(), Some(4));
     assert!(text(&missing.stderr).contains("did you mean `nhi:svc-acct-0000001`?"));
@@ -105,7 +137,12 @@ fn show_renders_each_format() {
 fn a_directory_loads_every_inventory_in_it() {
     let dir = tempfile::tempdir().unwrap();
     for (name, seed) in [("a.json", 1), ("b.json", 2)] {
-        let o = gov(&["ingest", if seed == 1 { AUTHZ } else { "tests/fixtures/ingest/k8s_rbac.json" }, "-o", dir.path().join(name).to_str().unwrap()]);
+        let o = gov(&[
+            "ingest",
+            if seed == 1 { AUTHZ } else { "tests/fixtures/ingest/k8s_rbac.json" },
+            "-o",
+            dir.path().join(name).to_str().unwrap(),
+        ]);
         assert_eq!(o.status.code(), Some(0));
     }
     let o = gov(&["graph", "stats", dir.path().to_str().unwrap()]);

@@ -10,14 +10,23 @@ use gov::source::SourceFile;
 /// Loads one native inventory strictly and returns its errors.
 fn errors(name: &str, text: &str) -> Vec<Diag> {
     match ingest::load_sources(vec![SourceFile::new(name, text)], &LoadOptions::default()) {
-        Ok(l) => panic!("expected errors, loaded {} nodes; warnings {:?}", l.graph.node_count(), l.diagnostics),
+        Ok(l) => panic!(
+            "expected errors, loaded {} nodes; warnings {:?}",
+            l.graph.node_count(),
+            l.diagnostics
+        ),
         Err(d) => d.into_vec(),
     }
 }
 
 /// Converts one adapter input strictly and returns its errors.
 fn convert_errors(format: Format, name: &str, text: &str) -> Vec<Diag> {
-    match ingest::convert_sources(vec![SourceFile::new(name, text)], Some(format), &Mapping::default(), Mode::Strict) {
+    match ingest::convert_sources(
+        vec![SourceFile::new(name, text)],
+        Some(format),
+        &Mapping::default(),
+        Mode::Strict,
+    ) {
         Ok(_) => panic!("expected errors"),
         Err(d) => d.into_vec(),
     }
@@ -25,21 +34,32 @@ fn convert_errors(format: Format, name: &str, text: &str) -> Vec<Diag> {
 
 /// The single diagnostic, with its one-based line and column.
 fn only(diags: &[Diag]) -> (&Diag, usize, usize) {
-    assert_eq!(diags.len(), 1, "{:#?}", diags.iter().map(|d| (&d.code, &d.message)).collect::<Vec<_>>());
+    assert_eq!(
+        diags.len(),
+        1,
+        "{:#?}",
+        diags.iter().map(|d| (&d.code, &d.message)).collect::<Vec<_>>()
+    );
     let d = &diags[0];
-    let (line, col) = d.file.as_ref().expect("a file").line_col(d.primary_span().expect("a label").start);
+    let (line, col) =
+        d.file.as_ref().expect("a file").line_col(d.primary_span().expect("a label").start);
     (d, line, col)
 }
 
 fn doc(nodes: &str, edges: &str) -> String {
-    format!("{{\"format\": \"gov.inventory/v1\",\n\"nodes\": [\n{nodes}\n],\n\"edges\": [\n{edges}\n]}}\n")
+    format!(
+        "{{\"format\": \"gov.inventory/v1\",\n\"nodes\": [\n{nodes}\n],\n\"edges\": [\n{edges}\n]}}\n"
+    )
 }
 
 const ALICE: &str = r#"{"id": "alice", "kind": "identity", "attrs": {"type": "human"}}"#;
 
 #[test]
 fn malformed_json_has_line_and_column() {
-    let d = errors("inv.json", "{\"format\": \"gov.inventory/v1\",\n\"nodes\": [\n{\"id\": \"a\" \"kind\": \"group\"}\n]}");
+    let d = errors(
+        "inv.json",
+        "{\"format\": \"gov.inventory/v1\",\n\"nodes\": [\n{\"id\": \"a\" \"kind\": \"group\"}\n]}",
+    );
     let (d, line, col) = only(&d);
     assert_eq!(d.code, Code::MalformedJson);
     assert_eq!(d.message, "invalid inventory: expected `,` or `}` (line 3, column 12)");
@@ -90,13 +110,22 @@ fn misspelt_record_field() {
     let d = errors("inv.json", &doc(r#"{"id": "a", "kind": "group", "atrs": {}}"#, ""));
     let (d, line, _) = only(&d);
     assert_eq!(d.code, Code::MissingField);
-    assert!(d.message.starts_with("invalid node 0: unknown field `atrs`, expected one of `id`, `kind`, `attrs`"), "{}", d.message);
+    assert!(
+        d.message.starts_with(
+            "invalid node 0: unknown field `atrs`, expected one of `id`, `kind`, `attrs`"
+        ),
+        "{}",
+        d.message
+    );
     assert_eq!(line, 3);
 }
 
 #[test]
 fn object_as_attribute_value() {
-    let d = errors("inv.json", &doc(r#"{"id": "a", "kind": "group", "attrs": {"name": {"first": "x"}}}"#, ""));
+    let d = errors(
+        "inv.json",
+        &doc(r#"{"id": "a", "kind": "group", "attrs": {"name": {"first": "x"}}}"#, ""),
+    );
     let (d, line, _) = only(&d);
     assert_eq!(d.code, Code::MissingField);
     assert!(d.message.contains("an attribute value cannot be an object"), "{}", d.message);
@@ -126,7 +155,8 @@ fn duplicate_id_across_files() {
 
 #[test]
 fn dangling_edge_suggests_a_close_id() {
-    let d = errors("inv.json", &doc(ALICE, r#"{"from": "alise", "to": "alice", "kind": "owned_by"}"#));
+    let d =
+        errors("inv.json", &doc(ALICE, r#"{"from": "alise", "to": "alice", "kind": "owned_by"}"#));
     let (d, line, col) = only(&d);
     assert_eq!(d.code, Code::DanglingEdge);
     assert_eq!(d.message, "edge `owned_by` points to unknown source `alise`");
@@ -136,7 +166,10 @@ fn dangling_edge_suggests_a_close_id() {
 
 #[test]
 fn unknown_node_kind() {
-    let d = errors("inv.json", &doc(r#"{"id": "k", "kind": "credentail", "attrs": {"type": "token"}}"#, ""));
+    let d = errors(
+        "inv.json",
+        &doc(r#"{"id": "k", "kind": "credentail", "attrs": {"type": "token"}}"#, ""),
+    );
     let (d, line, col) = only(&d);
     assert_eq!(d.code, Code::UnknownKind);
     assert_eq!(d.message, "unknown node kind `credentail`");
@@ -148,7 +181,10 @@ fn unknown_node_kind() {
 fn edges_of_a_rejected_node_do_not_cascade() {
     let d = errors(
         "inv.json",
-        &doc(&format!("{ALICE},\n{{\"id\": \"k\", \"kind\": \"widget\"}}"), r#"{"from": "alice", "to": "k", "kind": "uses"}"#),
+        &doc(
+            &format!("{ALICE},\n{{\"id\": \"k\", \"kind\": \"widget\"}}"),
+            r#"{"from": "alice", "to": "k", "kind": "uses"}"#,
+        ),
     );
     let (d, _, _) = only(&d);
     assert_eq!(d.code, Code::UnknownKind);
@@ -156,7 +192,8 @@ fn edges_of_a_rejected_node_do_not_cascade() {
 
 #[test]
 fn unknown_edge_kind() {
-    let d = errors("inv.json", &doc(ALICE, r#"{"from": "alice", "to": "alice", "kind": "owned_bi"}"#));
+    let d =
+        errors("inv.json", &doc(ALICE, r#"{"from": "alice", "to": "alice", "kind": "owned_bi"}"#));
     let (d, line, col) = only(&d);
     assert_eq!(d.code, Code::UnknownEdgeKind);
     assert_eq!(d.message, "unknown edge kind `owned_bi`");
@@ -166,7 +203,13 @@ fn unknown_edge_kind() {
 
 #[test]
 fn unknown_attribute() {
-    let d = errors("inv.json", &doc(r#"{"id": "k", "kind": "credential", "attrs": {"type": "token", "rotatd_at": "2026-01-01"}}"#, ""));
+    let d = errors(
+        "inv.json",
+        &doc(
+            r#"{"id": "k", "kind": "credential", "attrs": {"type": "token", "rotatd_at": "2026-01-01"}}"#,
+            "",
+        ),
+    );
     let (d, line, col) = only(&d);
     assert_eq!(d.code, Code::UnknownAttribute);
     assert_eq!(d.message, "kind `credential` has no attribute `rotatd_at`");
@@ -176,7 +219,10 @@ fn unknown_attribute() {
 
 #[test]
 fn wrong_attribute_type() {
-    let d = errors("inv.json", &doc(r#"{"id": "s", "kind": "service", "attrs": {"tier": "high"}}"#, ""));
+    let d = errors(
+        "inv.json",
+        &doc(r#"{"id": "s", "kind": "service", "attrs": {"tier": "high"}}"#, ""),
+    );
     let (d, line, col) = only(&d);
     assert_eq!(d.code, Code::WrongType);
     assert_eq!(d.message, "attribute `service.tier` expects an `int`, found string");
@@ -186,7 +232,13 @@ fn wrong_attribute_type() {
 
 #[test]
 fn wrong_list_element_type() {
-    let d = errors("inv.json", &doc(r#"{"id": "k", "kind": "credential", "attrs": {"type": "token", "scopes": ["repo", 3]}}"#, ""));
+    let d = errors(
+        "inv.json",
+        &doc(
+            r#"{"id": "k", "kind": "credential", "attrs": {"type": "token", "scopes": ["repo", 3]}}"#,
+            "",
+        ),
+    );
     let (d, _, _) = only(&d);
     assert_eq!(d.code, Code::WrongType);
     assert_eq!(d.message, "attribute `credential.scopes` expects a list of `string`, found int");
@@ -194,7 +246,13 @@ fn wrong_list_element_type() {
 
 #[test]
 fn impossible_date() {
-    let d = errors("inv.json", &doc(r#"{"id": "k", "kind": "credential", "attrs": {"type": "token", "rotated_at": "2026-02-30"}}"#, ""));
+    let d = errors(
+        "inv.json",
+        &doc(
+            r#"{"id": "k", "kind": "credential", "attrs": {"type": "token", "rotated_at": "2026-02-30"}}"#,
+            "",
+        ),
+    );
     let (d, line, col) = only(&d);
     assert_eq!(d.code, Code::IngestInvalidDate);
     assert_eq!(
@@ -206,19 +264,36 @@ fn impossible_date() {
 
 #[test]
 fn unparseable_date() {
-    let d = errors("inv.json", &doc(r#"{"id": "k", "kind": "credential", "attrs": {"type": "token", "expires_at": "next tuesday"}}"#, ""));
+    let d = errors(
+        "inv.json",
+        &doc(
+            r#"{"id": "k", "kind": "credential", "attrs": {"type": "token", "expires_at": "next tuesday"}}"#,
+            "",
+        ),
+    );
     let (d, _, _) = only(&d);
     assert_eq!(d.code, Code::IngestInvalidDate);
-    assert!(d.message.starts_with("attribute `credential.expires_at` has an invalid timestamp `next tuesday`: expected"));
+    assert!(d.message.starts_with(
+        "attribute `credential.expires_at` has an invalid timestamp `next tuesday`: expected"
+    ));
 }
 
 #[test]
 fn enum_value_outside_its_set() {
-    let d = errors("inv.json", &doc(r#"{"id": "s", "kind": "service", "attrs": {"criticality": "hgh"}}"#, ""));
+    let d = errors(
+        "inv.json",
+        &doc(r#"{"id": "s", "kind": "service", "attrs": {"criticality": "hgh"}}"#, ""),
+    );
     let (d, line, _) = only(&d);
     assert_eq!(d.code, Code::InvalidValue);
-    assert_eq!(d.message, "attribute `service.criticality` has `hgh`, which is not one of its values");
-    assert_eq!(d.help.as_deref(), Some("did you mean `high`? allowed values: low, medium, high, critical"));
+    assert_eq!(
+        d.message,
+        "attribute `service.criticality` has `hgh`, which is not one of its values"
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("did you mean `high`? allowed values: low, medium, high, critical")
+    );
     assert_eq!(line, 3);
 }
 
@@ -228,13 +303,19 @@ fn invalid_duration_in_a_declared_attribute() {
     let d = errors("inv.json", text);
     let (d, line, _) = only(&d);
     assert_eq!(d.code, Code::InvalidValue);
-    assert_eq!(d.message, "attribute `credential.max_age` has an invalid duration `90 days`: unknown duration unit ` days`");
+    assert_eq!(
+        d.message,
+        "attribute `credential.max_age` has an invalid duration `90 days`: unknown duration unit ` days`"
+    );
     assert_eq!(line, 4);
 }
 
 #[test]
 fn missing_required_attribute() {
-    let d = errors("inv.json", &doc(r#"{"id": "bot", "kind": "identity", "attrs": {"name": "bot"}}"#, ""));
+    let d = errors(
+        "inv.json",
+        &doc(r#"{"id": "bot", "kind": "identity", "attrs": {"name": "bot"}}"#, ""),
+    );
     let (d, line, col) = only(&d);
     assert_eq!(d.code, Code::MissingAttribute);
     assert_eq!(d.message, "node `bot` of kind `identity` lacks the required attribute `type`");
@@ -245,12 +326,20 @@ fn missing_required_attribute() {
 fn edge_between_kinds_it_does_not_connect() {
     let d = errors(
         "inv.json",
-        &doc(&format!("{ALICE},\n{{\"id\": \"k\", \"kind\": \"credential\", \"attrs\": {{\"type\": \"token\"}}}}"), r#"{"from": "k", "to": "alice", "kind": "has_credential"}"#),
+        &doc(
+            &format!(
+                "{ALICE},\n{{\"id\": \"k\", \"kind\": \"credential\", \"attrs\": {{\"type\": \"token\"}}}}"
+            ),
+            r#"{"from": "k", "to": "alice", "kind": "has_credential"}"#,
+        ),
     );
     let (d, line, _) = only(&d);
     assert_eq!(d.code, Code::EdgeNotAllowed);
     assert_eq!(d.message, "edge `has_credential` cannot go from a `credential` to a `identity`");
-    assert_eq!(d.help.as_deref(), Some("`has_credential` goes from `identity` | `service` to `credential`"));
+    assert_eq!(
+        d.help.as_deref(),
+        Some("`has_credential` goes from `identity` | `service` to `credential`")
+    );
     assert_eq!(line, 7);
 }
 
@@ -286,7 +375,10 @@ fn malformed_yaml() {
 
 #[test]
 fn yaml_semantic_error_points_at_the_record() {
-    let d = errors("inv.yaml", "format: gov.inventory/v1\nnodes:\n  - id: a\n    kind: group\n  - id: b\n    kind: grop\n");
+    let d = errors(
+        "inv.yaml",
+        "format: gov.inventory/v1\nnodes:\n  - id: a\n    kind: group\n  - id: b\n    kind: grop\n",
+    );
     let (d, line, _) = only(&d);
     assert_eq!(d.code, Code::UnknownKind);
     assert_eq!(d.help.as_deref(), Some("did you mean `group`?"));
@@ -298,7 +390,9 @@ const REPORT_ROW: &str = "bob,arn:aws:iam::1:user/bob,2024-01-01T00:00:00+00:00,
 
 #[test]
 fn credential_report_short_row() {
-    let text = format!("{REPORT_HEADER}\n{REPORT_ROW}\nalice,arn:aws:iam::1:user/alice,2024-01-01T00:00:00+00:00\n");
+    let text = format!(
+        "{REPORT_HEADER}\n{REPORT_ROW}\nalice,arn:aws:iam::1:user/alice,2024-01-01T00:00:00+00:00\n"
+    );
     let d = convert_errors(Format::AwsCredentialReport, "report.csv", &text);
     let (d, line, col) = only(&d);
     assert_eq!(d.code, Code::MalformedCsv);
@@ -312,24 +406,38 @@ fn credential_report_missing_columns() {
     let d = convert_errors(Format::AwsCredentialReport, "report.csv", &format!("{header}\n"));
     let (d, line, _) = only(&d);
     assert_eq!(d.code, Code::MalformedCsv);
-    assert_eq!(d.message, "the credential report lacks 2 of its 22 columns: `cert_2_active`, `cert_2_last_rotated`");
+    assert_eq!(
+        d.message,
+        "the credential report lacks 2 of its 22 columns: `cert_2_active`, `cert_2_last_rotated`"
+    );
     assert_eq!(line, 1);
 }
 
 #[test]
 fn credential_report_bad_boolean() {
     let row = REPORT_ROW.replacen(",false,N/A,N/A,N/A,false,", ",false,N/A,N/A,N/A,maybe,", 1);
-    let d = convert_errors(Format::AwsCredentialReport, "report.csv", &format!("{REPORT_HEADER}\n{row}\n"));
+    let d = convert_errors(
+        Format::AwsCredentialReport,
+        "report.csv",
+        &format!("{REPORT_HEADER}\n{row}\n"),
+    );
     let (d, line, col) = only(&d);
     assert_eq!(d.code, Code::InvalidValue);
-    assert_eq!(d.message, "`mfa_active` of `arn:aws:iam::1:user/bob` is `maybe`, not `true` or `false`");
+    assert_eq!(
+        d.message,
+        "`mfa_active` of `arn:aws:iam::1:user/bob` is `maybe`, not `true` or `false`"
+    );
     assert_eq!((line, col), (2, 73));
 }
 
 #[test]
 fn credential_report_bad_date() {
     let row = REPORT_ROW.replace("2024-01-02T00:00:00+00:00", "2024-13-02T00:00:00+00:00");
-    let d = convert_errors(Format::AwsCredentialReport, "report.csv", &format!("{REPORT_HEADER}\n{row}\n"));
+    let d = convert_errors(
+        Format::AwsCredentialReport,
+        "report.csv",
+        &format!("{REPORT_HEADER}\n{row}\n"),
+    );
     let (d, line, col) = only(&d);
     assert_eq!(d.code, Code::IngestInvalidDate);
     assert_eq!(
@@ -345,7 +453,11 @@ fn aws_authz_bad_create_date() {
     let d = convert_errors(Format::AwsAuthz, "authz.json", text);
     let (d, line, col) = only(&d);
     assert_eq!(d.code, Code::IngestInvalidDate);
-    assert!(d.message.starts_with("`CreateDate` of `arn:aws:iam::1:user/u` is not a date: `yesterday`"), "{}", d.message);
+    assert!(
+        d.message.starts_with("`CreateDate` of `arn:aws:iam::1:user/u` is not a date: `yesterday`"),
+        "{}",
+        d.message
+    );
     assert_eq!((line, col), (3, 18));
 }
 
@@ -375,7 +487,10 @@ fn opengraph_bad_timestamp_property() {
     let d = convert_errors(Format::OpenGraph, "og.json", text);
     let (d, line, col) = only(&d);
     assert_eq!(d.code, Code::IngestInvalidDate);
-    assert_eq!(d.message, "property `token_expires_at` of `p` is \"soon\", which is not a `timestamp`");
+    assert_eq!(
+        d.message,
+        "property `token_expires_at` of `p` is \"soon\", which is not a `timestamp`"
+    );
     assert_eq!((line, col), (2, 65));
 }
 
@@ -392,8 +507,13 @@ fn k8s_cluster_binding_service_account_without_namespace() {
 #[test]
 fn k8s_unsupported_object_is_a_warning_not_silence() {
     let text = "{\"kind\": \"List\", \"apiVersion\": \"v1\", \"items\": [\n{\"kind\": \"Pod\", \"metadata\": {\"name\": \"web\"}}\n]}";
-    let c = ingest::convert_sources(vec![SourceFile::new("k8s.json", text)], Some(Format::K8s), &Mapping::default(), Mode::Strict)
-        .unwrap();
+    let c = ingest::convert_sources(
+        vec![SourceFile::new("k8s.json", text)],
+        Some(Format::K8s),
+        &Mapping::default(),
+        Mode::Strict,
+    )
+    .unwrap();
     let diags: Vec<Diag> = c.loaded.diagnostics.iter().cloned().collect();
     let (d, line, _) = only(&diags);
     assert_eq!(d.code, Code::UnknownKind);
@@ -407,7 +527,11 @@ fn invalid_mapping_file() {
     let src = SourceFile::new("map.yaml", "owner: [owner]\nservise: [app]\n");
     let d = Mapping::parse(&src).unwrap_err();
     assert_eq!(d.code, Code::InvalidMapping);
-    assert!(d.message.starts_with("invalid mapping file: unknown field `servise`"), "{}", d.message);
+    assert!(
+        d.message.starts_with("invalid mapping file: unknown field `servise`"),
+        "{}",
+        d.message
+    );
     let (line, _) = src.line_col(d.primary_span().unwrap().start);
     assert_eq!(line, 2);
 }
@@ -416,7 +540,12 @@ fn invalid_mapping_file() {
 fn unknown_format_is_reported() {
     let d = convert_errors(Format::AwsAuthz, "x", "").len();
     assert_eq!(d, 1);
-    let c = ingest::convert_sources(vec![SourceFile::new("notes.txt", "hello")], None, &Mapping::default(), Mode::Strict);
+    let c = ingest::convert_sources(
+        vec![SourceFile::new("notes.txt", "hello")],
+        None,
+        &Mapping::default(),
+        Mode::Strict,
+    );
     let d = c.err().unwrap().into_vec();
     let (d, line, _) = only(&d);
     assert_eq!(d.code, Code::UnknownFormat);
@@ -429,7 +558,9 @@ fn strict_lists_every_error() {
     let d = errors(
         "inv.json",
         &doc(
-            &format!("{ALICE},\n{ALICE},\n{{\"id\": \"s\", \"kind\": \"service\", \"attrs\": {{\"tier\": \"x\"}}}}"),
+            &format!(
+                "{ALICE},\n{ALICE},\n{{\"id\": \"s\", \"kind\": \"service\", \"attrs\": {{\"tier\": \"x\"}}}}"
+            ),
             r#"{"from": "nobody", "to": "alice", "kind": "owned_by"}"#,
         ),
     );
@@ -440,7 +571,9 @@ fn strict_lists_every_error() {
 #[test]
 fn lenient_loads_the_valid_part_and_counts_the_rest() {
     let text = doc(
-        &format!("{ALICE},\n{ALICE},\n{{\"id\": \"s\", \"kind\": \"service\", \"attrs\": {{\"tier\": \"x\", \"name\": \"pay\"}}}}"),
+        &format!(
+            "{ALICE},\n{ALICE},\n{{\"id\": \"s\", \"kind\": \"service\", \"attrs\": {{\"tier\": \"x\", \"name\": \"pay\"}}}}"
+        ),
         "{\"from\": \"nobody\", \"to\": \"alice\", \"kind\": \"owned_by\"},\n{\"from\": \"s\", \"to\": \"alice\", \"kind\": \"owned_by\"}",
     );
     let opts = LoadOptions { mode: Mode::Lenient, ..LoadOptions::default() };
@@ -473,12 +606,84 @@ fn missing_file_is_an_io_error() {
 
 #[test]
 fn garbage_never_panics() {
-    let inputs = ["", "{", "[]", "null", "{\"graph\": 3}", "{\"UserDetailList\": [1, {}]}", "\u{feff}user,arn", "format: [", "{\"format\": \"gov.inventory/v1\", \"nodes\": [1, \"x\", []]}"];
+    let inputs = [
+        "",
+        "{",
+        "[]",
+        "null",
+        "{\"graph\": 3}",
+        "{\"UserDetailList\": [1, {}]}",
+        "\u{feff}user,arn",
+        "format: [",
+        "{\"format\": \"gov.inventory/v1\", \"nodes\": [1, \"x\", []]}",
+    ];
     for text in inputs {
         for f in [Format::AwsAuthz, Format::AwsCredentialReport, Format::K8s, Format::OpenGraph] {
-            let _ = ingest::convert_sources(vec![SourceFile::new("x", text)], Some(f), &Mapping::default(), Mode::Lenient);
+            let _ = ingest::convert_sources(
+                vec![SourceFile::new("x", text)],
+                Some(f),
+                &Mapping::default(),
+                Mode::Lenient,
+            );
         }
-        let _ = ingest::load_sources(vec![SourceFile::new("x.json", text)], &LoadOptions::default());
-        let _ = ingest::load_sources(vec![SourceFile::new("x.yaml", text)], &LoadOptions::default());
+        let _ =
+            ingest::load_sources(vec![SourceFile::new("x.json", text)], &LoadOptions::default());
+        let _ =
+            ingest::load_sources(vec![SourceFile::new("x.yaml", text)], &LoadOptions::default());
     }
+}
+
+#[test]
+fn large_inventories_report_errors_in_record_order() {
+    // Over 50,000 records: records are parsed on a second thread.
+    let mut nodes: Vec<String> =
+        (0..60_000).map(|i| format!("{{\"id\": \"g{i}\", \"kind\": \"group\"}}")).collect();
+    nodes[40_000] = "{\"id\": \"g40000\", \"kind\": \"group\", \"attrs\": {\"name\": 1}}".into();
+    nodes[50_000] = "{\"id\": \"g50000\"}".into();
+    let text =
+        doc(&nodes.join(",\n"), "{\"from\": \"g1\", \"to\": \"g2\", \"kind\": \"member_of\"}");
+    let d = errors("big.json", &text);
+    assert_eq!(d.len(), 2);
+    assert_eq!(d[0].code, Code::WrongType);
+    assert_eq!(d[0].file.as_ref().unwrap().line_col(d[0].primary_span().unwrap().start).0, 40_003);
+    assert_eq!(d[1].code, Code::MissingField);
+    assert!(
+        d[1].message.starts_with("invalid node 50000: missing field `kind`"),
+        "{}",
+        d[1].message
+    );
+    let opts = LoadOptions { mode: Mode::Lenient, ..LoadOptions::default() };
+    let loaded = ingest::load_sources(vec![SourceFile::new("big.json", text)], &opts).unwrap();
+    assert_eq!(loaded.graph.node_count(), 59_999);
+    assert_eq!(loaded.graph.edge_count(), 1);
+    let p = loaded.graph.provenance(loaded.graph.lookup("g59999").unwrap()).unwrap();
+    assert_eq!((p.record, p.line), (59_999, 60_002));
+}
+
+#[test]
+fn unknown_top_level_field() {
+    let d = errors("inv.json", "{\"format\": \"gov.inventory/v1\",\n \"node\": []}");
+    let (d, line, col) = only(&d);
+    assert_eq!(d.code, Code::MissingField);
+    assert!(
+        d.message.starts_with("invalid inventory: unknown field `node`, expected one of `format`"),
+        "{}",
+        d.message
+    );
+    assert_eq!((line, col), (2, 7));
+}
+
+#[test]
+fn records_before_the_format_field_wait_for_it() {
+    let text =
+        "{\"nodes\": [{\"id\": \"g\", \"kind\": \"group\"}], \"format\": \"gov.inventory/v1\"}";
+    let loaded =
+        ingest::load_sources(vec![SourceFile::new("inv.json", text)], &LoadOptions::default())
+            .unwrap();
+    assert_eq!(loaded.graph.node_count(), 1);
+    let d = errors(
+        "inv.json",
+        "{\"nodes\": [{\"id\": \"g\", \"kind\": \"group\"}], \"format\": \"gov.inventory/v9\"}",
+    );
+    assert_eq!(only(&d).0.code, Code::UnsupportedFormat);
 }

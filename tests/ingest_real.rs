@@ -25,7 +25,10 @@ fn load(inv: &Inventory) -> gov::graph::Loaded {
     inv.load_into(&mut b);
     match b.finish(Mode::Strict) {
         Ok(l) => l,
-        Err(d) => panic!("{:#?}", d.iter().map(|d| format!("{}: {}", d.code, d.message)).collect::<Vec<_>>()),
+        Err(d) => panic!(
+            "{:#?}",
+            d.iter().map(|d| format!("{}: {}", d.code, d.message)).collect::<Vec<_>>()
+        ),
     }
 }
 
@@ -67,8 +70,18 @@ fn aws_authz_real_sample() {
     assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
     // Group membership, attached managed policies, inline policies.
     let acct = "arn:aws:iam::200611803367";
-    assert!(has_edge(g, &format!("{acct}:user/privesc-sre-user"), "member_of", &format!("{acct}:group/privesc-sre-group")));
-    assert!(has_edge(g, &format!("{acct}:group/privesc-sre-group"), "grants", &format!("{acct}:policy/privesc-sre-admin-policy")));
+    assert!(has_edge(
+        g,
+        &format!("{acct}:user/privesc-sre-user"),
+        "member_of",
+        &format!("{acct}:group/privesc-sre-group")
+    ));
+    assert!(has_edge(
+        g,
+        &format!("{acct}:group/privesc-sre-group"),
+        "grants",
+        &format!("{acct}:policy/privesc-sre-admin-policy")
+    ));
     assert!(has_edge(
         g,
         &format!("{acct}:user/fp2-allow-and-deny-multiple-policies-user"),
@@ -83,7 +96,12 @@ fn aws_authz_real_sample() {
     ));
     // Trust policies: a role, a service and an SSO session (resolved to the role with its path).
     let exec = format!("{acct}:role/AWS-QuickSetup-StackSet-Local-ExecutionRole");
-    assert!(has_edge(g, &format!("{acct}:role/AWS-QuickSetup-StackSet-Local-AdministrationRole"), "assumes", &exec));
+    assert!(has_edge(
+        g,
+        &format!("{acct}:role/AWS-QuickSetup-StackSet-Local-AdministrationRole"),
+        "assumes",
+        &exec
+    ));
     assert!(has_edge(g, &exec, "grants", "arn:aws:iam::aws:policy/AdministratorAccess"));
     let ssm = node(g, "aws-service:ssm.amazonaws.com");
     assert_eq!(g.attr_by_name(ssm, "type"), Value::Str("aws_service"));
@@ -95,7 +113,10 @@ fn aws_authz_real_sample() {
     assert_eq!(g.attr_by_name(admin, "privileged"), Value::Bool(true));
     // Each node points back at its record.
     let p = g.provenance(user).unwrap();
-    assert_eq!((p.record, g.files()[p.file as usize].ends_with("cloudsplaining_example.json")), (0, true));
+    assert_eq!(
+        (p.record, g.files()[p.file as usize].ends_with("cloudsplaining_example.json")),
+        (0, true)
+    );
     assert!(p.line > 1);
 }
 
@@ -119,7 +140,10 @@ fn aws_credential_report_fixture() {
     assert_eq!(g.attr_by_name(k1, "rotated_at").to_string(), "\"2025-01-10T14:22:05Z\"");
     // `TRUE` and `False` are booleans too.
     assert_eq!(g.attr_by_name(node(g, sre), "mfa_active"), Value::Bool(true));
-    assert_eq!(g.attr_by_name(node(g, &format!("{sre}#access_key_2")), "active"), Value::Bool(false));
+    assert_eq!(
+        g.attr_by_name(node(g, &format!("{sre}#access_key_2")), "active"),
+        Value::Bool(false)
+    );
     // N/A (never used) and no_information are different missing states.
     let never = node(g, "arn:aws:iam::200611803367:user/fn1-privesc3-partial-user#access_key_1");
     assert!(g.attr_by_name(never, "last_used_at").is_missing());
@@ -132,7 +156,8 @@ fn aws_credential_report_fixture() {
 
 #[test]
 fn credential_report_joins_authorization_details_by_arn() {
-    let mut inv = convert(Format::AwsAuthz, realdata("aws_authz_details__cloudsplaining_example.json"));
+    let mut inv =
+        convert(Format::AwsAuthz, realdata("aws_authz_details__cloudsplaining_example.json"));
     inv.extend(convert(Format::AwsCredentialReport, fixture("credential_report.csv")));
     let loaded = load(&inv);
     let g = &loaded.graph;
@@ -140,8 +165,17 @@ fn credential_report_joins_authorization_details_by_arn() {
     // One node with facts from both sources.
     assert_eq!(g.attr_by_name(sre, "external_id"), Value::Str("AIDAS5NLFGDTSXSVAF7AI"));
     assert_eq!(g.attr_by_name(sre, "password_enabled"), Value::Bool(true));
-    assert!(has_edge(g, "arn:aws:iam::200611803367:user/privesc-sre-user", "member_of", "arn:aws:iam::200611803367:group/privesc-sre-group"));
-    assert_eq!(count_where(g, "identity", "type", "iam_user"), 44 + 1, "legacy-batch is only in the report");
+    assert!(has_edge(
+        g,
+        "arn:aws:iam::200611803367:user/privesc-sre-user",
+        "member_of",
+        "arn:aws:iam::200611803367:group/privesc-sre-group"
+    ));
+    assert_eq!(
+        count_where(g, "identity", "type", "iam_user"),
+        44 + 1,
+        "legacy-batch is only in the report"
+    );
 }
 
 #[test]
@@ -155,7 +189,12 @@ fn k8s_rbac_fixture() {
     let sa = "k8s:serviceaccount:payments/payments-api";
     // A ServiceAccount subject without a namespace takes the binding's.
     assert!(has_edge(g, sa, "grants", "k8s:role:payments/secret-reader"));
-    assert!(has_edge(g, "k8s:serviceaccount:kube-system/coredns", "grants", "k8s:clusterrole:system:coredns"));
+    assert!(has_edge(
+        g,
+        "k8s:serviceaccount:kube-system/coredns",
+        "grants",
+        "k8s:clusterrole:system:coredns"
+    ));
     // system: groups and users are kept.
     assert!(has_edge(g, "k8s:group:system:masters", "grants", "k8s:clusterrole:cluster-admin"));
     assert_eq!(g.attr_by_name(node(g, "k8s:user:system:kube-proxy"), "type"), Value::Str("system"));
@@ -164,7 +203,10 @@ fn k8s_rbac_fixture() {
     assert!(has_edge(g, sa, "supports", "service:payments"));
     assert_eq!(g.attr_by_name(node(g, "service:payments"), "tier"), Value::Int(0));
     let secret_reader = node(g, "k8s:role:payments/secret-reader");
-    assert_eq!(g.attr_by_name(secret_reader, "actions").to_string(), r#"["get secrets", "list secrets", "watch secrets"]"#);
+    assert_eq!(
+        g.attr_by_name(secret_reader, "actions").to_string(),
+        r#"["get secrets", "list secrets", "watch secrets"]"#
+    );
     // The IRSA role and the owner are not loaded: the edges are skipped with warnings.
     assert_eq!(loaded.diagnostics.len(), 2, "{:?}", loaded.diagnostics);
     assert!(loaded.diagnostics.iter().all(|d| d.code == gov::Code::UnresolvedEdge));
@@ -174,7 +216,8 @@ fn k8s_rbac_fixture() {
 
 #[test]
 fn k8s_irsa_links_to_the_aws_role_when_both_are_loaded() {
-    let mut inv = convert(Format::AwsAuthz, realdata("aws_authz_details__cloudsplaining_example.json"));
+    let mut inv =
+        convert(Format::AwsAuthz, realdata("aws_authz_details__cloudsplaining_example.json"));
     inv.extend(convert(Format::K8s, fixture("k8s_rbac.json")));
     let loaded = load(&inv);
     let g = &loaded.graph;
@@ -184,7 +227,12 @@ fn k8s_irsa_links_to_the_aws_role_when_both_are_loaded() {
         "assumes",
         "arn:aws:iam::200611803367:role/AWS-QuickSetup-StackSet-Local-ExecutionRole"
     ));
-    assert!(has_edge(g, "k8s:serviceaccount:payments/payments-api", "owned_by", "arn:aws:iam::200611803367:user/privesc-sre-user"));
+    assert!(has_edge(
+        g,
+        "k8s:serviceaccount:payments/payments-api",
+        "owned_by",
+        "arn:aws:iam::200611803367:user/privesc-sre-user"
+    ));
     assert!(loaded.diagnostics.is_empty(), "{:?}", loaded.diagnostics);
 }
 
@@ -194,11 +242,17 @@ fn k8s_single_kind_list() {
     assert!(inv.diags.is_empty(), "{:?}", inv.diags);
     let g = &load(&inv).graph;
     assert_eq!(count(g, "identity"), 2);
-    assert!(has_edge(g, "k8s:serviceaccount:ci/deployer", "has_credential", "k8s:secret:ci/deployer-token-7xk2p"));
+    assert!(has_edge(
+        g,
+        "k8s:serviceaccount:ci/deployer",
+        "has_credential",
+        "k8s:secret:ci/deployer-token-7xk2p"
+    ));
 }
 
 fn githound() -> Inventory {
-    let src = ingest::read_source(&realdata("opengraph_github__githound_O_kgDOCoV2OQ.json")).unwrap();
+    let src =
+        ingest::read_source(&realdata("opengraph_github__githound_O_kgDOCoV2OQ.json")).unwrap();
     ingest::opengraph::convert(&[src], &Mapping::default())
 }
 
@@ -226,7 +280,10 @@ fn opengraph_github_real_sample() {
     assert_eq!(g.attr_by_name(pat, "last_used_at").to_string(), "\"2026-03-14T04:47:54Z\"");
     assert_eq!(g.attr_by_name(pat, "name"), Value::Str("TestTest"));
     let no_expiry = node(g, "GH_PAT_O_kgDOCoV2OQ_1167164");
-    assert!(g.attr_by_name(no_expiry, "expires_at").is_missing(), "an empty token_expires_at means no expiry");
+    assert!(
+        g.attr_by_name(no_expiry, "expires_at").is_missing(),
+        "an empty token_expires_at means no expiry"
+    );
     assert_eq!(g.attr_by_name(no_expiry, "token_expired"), Value::Bool(true));
     assert!(has_edge(g, "MDQ6VXNlcjEzMjc4MjEw", "has_credential", "GH_PAT_O_kgDOCoV2OQ_1250276"));
     assert!(has_edge(g, "U_kgDOD64CFw", "has_credential", "GH_PAT_O_kgDOCoV2OQ_1167164"));
@@ -244,15 +301,18 @@ fn opengraph_github_real_sample() {
 
 #[test]
 fn opengraph_saml_sample_links_to_github_users() {
-    let saml = ingest::read_source(&realdata("opengraph_github_saml__githound_saml_O_kgDOCoV2OQ.json")).unwrap();
+    let saml =
+        ingest::read_source(&realdata("opengraph_github_saml__githound_saml_O_kgDOCoV2OQ.json"))
+            .unwrap();
     // Alone: its ends in the main payload and in Okta are not loaded.
-    let alone = ingest::opengraph::convert(&[saml.clone()], &Mapping::default());
+    let alone = ingest::opengraph::convert(std::slice::from_ref(&saml), &Mapping::default());
     assert_eq!((alone.nodes.len(), alone.edges.len()), (2, 5));
     let loaded = load(&alone);
     assert_eq!(loaded.graph.edge_count(), 1);
     assert_eq!(loaded.diagnostics.len(), 4);
     // With the main payload: the external identity maps to the GitHub user.
-    let main = ingest::read_source(&realdata("opengraph_github__githound_O_kgDOCoV2OQ.json")).unwrap();
+    let main =
+        ingest::read_source(&realdata("opengraph_github__githound_O_kgDOCoV2OQ.json")).unwrap();
     let both = ingest::opengraph::convert(&[main, saml], &Mapping::default());
     let loaded = load(&both);
     let g = &loaded.graph;

@@ -218,6 +218,7 @@ pub struct GraphBuilder {
     edges: Vec<PendingEdge>,
     diags: Diagnostics,
     full: bool,
+    last_from: Option<u32>,
 }
 
 impl GraphBuilder {
@@ -235,12 +236,14 @@ impl GraphBuilder {
             edges: Vec::new(),
             diags: Diagnostics::new(),
             full: false,
+            last_from: None,
         }
     }
 
     /// Reserves room for about `nodes` nodes, `edges` edges and `bytes` of ids.
     pub fn reserve(&mut self, nodes: usize, edges: usize, bytes: usize) {
         self.ids.reserve(nodes, bytes);
+        self.strings.reserve(nodes, 0);
         self.slots.reserve(nodes);
         self.node_prov.reserve(nodes);
         self.edges.reserve(edges);
@@ -379,7 +382,12 @@ impl GraphBuilder {
             let hint = did_you_mean(kind, self.schema.kind_names());
             let known: Vec<&str> = self.schema.kinds().map(|(_, d)| d.name.as_str()).collect();
             let span = self.key_span(at, "kind");
-            let d = self.diag_at(Code::UnknownKind, format!("unknown node kind `{kind}`"), at.file, span);
+            let d = self.diag_at(
+                Code::UnknownKind,
+                format!("unknown node kind `{kind}`"),
+                at.file,
+                span,
+            );
             let help = match hint {
                 Some(h) => format!("did you mean `{h}`?"),
                 None => format!(
@@ -401,7 +409,12 @@ impl GraphBuilder {
                 let first = self.node_prov.get(sym as usize).copied().unwrap_or_default();
                 let first_file = self.file(FileId(first.file)).map_or("", |f| f.name()).to_owned();
                 let span = self.key_span(at, "id");
-                let d = self.diag_at(Code::DuplicateId, format!("duplicate node id `{id}`"), at.file, span);
+                let d = self.diag_at(
+                    Code::DuplicateId,
+                    format!("duplicate node id `{id}`"),
+                    at.file,
+                    span,
+                );
                 self.diags.push(d.help(format!(
                     "the id is first defined in `{first_file}` at line {} (record {}); ids must be unique across all loaded files",
                     first.line, first.record
@@ -484,7 +497,8 @@ impl GraphBuilder {
         let Some(a) = self.schema.attr(k, name) else {
             let def = self.schema.kind_def(k);
             let kind = def.map_or("", |d| d.name.as_str());
-            let hint = def.and_then(|d| did_you_mean(name, d.attrs.iter().map(|a| a.name.as_str())));
+            let hint =
+                def.and_then(|d| did_you_mean(name, d.attrs.iter().map(|a| a.name.as_str())));
             let span = self.key_span(at, name);
             let d = self.diag_at(
                 Code::UnknownAttribute,
@@ -507,14 +521,20 @@ impl GraphBuilder {
                     .map(|item| cell(elem, item, &mut self.strings))
                     .collect::<Result<Vec<Cell>, CellError>>()
                     .map(|cells| {
-                        if let Some(col) = self.columns.get_mut(usize::from(k.0)).and_then(|c| c.get_mut(usize::from(a.0))) {
+                        if let Some(col) = self
+                            .columns
+                            .get_mut(usize::from(k.0))
+                            .and_then(|c| c.get_mut(usize::from(a.0)))
+                        {
                             col.set_list(row, cells);
                         }
                     }),
                 other => Err(CellError::Type(other.type_name())),
             },
             ty => cell(ty, value, &mut self.strings).map(|c| {
-                if let Some(col) = self.columns.get_mut(usize::from(k.0)).and_then(|c| c.get_mut(usize::from(a.0))) {
+                if let Some(col) =
+                    self.columns.get_mut(usize::from(k.0)).and_then(|c| c.get_mut(usize::from(a.0)))
+                {
                     col.set(row, c);
                 }
             }),
@@ -562,7 +582,12 @@ impl GraphBuilder {
         let Some(k) = self.schema.edge_kind(kind) else {
             let hint = did_you_mean(kind, self.schema.edge_kinds().map(|(_, d)| d.name.as_str()));
             let span = self.key_span(at, "kind");
-            let d = self.diag_at(Code::UnknownEdgeKind, format!("unknown edge kind `{kind}`"), at.file, span);
+            let d = self.diag_at(
+                Code::UnknownEdgeKind,
+                format!("unknown edge kind `{kind}`"),
+                at.file,
+                span,
+            );
             let help = match hint {
                 Some(h) => format!("did you mean `{h}`?"),
                 None => "declare it in the inventory's `schema.edges` section".into(),
@@ -570,7 +595,15 @@ impl GraphBuilder {
             self.diags.push(d.help(help));
             return;
         };
-        let (Ok(a), Ok(b)) = (self.slot_for(from), self.slot_for(to)) else {
+        // Inventories list a node's edges together: reuse the last source.
+        let a = match self.last_from {
+            Some(sym) if self.ids.get(sym) == from => Ok(sym),
+            _ => self.slot_for(from),
+        };
+        if let Ok(sym) = a {
+            self.last_from = Some(sym);
+        }
+        let (Ok(a), Ok(b)) = (a, self.slot_for(to)) else {
             self.too_large(at);
             return;
         };
@@ -585,7 +618,15 @@ impl GraphBuilder {
             None => NONE,
         };
         let prov = self.prov(at);
-        self.edges.push(PendingEdge { from: a, to: b, kind: k, optional, label, prov, span: at.span });
+        self.edges.push(PendingEdge {
+            from: a,
+            to: b,
+            kind: k,
+            optional,
+            label,
+            prov,
+            span: at.span,
+        });
     }
 
     fn slot_for(&mut self, id: &str) -> Result<u32, ()> {
@@ -623,13 +664,12 @@ impl GraphBuilder {
         };
         // Edges.
         let pending = std::mem::take(&mut self.edges);
-        let mut kept: Vec<(u32, u32, EdgeKindId, u32, Provenance)> = Vec::with_capacity(pending.len());
+        let mut kept: Vec<(u32, u32, EdgeKindId, u32, Provenance)> =
+            Vec::with_capacity(pending.len());
         let mut unresolved = 0usize;
         for e in &pending {
-            let (sa, sb) = (
-                self.slots.get(e.from as usize).copied(),
-                self.slots.get(e.to as usize).copied(),
-            );
+            let (sa, sb) =
+                (self.slots.get(e.from as usize).copied(), self.slots.get(e.to as usize).copied());
             let (Some(sa), Some(sb)) = (sa, sb) else { continue };
             if sa.kind == FAILED || sb.kind == FAILED {
                 // The node's own diagnostic is the root cause; do not cascade.
@@ -649,24 +689,34 @@ impl GraphBuilder {
                         e.span,
                     );
                     d.severity = crate::diag::Severity::Warning;
-                    self.diags.push(d.help("load the inventory that defines it to link them; the edge is skipped"));
+                    self.diags.push(d.help(
+                        "load the inventory that defines it to link them; the edge is skipped",
+                    ));
                 } else {
                     let hint = did_you_mean_id(&self.ids, &missing_id);
                     let d = self.diag_at(
                         Code::DanglingEdge,
-                        format!("edge `{}` points to unknown {end} `{missing_id}`", self.schema.edge_name(e.kind)),
+                        format!(
+                            "edge `{}` points to unknown {end} `{missing_id}`",
+                            self.schema.edge_name(e.kind)
+                        ),
                         fid,
                         e.span,
                     );
                     let help = match hint {
                         Some(h) => format!("did you mean `{h}`? no node has the id `{missing_id}`"),
-                        None => format!("add a node with id `{missing_id}`, or load the file that defines it"),
+                        None => format!(
+                            "add a node with id `{missing_id}`, or load the file that defines it"
+                        ),
                     };
                     self.diags.push(d.help(help));
                 }
                 continue;
             }
-            let allowed = self.schema.edge_def(e.kind).is_none_or(|d| d.allows(KindId(sa.kind), KindId(sb.kind)));
+            let allowed = self
+                .schema
+                .edge_def(e.kind)
+                .is_none_or(|d| d.allows(KindId(sa.kind), KindId(sb.kind)));
             if !allowed {
                 let ename = self.schema.edge_name(e.kind).to_owned();
                 let (fk, tk) = (
@@ -678,7 +728,10 @@ impl GraphBuilder {
                         if ks.is_empty() {
                             "any kind".to_owned()
                         } else {
-                            ks.iter().map(|k| format!("`{}`", self.schema.kind_name(*k))).collect::<Vec<_>>().join(" | ")
+                            ks.iter()
+                                .map(|k| format!("`{}`", self.schema.kind_name(*k)))
+                                .collect::<Vec<_>>()
+                                .join(" | ")
                         }
                     };
                     format!("`{ename}` goes from {} to {}", names(&d.from), names(&d.to))
@@ -731,7 +784,11 @@ impl GraphBuilder {
                 let by_kind = self
                     .by_kind
                     .into_iter()
-                    .map(|v| v.into_iter().map(|sym| r.get(sym as usize).copied().unwrap_or(NONE)).collect())
+                    .map(|v| {
+                        v.into_iter()
+                            .map(|sym| r.get(sym as usize).copied().unwrap_or(NONE))
+                            .collect()
+                    })
                     .collect();
                 (ids, slots, prov, by_kind)
             }
@@ -755,8 +812,16 @@ impl GraphBuilder {
             edge_label.push(label);
             edge_prov.push(prov);
         }
-        let out = Csr::build(n, out);
-        let inc = Csr::build(n, inc);
+        // The two directions are independent: build them side by side.
+        let (out, inc) = std::thread::scope(|scope| {
+            let handle = scope.spawn(|| Csr::build(n, &inc));
+            let out = Csr::build(n, &out);
+            let inc = match handle.join() {
+                Ok(csr) => csr,
+                Err(_) => Csr::build(n, &inc),
+            };
+            (out, inc)
+        });
         let mut columns = self.columns;
         for c in columns.iter_mut().flatten() {
             c.shrink();
@@ -828,12 +893,14 @@ fn cell(ty: &AttrType, v: &Input<'_>, strings: &mut Interner) -> Result<Cell, Ce
             .map(Cell::Time)
             .map_err(|e| CellError::Date(s.to_string(), e.to_string())),
         (AttrType::Duration, Input::Duration(d)) => Ok(Cell::Duration(*d)),
-        (AttrType::Duration, Input::Str(s)) => Duration::parse(s).map(Cell::Duration).map_err(|e| {
-            CellError::Value(
-                format!("has an invalid duration `{s}`: {e}"),
-                "write a duration such as `90d`, `12h` or `1d12h`".into(),
-            )
-        }),
+        (AttrType::Duration, Input::Str(s)) => {
+            Duration::parse(s).map(Cell::Duration).map_err(|e| {
+                CellError::Value(
+                    format!("has an invalid duration `{s}`: {e}"),
+                    "write a duration such as `90d`, `12h` or `1d12h`".into(),
+                )
+            })
+        }
         (_, other) => Err(CellError::Type(other.type_name())),
     }
 }
@@ -886,9 +953,19 @@ mod tests {
     #[test]
     fn builds_columns_and_adjacency() {
         let (mut b, at) = builder();
-        b.add_node("alice", "identity", &[("type", Input::str("human")), ("active", Input::Bool(true))], &at);
+        b.add_node(
+            "alice",
+            "identity",
+            &[("type", Input::str("human")), ("active", Input::Bool(true))],
+            &at,
+        );
         b.add_node("svc", "identity", &[("type", Input::str("service_account"))], &at);
-        b.add_node("key", "credential", &[("type", Input::str("access_key")), ("rotated_at", Input::str("2026-01-02"))], &at);
+        b.add_node(
+            "key",
+            "credential",
+            &[("type", Input::str("access_key")), ("rotated_at", Input::str("2026-01-02"))],
+            &at,
+        );
         b.add_edge("svc", "alice", "owned_by", None, false, &at);
         b.add_edge("svc", "key", "has_credential", None, false, &at);
         let g = b.finish(Mode::Strict).unwrap().graph;

@@ -42,7 +42,8 @@ pub fn stats(g: &Graph) -> Stats {
         }
     }
     for (k, def) in s.edge_kinds() {
-        st.edges_by_kind.insert(def.name.clone(), per_edge.get(usize::from(k.0)).copied().unwrap_or(0));
+        st.edges_by_kind
+            .insert(def.name.clone(), per_edge.get(usize::from(k.0)).copied().unwrap_or(0));
     }
     if let (Some(identity), Some(owned_by)) = (s.kind("identity"), s.edge_kind("owned_by")) {
         let ty = s.attr(identity, "type");
@@ -54,9 +55,13 @@ pub fn stats(g: &Graph) -> Stats {
             .count();
     }
     if let (Some(cred), Some(has)) = (s.kind("credential"), s.edge_kind("has_credential")) {
-        st.unheld_credentials = g.nodes_of_kind(cred).iter().filter(|n| g.inc(**n, has).is_empty()).count();
+        st.unheld_credentials =
+            g.nodes_of_kind(cred).iter().filter(|n| g.inc(**n, has).is_empty()).count();
     }
-    st.isolated = g.nodes().filter(|n| g.out_all(*n).next().is_none() && g.inc_all(*n).next().is_none()).count();
+    st.isolated = g
+        .nodes()
+        .filter(|n| g.out_all(*n).next().is_none() && g.inc_all(*n).next().is_none())
+        .count();
     st
 }
 

@@ -6,12 +6,14 @@
 //! Must not: read files or know any inventory format (that is [`crate::ingest`]).
 
 mod builder;
-pub mod inspect;
 mod column;
+pub mod inspect;
 mod schema;
 mod store;
 
 pub use builder::{FileId, GraphBuilder, Input, Loaded, Mode, Site};
 pub use column::{ListValue, Value};
-pub use schema::{AttrDef, AttrId, AttrType, EdgeKindDef, EdgeKindId, KindDef, KindId, Schema, SchemaError};
+pub use schema::{
+    AttrDef, AttrId, AttrType, EdgeKindDef, EdgeKindId, KindDef, KindId, Schema, SchemaError,
+};
 pub use store::{EdgeId, EdgeRef, Graph, NodeId, Provenance};

@@ -402,46 +402,85 @@ impl Schema {
             ("tags", strs(), "source tags or labels as `key=value`"),
             ("namespace", T::String, "Kubernetes namespace or similar scope"),
         ];
-        let kinds: &[(&str, &str, &[(&str, AttrType, bool, &str)])] = &[
-            ("identity", "a person or a non-human identity: service account, workload, bot, API client, cloud role", &[
-                ("type", T::String, true, "human, service_account, workload, bot, api_client, role, root, external, group_principal"),
-                ("active", T::Bool, false, "false once disabled or offboarded"),
-                ("email", T::String, false, "contact address"),
-                ("left_at", ts(), false, "when a person left the organisation"),
-                ("last_used_at", ts(), false, "last authentication or use"),
-                ("mfa_active", T::Bool, false, "multi-factor authentication is on"),
-                ("password_enabled", T::Bool, false, "can sign in with a password"),
-                ("password_last_used_at", ts(), false, "last password sign-in"),
-                ("password_last_used_state", usage(), false, "why `password_last_used_at` is missing, if it is"),
-                ("password_last_changed_at", ts(), false, "last password change"),
-                ("password_next_rotation_at", ts(), false, "when the password must change"),
-            ]),
-            ("credential", "a secret that authenticates an identity: key, token, certificate, password", &[
-                ("type", T::String, true, "access_key, certificate, password, personal_access_token, secret, token, ..."),
-                ("rotated_at", ts(), false, "last rotation (creation if never rotated)"),
-                ("expires_at", ts(), false, "hard expiry; missing means it never expires"),
-                ("last_used_at", ts(), false, "last use"),
-                ("last_used_state", usage(), false, "why `last_used_at` is missing, if it is"),
-                ("last_used_region", T::String, false, "region of the last use"),
-                ("last_used_service", T::String, false, "service of the last use"),
-                ("ephemeral", T::Bool, false, "short-lived, issued per session"),
-                ("active", T::Bool, false, "usable now"),
-                ("scopes", strs(), false, "scopes or permissions it carries"),
-            ]),
-            ("service", "a business service that identities support", &[
-                ("tier", T::Int, false, "0 (most critical) to 3"),
-                ("owner", T::String, false, "accountable owner (id or address)"),
-                ("criticality", T::Enum(["low", "medium", "high", "critical"].map(String::from).to_vec()), false, "business criticality"),
-            ]),
+        type Attrs<'a> = &'a [(&'a str, AttrType, bool, &'a str)];
+        let kinds: &[(&str, &str, Attrs<'_>)] = &[
+            (
+                "identity",
+                "a person or a non-human identity: service account, workload, bot, API client, cloud role",
+                &[
+                    (
+                        "type",
+                        T::String,
+                        true,
+                        "human, service_account, workload, bot, api_client, role, root, external, group_principal",
+                    ),
+                    ("active", T::Bool, false, "false once disabled or offboarded"),
+                    ("email", T::String, false, "contact address"),
+                    ("left_at", ts(), false, "when a person left the organisation"),
+                    ("last_used_at", ts(), false, "last authentication or use"),
+                    ("mfa_active", T::Bool, false, "multi-factor authentication is on"),
+                    ("password_enabled", T::Bool, false, "can sign in with a password"),
+                    ("password_last_used_at", ts(), false, "last password sign-in"),
+                    (
+                        "password_last_used_state",
+                        usage(),
+                        false,
+                        "why `password_last_used_at` is missing, if it is",
+                    ),
+                    ("password_last_changed_at", ts(), false, "last password change"),
+                    ("password_next_rotation_at", ts(), false, "when the password must change"),
+                ],
+            ),
+            (
+                "credential",
+                "a secret that authenticates an identity: key, token, certificate, password",
+                &[
+                    (
+                        "type",
+                        T::String,
+                        true,
+                        "access_key, certificate, password, personal_access_token, secret, token, ...",
+                    ),
+                    ("rotated_at", ts(), false, "last rotation (creation if never rotated)"),
+                    ("expires_at", ts(), false, "hard expiry; missing means it never expires"),
+                    ("last_used_at", ts(), false, "last use"),
+                    ("last_used_state", usage(), false, "why `last_used_at` is missing, if it is"),
+                    ("last_used_region", T::String, false, "region of the last use"),
+                    ("last_used_service", T::String, false, "service of the last use"),
+                    ("ephemeral", T::Bool, false, "short-lived, issued per session"),
+                    ("active", T::Bool, false, "usable now"),
+                    ("scopes", strs(), false, "scopes or permissions it carries"),
+                ],
+            ),
+            (
+                "service",
+                "a business service that identities support",
+                &[
+                    ("tier", T::Int, false, "0 (most critical) to 3"),
+                    ("owner", T::String, false, "accountable owner (id or address)"),
+                    (
+                        "criticality",
+                        T::Enum(["low", "medium", "high", "critical"].map(String::from).to_vec()),
+                        false,
+                        "business criticality",
+                    ),
+                ],
+            ),
             ("group", "a set of identities that share entitlements", &[]),
-            ("role", "an entitlement: a role, policy or permission set", &[
-                ("managed", T::Bool, false, "maintained by the provider, not the organisation"),
-                ("actions", strs(), false, "actions it allows"),
-                ("privileged", T::Bool, false, "grants administrative power"),
-            ]),
-            ("resource", "something access is granted to: account, repository, bucket, cluster", &[
-                ("type", T::String, false, "what sort of resource"),
-            ]),
+            (
+                "role",
+                "an entitlement: a role, policy or permission set",
+                &[
+                    ("managed", T::Bool, false, "maintained by the provider, not the organisation"),
+                    ("actions", strs(), false, "actions it allows"),
+                    ("privileged", T::Bool, false, "grants administrative power"),
+                ],
+            ),
+            (
+                "resource",
+                "something access is granted to: account, repository, bucket, cluster",
+                &[("type", T::String, false, "what sort of resource")],
+            ),
         ];
         for (kind, doc, attrs) in kinds {
             let k = self.add_kind(kind, doc)?;
@@ -460,12 +499,37 @@ impl Schema {
         let edges: &[(&str, &[&str], &[&str], &str)] = &[
             ("owned_by", &[], &["identity", "group"], "accountable business owner"),
             ("steward", &[], &["identity", "group"], "technical steward who runs it day to day"),
-            ("has_credential", &["identity", "service"], &["credential"], "the identity authenticates with the credential"),
+            (
+                "has_credential",
+                &["identity", "service"],
+                &["credential"],
+                "the identity authenticates with the credential",
+            ),
             ("member_of", &["identity", "group"], &["group"], "membership"),
-            ("assumes", &["identity", "credential"], &["identity"], "may act as the target identity (role assumption, impersonation)"),
-            ("grants", &["identity", "group", "credential"], &["role"], "the subject holds the entitlement"),
-            ("can_access", &[], &["resource", "service", "role", "identity", "credential", "group"], "may act on the target"),
-            ("supports", &["identity", "credential", "resource", "group", "role"], &["service"], "exists to run the business service"),
+            (
+                "assumes",
+                &["identity", "credential"],
+                &["identity"],
+                "may act as the target identity (role assumption, impersonation)",
+            ),
+            (
+                "grants",
+                &["identity", "group", "credential"],
+                &["role"],
+                "the subject holds the entitlement",
+            ),
+            (
+                "can_access",
+                &[],
+                &["resource", "service", "role", "identity", "credential", "group"],
+                "may act on the target",
+            ),
+            (
+                "supports",
+                &["identity", "credential", "resource", "group", "role"],
+                &["service"],
+                "exists to run the business service",
+            ),
             ("uses", &[], &[], "depends on"),
         ];
         for (name, from, to, doc) in edges {
@@ -512,7 +576,9 @@ mod tests {
 
     #[test]
     fn attr_types_round_trip_through_text() {
-        for t in ["string", "int", "float", "bool", "timestamp", "duration", "[string]", "enum(a, b)"] {
+        for t in
+            ["string", "int", "float", "bool", "timestamp", "duration", "[string]", "enum(a, b)"]
+        {
             assert_eq!(AttrType::parse(t).unwrap().to_string(), t);
         }
         assert_eq!(AttrType::parse("list<int>"), Some(AttrType::List(Box::new(AttrType::Int))));

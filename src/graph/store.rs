@@ -41,11 +41,11 @@ pub(crate) struct Csr {
 }
 
 impl Csr {
-    /// Builds from `(node, kind, neighbour, edge)` tuples.
-    pub(crate) fn build(n: usize, mut entries: Vec<(u32, EdgeKindId, u32, u32)>) -> Csr {
-        entries.sort_unstable();
+    /// Builds from `(node, kind, neighbour, edge)` tuples: a counting sort by
+    /// node (linear), then a sort of each node's few entries by (kind, neighbour).
+    pub(crate) fn build(n: usize, entries: &[(u32, EdgeKindId, u32, u32)]) -> Csr {
         let mut offsets = vec![0u32; n + 1];
-        for &(node, ..) in &entries {
+        for &(node, ..) in entries {
             if let Some(o) = offsets.get_mut(node as usize + 1) {
                 *o += 1;
             }
@@ -56,13 +56,33 @@ impl Csr {
                 *o += prev;
             }
         }
+        let mut next: Vec<u32> = offsets.clone();
+        let mut placed: Vec<(EdgeKindId, u32, u32)> = vec![(EdgeKindId(0), 0, 0); entries.len()];
+        for &(node, k, nb, e) in entries {
+            if let Some(slot) = next.get_mut(node as usize) {
+                if let Some(p) = placed.get_mut(*slot as usize) {
+                    *p = (k, nb, e);
+                }
+                *slot += 1;
+            }
+        }
+        drop(next);
+        for w in offsets.windows(2) {
+            if let [s, e] = *w {
+                if e - s > 1 {
+                    if let Some(range) = placed.get_mut(s as usize..e as usize) {
+                        range.sort_unstable();
+                    }
+                }
+            }
+        }
         let mut csr = Csr {
             offsets,
-            kinds: Vec::with_capacity(entries.len()),
-            nodes: Vec::with_capacity(entries.len()),
-            edges: Vec::with_capacity(entries.len()),
+            kinds: Vec::with_capacity(placed.len()),
+            nodes: Vec::with_capacity(placed.len()),
+            edges: Vec::with_capacity(placed.len()),
         };
-        for (_, k, nb, e) in entries {
+        for (k, nb, e) in placed {
             csr.kinds.push(k);
             csr.nodes.push(NodeId(nb));
             csr.edges.push(EdgeId(e));
@@ -206,7 +226,11 @@ impl Graph {
 
     fn refs<'g>(&'g self, csr: &'g Csr, n: NodeId) -> impl Iterator<Item = EdgeRef> + 'g {
         csr.all(n).filter_map(move |i| {
-            Some(EdgeRef { id: *csr.edges.get(i)?, kind: *csr.kinds.get(i)?, other: *csr.nodes.get(i)? })
+            Some(EdgeRef {
+                id: *csr.edges.get(i)?,
+                kind: *csr.kinds.get(i)?,
+                other: *csr.nodes.get(i)?,
+            })
         })
     }
 
@@ -306,8 +330,14 @@ impl Graph {
         let mut edges: Vec<String> = (0..self.edge_count() as u32)
             .filter_map(|e| {
                 let (a, k, b) = self.edge(EdgeId(e))?;
-                let label = self.edge_label(EdgeId(e)).map(|l| format!(" ({l})")).unwrap_or_default();
-                Some(format!("{} -[{}]-> {}{label}", self.id(a), self.schema.edge_name(k), self.id(b)))
+                let label =
+                    self.edge_label(EdgeId(e)).map(|l| format!(" ({l})")).unwrap_or_default();
+                Some(format!(
+                    "{} -[{}]-> {}{label}",
+                    self.id(a),
+                    self.schema.edge_name(k),
+                    self.id(b)
+                ))
             })
             .collect();
         edges.sort_unstable();

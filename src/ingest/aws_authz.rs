@@ -191,7 +191,9 @@ impl Ctx<'_> {
             .text()
             .get(origin.span.start..origin.span.end)
             .and_then(|t| t.find(needle))
-            .map_or(origin.span, |i| Span::new(origin.span.start + i, origin.span.start + i + needle.len()))
+            .map_or(origin.span, |i| {
+                Span::new(origin.span.start + i, origin.span.start + i + needle.len())
+            })
     }
 
     fn date(&mut self, rec: &mut NodeRecord, attr: &str, field: &str, value: Option<&str>) {
@@ -208,7 +210,9 @@ impl Ctx<'_> {
                     self.file,
                     span,
                 );
-                self.inv.diags.push(d.help("AWS writes dates as `2023-03-09 10:41:45+00:00` or `2023-03-09T10:41:45Z`"));
+                self.inv.diags.push(d.help(
+                    "AWS writes dates as `2023-03-09 10:41:45+00:00` or `2023-03-09T10:41:45Z`",
+                ));
             }
         }
     }
@@ -253,7 +257,14 @@ pub fn convert(src: Arc<SourceFile>, mapping: &Mapping) -> Inventory {
             return inv;
         }
     };
-    let mut cx = Ctx { inv, role_arn: HashMap::new(), principals: Vec::new(), file, src: src.clone(), mapping };
+    let mut cx = Ctx {
+        inv,
+        role_arn: HashMap::new(),
+        principals: Vec::new(),
+        file,
+        src: src.clone(),
+        mapping,
+    };
     let origin = |i: usize, raw: &RawValue| {
         let base = offset_in(text, raw.get());
         Origin { file, record: i as u32, span: Span::new(base, base + raw.get().len()) }
@@ -268,7 +279,13 @@ pub fn convert(src: Arc<SourceFile>, mapping: &Mapping) -> Inventory {
                 group_arn.insert(g.name.clone(), g.arn.clone());
                 groups.push((g, o));
             }
-            Err(e) => cx.inv.diags.push(json_error(&src, raw.get(), o.span.start, &e, &format!("invalid group {i}"))),
+            Err(e) => cx.inv.diags.push(json_error(
+                &src,
+                raw.get(),
+                o.span.start,
+                &e,
+                &format!("invalid group {i}"),
+            )),
         }
     }
     for (g, o) in groups {
@@ -298,11 +315,18 @@ pub fn convert(src: Arc<SourceFile>, mapping: &Mapping) -> Inventory {
             let p = match serde_json::from_str::<Principal>(raw.get()) {
                 Ok(p) => p,
                 Err(e) => {
-                    cx.inv.diags.push(json_error(&src, raw.get(), o.span.start, &e, &format!("invalid {kind_label} {i}")));
+                    cx.inv.diags.push(json_error(
+                        &src,
+                        raw.get(),
+                        o.span.start,
+                        &e,
+                        &format!("invalid {kind_label} {i}"),
+                    ));
                     continue;
                 }
             };
-            let tags: Vec<(String, String)> = p.tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
+            let tags: Vec<(String, String)> =
+                p.tags.iter().map(|t| (t.key.clone(), t.value.clone())).collect();
             let default_type = if kind_label == "user" { "iam_user" } else { "role" };
             let ty = cx.mapping.identity_type(&tags).unwrap_or(default_type).to_owned();
             let mut rec = NodeRecord::new(&p.arn, "identity", o);
@@ -312,7 +336,12 @@ pub fn convert(src: Arc<SourceFile>, mapping: &Mapping) -> Inventory {
                 .set("external_id", Input::str(&p.id));
             cx.date(&mut rec, "created_at", "CreateDate", p.create_date.as_deref());
             if let Some(last) = &p.role_last_used {
-                cx.date(&mut rec, "last_used_at", "RoleLastUsed.LastUsedDate", last.last_used_date.as_deref());
+                cx.date(
+                    &mut rec,
+                    "last_used_at",
+                    "RoleLastUsed.LastUsedDate",
+                    last.last_used_date.as_deref(),
+                );
                 let _ = &last.region;
             }
             cx.inv.add_node(rec);
@@ -336,7 +365,13 @@ pub fn convert(src: Arc<SourceFile>, mapping: &Mapping) -> Inventory {
         let p = match serde_json::from_str::<Policy>(raw.get()) {
             Ok(p) => p,
             Err(e) => {
-                cx.inv.diags.push(json_error(&src, raw.get(), o.span.start, &e, &format!("invalid policy {i}")));
+                cx.inv.diags.push(json_error(
+                    &src,
+                    raw.get(),
+                    o.span.start,
+                    &e,
+                    &format!("invalid policy {i}"),
+                ));
                 continue;
             }
         };
@@ -365,7 +400,9 @@ pub fn convert(src: Arc<SourceFile>, mapping: &Mapping) -> Inventory {
     for (id, ty, name, o) in std::mem::take(&mut cx.principals) {
         if !cx.inv.has_node(&id) {
             let mut rec = NodeRecord::new(&id, "identity", o);
-            rec.set("name", Input::str(name)).set("type", Input::str(ty)).set("source", Input::str("aws"));
+            rec.set("name", Input::str(name))
+                .set("type", Input::str(ty))
+                .set("source", Input::str("aws"));
             cx.inv.add_node(rec);
         }
     }
@@ -437,13 +474,17 @@ mod tests {
 
     #[test]
     fn principals_normalise_to_iam_ids() {
-        let roles = HashMap::from([("Sso".to_owned(), "arn:aws:iam::1:role/aws-reserved/Sso".to_owned())]);
+        let roles =
+            HashMap::from([("Sso".to_owned(), "arn:aws:iam::1:role/aws-reserved/Sso".to_owned())]);
         assert_eq!(aws_principal("123456789012", &roles), "arn:aws:iam::123456789012:root");
         assert_eq!(
             aws_principal("arn:aws:sts::1:assumed-role/Admin/alice@example.com", &roles),
             "arn:aws:iam::1:role/Admin"
         );
-        assert_eq!(aws_principal("arn:aws:sts::1:assumed-role/Sso/bob", &roles), "arn:aws:iam::1:role/aws-reserved/Sso");
+        assert_eq!(
+            aws_principal("arn:aws:sts::1:assumed-role/Sso/bob", &roles),
+            "arn:aws:iam::1:role/aws-reserved/Sso"
+        );
         assert_eq!(percent_decode("%7B%22a%22%3A1%7D"), "{\"a\":1}");
     }
 }

@@ -87,7 +87,9 @@ struct Ctx {
 
 impl Ctx {
     fn field<'r>(&self, row: &Row<'r>, col: usize) -> (Field<'r>, Span) {
-        row.fields.get(col).map_or((Field::NotApplicable, row.origin.span), |(s, span)| (Field::of(s), *span))
+        row.fields
+            .get(col)
+            .map_or((Field::NotApplicable, row.origin.span), |(s, span)| (Field::of(s), *span))
     }
 
     fn bool(&mut self, row: &Row<'_>, col: usize, id: &str) -> Option<bool> {
@@ -104,7 +106,9 @@ impl Ctx {
                     self.file,
                     span,
                 );
-                self.inv.diags.push(d.help("the credential report writes booleans as `true` or `false`"));
+                self.inv
+                    .diags
+                    .push(d.help("the credential report writes booleans as `true` or `false`"));
                 None
             }
         }
@@ -143,17 +147,25 @@ pub fn convert(src: Arc<SourceFile>, _mapping: &Mapping) -> Inventory {
     let mut inv = Inventory::new();
     let file = inv.add_file(src.clone());
     let text = src.text();
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
+    let mut rdr =
+        csv::ReaderBuilder::new().has_headers(true).flexible(false).from_reader(text.as_bytes());
     let header_span = Span::new(0, text.find('\n').unwrap_or(text.len()));
     let headers: Vec<String> = match rdr.headers() {
         Ok(h) => h.iter().map(|s| s.trim().trim_start_matches('\u{feff}').to_owned()).collect(),
         Err(e) => {
-            let d = inv.diag(Code::MalformedCsv, format!("cannot read the CSV header: {e}"), file, header_span);
-            inv.diags.push(d.help("the report starts with the line `user,arn,user_creation_time,...`"));
+            let d = inv.diag(
+                Code::MalformedCsv,
+                format!("cannot read the CSV header: {e}"),
+                file,
+                header_span,
+            );
+            inv.diags
+                .push(d.help("the report starts with the line `user,arn,user_creation_time,...`"));
             return inv;
         }
     };
-    let missing: Vec<&str> = COLUMNS.iter().copied().filter(|c| !headers.iter().any(|h| h == c)).collect();
+    let missing: Vec<&str> =
+        COLUMNS.iter().copied().filter(|c| !headers.iter().any(|h| h == c)).collect();
     if !missing.is_empty() {
         let d = inv.diag(
             Code::MalformedCsv,
@@ -187,12 +199,16 @@ pub fn convert(src: Arc<SourceFile>, _mapping: &Mapping) -> Inventory {
                 let end = text.get(at..).and_then(|t| t.find('\n')).map_or(text.len(), |n| at + n);
                 let msg = match e.kind() {
                     csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
-                        format!("row on line {line} has {len} fields, the header has {expected_len}")
+                        format!(
+                            "row on line {line} has {len} fields, the header has {expected_len}"
+                        )
                     }
                     _ => format!("malformed CSV on line {line}: {e}"),
                 };
                 let d = cx.inv.diag(Code::MalformedCsv, msg, file, Span::new(at, end));
-                cx.inv.diags.push(d.help("every row has the 22 columns of the header; quote fields that contain commas"));
+                cx.inv.diags.push(d.help(
+                    "every row has the 22 columns of the header; quote fields that contain commas",
+                ));
                 // The csv reader cannot resume inside a broken quote; stop at the first error.
                 if !matches!(e.kind(), csv::ErrorKind::UnequalLengths { .. }) {
                     break;
@@ -209,12 +225,14 @@ pub fn convert(src: Arc<SourceFile>, _mapping: &Mapping) -> Inventory {
         let raw_fields: Vec<(&str, Span)> = record
             .iter()
             .map(|f| {
-                let at = line_text.get(cursor..).and_then(|t| t.find(f)).map_or(cursor, |p| cursor + p);
+                let at =
+                    line_text.get(cursor..).and_then(|t| t.find(f)).map_or(cursor, |p| cursor + p);
                 cursor = at + f.len();
                 (f, Span::new(span.start + at, span.start + at + f.len()))
             })
             .collect();
-        let fields = index.iter().map(|&c| raw_fields.get(c).copied().unwrap_or(("", span))).collect();
+        let fields =
+            index.iter().map(|&c| raw_fields.get(c).copied().unwrap_or(("", span))).collect();
         let row = Row { fields, origin: Origin { file, record: i, span } };
         convert_row(&mut cx, &row);
         i += 1;
@@ -226,7 +244,8 @@ fn convert_row(cx: &mut Ctx, row: &Row<'_>) {
     let user = row.fields.first().map_or("", |f| f.0);
     let Some(&(arn, arn_span)) = row.fields.get(1).filter(|(a, _)| a.starts_with("arn:")) else {
         let span = row.fields.get(1).map_or(row.origin.span, |f| f.1);
-        let d = cx.inv.diag(Code::MissingField, format!("row for `{user}` has no ARN"), cx.file, span);
+        let d =
+            cx.inv.diag(Code::MissingField, format!("row for `{user}` has no ARN"), cx.file, span);
         cx.inv.diags.push(d.help("the second column holds the user's ARN"));
         return;
     };
@@ -296,10 +315,13 @@ fn convert_row(cx: &mut Ctx, row: &Row<'_>) {
         }
         let id = format!("{arn}#cert_{n}");
         let mut cert = NodeRecord::new(&id, "credential", row.origin);
-        cert.set("name", Input::str(format!("{} signing certificate {n}", if root { "root" } else { user })))
-            .set("type", Input::str("certificate"))
-            .set("source", Input::str("aws"))
-            .set("ephemeral", Input::Bool(false));
+        cert.set(
+            "name",
+            Input::str(format!("{} signing certificate {n}", if root { "root" } else { user })),
+        )
+        .set("type", Input::str("certificate"))
+        .set("source", Input::str("aws"))
+        .set("ephemeral", Input::Bool(false));
         if let Some(a) = active {
             cert.set("active", Input::Bool(a));
         }

@@ -18,9 +18,9 @@ pub fn detect(name: &str, text: &str) -> Option<Format> {
         return Some(Format::Native);
     }
     if !trimmed.starts_with('{') {
-        return crate::ingest::native::is_yaml_name(name).then_some(Format::Native).filter(|_| {
-            head.contains("format:")
-        });
+        return crate::ingest::native::is_yaml_name(name)
+            .then_some(Format::Native)
+            .filter(|_| head.contains("format:"));
     }
     let keys: BTreeMap<String, IgnoredAny> = serde_json::from_str(text).ok()?;
     let has = |k: &str| keys.contains_key(k);
@@ -42,10 +42,16 @@ mod tests {
 
     #[test]
     fn detects_each_format_from_content() {
-        assert_eq!(detect("x", "user,arn,user_creation_time,password_enabled\n"), Some(Format::AwsCredentialReport));
+        assert_eq!(
+            detect("x", "user,arn,user_creation_time,password_enabled\n"),
+            Some(Format::AwsCredentialReport)
+        );
         assert_eq!(detect("x", r#"{"UserDetailList": []}"#), Some(Format::AwsAuthz));
         assert_eq!(detect("x", r#"{"graph": {"nodes": []}}"#), Some(Format::OpenGraph));
-        assert_eq!(detect("x", r#"{"apiVersion": "v1", "kind": "List", "items": []}"#), Some(Format::K8s));
+        assert_eq!(
+            detect("x", r#"{"apiVersion": "v1", "kind": "List", "items": []}"#),
+            Some(Format::K8s)
+        );
         assert_eq!(detect("x", r#"{"format": "gov.inventory/v1"}"#), Some(Format::Native));
         assert_eq!(detect("x", r#"{"hello": 1}"#), None);
         assert_eq!(detect("x", "not json"), None);

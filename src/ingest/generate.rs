@@ -82,10 +82,19 @@ fn id(r: Ref) -> String {
 }
 
 const DEPARTMENTS: [&str; 6] = ["payments", "identity", "platform", "data", "support", "growth"];
-const NHI_TYPES: [(&str, u64); 4] = [("service_account", 60), ("workload", 20), ("bot", 10), ("api_client", 10)];
+const NHI_TYPES: [(&str, u64); 4] =
+    [("service_account", 60), ("workload", 20), ("bot", 10), ("api_client", 10)];
 const CRED_TYPES: [&str; 4] = ["access_key", "token", "certificate", "password"];
-const ACTIONS: [&str; 8] =
-    ["s3:GetObject", "s3:PutObject", "iam:PassRole", "kms:Decrypt", "sqs:SendMessage", "ec2:*", "db:read", "db:write"];
+const ACTIONS: [&str; 8] = [
+    "s3:GetObject",
+    "s3:PutObject",
+    "iam:PassRole",
+    "kms:Decrypt",
+    "sqs:SendMessage",
+    "ec2:*",
+    "db:read",
+    "db:write",
+];
 
 /// Writes a synthetic native inventory and returns what it wrote.
 pub fn generate<W: Write>(opts: &GenOptions, w: W) -> io::Result<GenStats> {
@@ -98,14 +107,15 @@ pub fn generate<W: Write>(opts: &GenOptions, w: W) -> io::Result<GenStats> {
     let resources = (n / 100).max(1);
     let now = opts.now.0;
     let day = 86_400i64;
-    let mut rng = Rng(opts.seed ^ 0x5EED_0F_60F);
+    let mut rng = Rng(opts.seed ^ 0x0005_EED0_F60F);
     let metadata = serde_json::json!({
         "generator": "gov graph generate",
         "identities": n,
         "seed": opts.seed,
         "now": opts.now.to_string(),
     });
-    let mut out = NativeWriter::new(io::BufWriter::with_capacity(1 << 20, w), Some(&metadata), None)?;
+    let mut out =
+        NativeWriter::new(io::BufWriter::with_capacity(1 << 20, w), Some(&metadata), None)?;
     let mut stats = GenStats::default();
     let mut edges: Vec<(Ref, &'static str, Ref)> = Vec::with_capacity((n * 6) as usize);
     let ts = |t: i64| Input::Time(Timestamp(t));
@@ -136,7 +146,8 @@ pub fn generate<W: Write>(opts: &GenOptions, w: W) -> io::Result<GenStats> {
             3..=6 => 2,
             _ => 3,
         };
-        let crit = ["critical", "high", "medium", "low"].get(tier as usize).copied().unwrap_or("low");
+        let crit =
+            ["critical", "high", "medium", "low"].get(tier as usize).copied().unwrap_or("low");
         let owner = Ref::Person(rng.below(people));
         out.node(
             &id(Ref::Service(i)),
@@ -152,7 +163,10 @@ pub fn generate<W: Write>(opts: &GenOptions, w: W) -> io::Result<GenStats> {
         edges.push((Ref::Service(i), "owned_by", owner));
     }
     for i in 0..groups {
-        let dept = DEPARTMENTS.get(rng.below(DEPARTMENTS.len() as u64) as usize).copied().unwrap_or("platform");
+        let dept = DEPARTMENTS
+            .get(rng.below(DEPARTMENTS.len() as u64) as usize)
+            .copied()
+            .unwrap_or("platform");
         out.node(&id(Ref::Group(i)), "group", &[("name", Input::str(format!("{dept}-team-{i}")))])?;
         stats.nodes += 1;
         for _ in 0..1 + rng.below(2) {
@@ -181,7 +195,10 @@ pub fn generate<W: Write>(opts: &GenOptions, w: W) -> io::Result<GenStats> {
         }
     }
     for i in 0..resources {
-        let kind = ["bucket", "database", "queue", "cluster"].get(rng.below(4) as usize).copied().unwrap_or("bucket");
+        let kind = ["bucket", "database", "queue", "cluster"]
+            .get(rng.below(4) as usize)
+            .copied()
+            .unwrap_or("bucket");
         out.node(
             &id(Ref::Resource(i)),
             "resource",
@@ -211,7 +228,15 @@ pub fn generate<W: Write>(opts: &GenOptions, w: W) -> io::Result<GenStats> {
                 ("type", Input::str(ty)),
                 ("active", Input::Bool(!rng.chance(3))),
                 ("created_at", ts(created)),
-                ("source", Input::str(["aws", "k8s", "github", "okta"].get(rng.below(4) as usize).copied().unwrap_or("aws"))),
+                (
+                    "source",
+                    Input::str(
+                        ["aws", "k8s", "github", "okta"]
+                            .get(rng.below(4) as usize)
+                            .copied()
+                            .unwrap_or("aws"),
+                    ),
+                ),
             ],
         )?;
         stats.nodes += 1;
@@ -237,7 +262,8 @@ pub fn generate<W: Write>(opts: &GenOptions, w: W) -> io::Result<GenStats> {
             let age = 1 + rng.below((now - created) as u64 / day as u64 + 1) as i64;
             let c_created = now - age * day;
             // Most keys are rotated now and then; a quarter never are.
-            let rotated = if rng.chance(75) { now - rng.below(age as u64) as i64 * day } else { c_created };
+            let rotated =
+                if rng.chance(75) { now - rng.below(age as u64) as i64 * day } else { c_created };
             let mut attrs = vec![
                 ("name", Input::str(format!("{ty}-{}", cred - 1))),
                 ("type", Input::str(ty)),
@@ -247,10 +273,16 @@ pub fn generate<W: Write>(opts: &GenOptions, w: W) -> io::Result<GenStats> {
                 ("active", Input::Bool(!rng.chance(5))),
             ];
             if ephemeral || rng.chance(35) {
-                attrs.push(("expires_at", ts(rotated + if ephemeral { 3600 } else { (30 + rng.below(365) as i64) * day })));
+                attrs.push((
+                    "expires_at",
+                    ts(rotated + if ephemeral { 3600 } else { (30 + rng.below(365) as i64) * day }),
+                ));
             }
             if rng.chance(85) {
-                attrs.push(("last_used_at", ts(now - rng.below(age as u64 + 1) as i64 * day - rng.below(86_400) as i64)));
+                attrs.push((
+                    "last_used_at",
+                    ts(now - rng.below(age as u64 + 1) as i64 * day - rng.below(86_400) as i64),
+                ));
                 attrs.push(("last_used_state", Input::str("used")));
             } else {
                 attrs.push(("last_used_state", Input::str("never")));
@@ -291,7 +323,10 @@ mod tests {
         generate(&opts, &mut b).unwrap();
         assert_eq!(a, b);
         let mut builder = GraphBuilder::new(Schema::builtin());
-        crate::ingest::native::read(&mut builder, SourceFile::new("gen.json", String::from_utf8(a).unwrap()));
+        crate::ingest::native::read(
+            &mut builder,
+            SourceFile::new("gen.json", String::from_utf8(a).unwrap()),
+        );
         let loaded = builder.finish(Mode::Strict).unwrap();
         assert!(loaded.diagnostics.is_empty());
         assert_eq!(loaded.graph.node_count() as u64, stats.nodes);

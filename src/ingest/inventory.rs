@@ -77,7 +77,14 @@ pub struct EdgeRecord {
 impl EdgeRecord {
     /// A required edge with no label.
     pub fn new(from: impl Into<String>, kind: &str, to: impl Into<String>, origin: Origin) -> Self {
-        Self { from: from.into(), to: to.into(), kind: kind.to_owned(), label: None, optional: false, origin }
+        Self {
+            from: from.into(),
+            to: to.into(),
+            kind: kind.to_owned(),
+            label: None,
+            optional: false,
+            origin,
+        }
     }
 }
 
@@ -194,7 +201,9 @@ impl SchemaSection {
                 };
                 if let Err(e) = b.schema_mut().add_attr(k, name, parsed, required, doc) {
                     let d = b.diag_at(Code::SchemaConflict, e.to_string(), file, s);
-                    b.push_diag(d.help("an inventory may add attributes but not change existing ones"));
+                    b.push_diag(
+                        d.help("an inventory may add attributes but not change existing ones"),
+                    );
                 }
             }
         }
@@ -302,9 +311,12 @@ impl Inventory {
                         }
                     }
                     for w in warnings {
-                        let mut d = self.diag(Code::ConflictingValue, w, rec.origin.file, rec.origin.span);
+                        let mut d =
+                            self.diag(Code::ConflictingValue, w, rec.origin.file, rec.origin.span);
                         d.severity = crate::diag::Severity::Warning;
-                        self.diags.push(d.help("fix the source that is wrong, or drop one of the inputs"));
+                        self.diags.push(
+                            d.help("fix the source that is wrong, or drop one of the inputs"),
+                        );
                     }
                     return;
                 }

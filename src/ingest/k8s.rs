@@ -164,11 +164,16 @@ impl Ctx<'_> {
                 Err(e) => {
                     let d = self.inv.diag(
                         Code::IngestInvalidDate,
-                        format!("`metadata.creationTimestamp` of `{}` is not a date: `{ts}` ({e})", meta.name),
+                        format!(
+                            "`metadata.creationTimestamp` of `{}` is not a date: `{ts}` ({e})",
+                            meta.name
+                        ),
                         self.file,
                         rec.origin.span,
                     );
-                    self.inv.diags.push(d.help("Kubernetes writes RFC 3339 times such as `2025-03-04T10:11:12Z`"));
+                    self.inv.diags.push(
+                        d.help("Kubernetes writes RFC 3339 times such as `2025-03-04T10:11:12Z`"),
+                    );
                 }
             }
         }
@@ -177,19 +182,30 @@ impl Ctx<'_> {
     fn tags(meta: &Meta) -> Vec<(String, String)> {
         meta.labels
             .iter()
-            .chain(meta.annotations.iter().filter(|(k, _)| !k.starts_with("kubectl.kubernetes.io/")))
+            .chain(
+                meta.annotations.iter().filter(|(k, _)| !k.starts_with("kubectl.kubernetes.io/")),
+            )
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     }
 
-    fn subject(&mut self, s: &Subject, binding_ns: Option<&str>, o: Origin, binding: &str) -> Option<String> {
+    fn subject(
+        &mut self,
+        s: &Subject,
+        binding_ns: Option<&str>,
+        o: Origin,
+        binding: &str,
+    ) -> Option<String> {
         match s.kind.as_str() {
             "ServiceAccount" => match s.namespace.as_deref().or(binding_ns) {
                 Some(ns) => Some(service_account_id(ns, &s.name)),
                 None => {
                     let d = self.inv.diag(
                         Code::MissingField,
-                        format!("ServiceAccount subject `{}` of `{binding}` has no namespace", s.name),
+                        format!(
+                            "ServiceAccount subject `{}` of `{binding}` has no namespace",
+                            s.name
+                        ),
                         self.file,
                         o.span,
                     );
@@ -201,7 +217,9 @@ impl Ctx<'_> {
                 let id = format!("k8s:user:{}", s.name);
                 let mut rec = NodeRecord::new(&id, "identity", o);
                 let ty = if s.name.starts_with("system:") { "system" } else { "human" };
-                rec.set("name", Input::str(&s.name)).set("type", Input::str(ty)).set("source", Input::str("k8s"));
+                rec.set("name", Input::str(&s.name))
+                    .set("type", Input::str(ty))
+                    .set("source", Input::str("k8s"));
                 self.inv.add_node(rec);
                 Some(id)
             }
@@ -237,7 +255,9 @@ impl Ctx<'_> {
                 self.inv.add_node(rec);
                 let tags = Self::tags(meta);
                 self.mapping.apply_tags(&mut self.inv, &id, &tags, o);
-                for secret in obj.secrets.as_deref().unwrap_or(&[]).iter().filter(|s| !s.name.is_empty()) {
+                for secret in
+                    obj.secrets.as_deref().unwrap_or(&[]).iter().filter(|s| !s.name.is_empty())
+                {
                     let cid = format!("k8s:secret:{ns}/{}", secret.name);
                     let mut cred = NodeRecord::new(&cid, "credential", o);
                     cred.set("name", Input::str(&secret.name))
@@ -256,7 +276,8 @@ impl Ctx<'_> {
                 }
             }
             "Role" | "ClusterRole" => {
-                let ns = (obj.kind == "Role").then_some(meta.namespace.as_deref().unwrap_or("default"));
+                let ns =
+                    (obj.kind == "Role").then_some(meta.namespace.as_deref().unwrap_or("default"));
                 let id = role_id(&obj.kind, ns, &meta.name);
                 let rules = obj.rules.as_deref().unwrap_or(&[]);
                 let acts = actions(rules);
@@ -268,7 +289,13 @@ impl Ctx<'_> {
                 self.common(&mut rec, meta);
                 rec.set("actions", Input::strs(acts))
                     .set("privileged", Input::Bool(privileged))
-                    .set("managed", Input::Bool(meta.name.starts_with("system:") || meta.labels.contains_key("kubernetes.io/bootstrapping")));
+                    .set(
+                        "managed",
+                        Input::Bool(
+                            meta.name.starts_with("system:")
+                                || meta.labels.contains_key("kubernetes.io/bootstrapping"),
+                        ),
+                    );
                 self.inv.add_node(rec);
             }
             "RoleBinding" | "ClusterRoleBinding" => {
@@ -278,7 +305,12 @@ impl Ctx<'_> {
                     None => format!("{}/{}", obj.kind, meta.name),
                 };
                 let Some(rr) = &obj.role_ref else {
-                    let d = self.inv.diag(Code::MissingField, format!("`{binding}` has no `roleRef`"), self.file, o.span);
+                    let d = self.inv.diag(
+                        Code::MissingField,
+                        format!("`{binding}` has no `roleRef`"),
+                        self.file,
+                        o.span,
+                    );
                     self.inv.diags.push(d.help("a binding names the role it grants in `roleRef`"));
                     return;
                 };
@@ -296,7 +328,10 @@ impl Ctx<'_> {
             other => {
                 let mut d = self.inv.diag(
                     Code::UnknownKind,
-                    format!("the k8s adapter does not read `{other}` objects; `{}` is skipped", meta.name),
+                    format!(
+                        "the k8s adapter does not read `{other}` objects; `{}` is skipped",
+                        meta.name
+                    ),
                     self.file,
                     o.span,
                 );
@@ -331,7 +366,9 @@ pub fn convert(src: Arc<SourceFile>, mapping: &Mapping) -> Inventory {
         let o = Origin { file, record: i as u32, span: Span::new(base, base + raw.len()) };
         match serde_json::from_str::<Object>(raw) {
             Ok(obj) => cx.object(obj, o),
-            Err(e) => cx.inv.diags.push(json_error(&src, raw, base, &e, &format!("invalid item {i}"))),
+            Err(e) => {
+                cx.inv.diags.push(json_error(&src, raw, base, &e, &format!("invalid item {i}")))
+            }
         }
     }
     cx.inv

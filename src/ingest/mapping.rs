@@ -72,7 +72,10 @@ fn strings(v: &[&str]) -> Vec<String> {
 
 impl Default for Mapping {
     fn default() -> Self {
-        let k = |kind: &str, ty: Option<&str>| KindMap { kind: kind.to_owned(), ty: ty.map(str::to_owned) };
+        let k = |kind: &str, ty: Option<&str>| KindMap {
+            kind: kind.to_owned(),
+            ty: ty.map(str::to_owned),
+        };
         let kinds = [
             ("GH_User", k("identity", Some("human"))),
             ("GH_ExternalIdentity", k("identity", Some("external"))),
@@ -125,7 +128,10 @@ impl Default for Mapping {
                 edges: edges.into_iter().map(|(a, b)| (a.to_owned(), b.to_owned())).collect(),
                 default_edge: Some("can_access".to_owned()),
                 default_kind: None,
-                properties: properties.into_iter().map(|(a, b)| (a.to_owned(), b.to_owned())).collect(),
+                properties: properties
+                    .into_iter()
+                    .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                    .collect(),
             },
         }
     }
@@ -196,7 +202,13 @@ impl Mapping {
 
     /// Applies tags to the node `node` (already added to `inv`): sets `tags`,
     /// adds owner and steward edges, and the service node and `supports` edge.
-    pub fn apply_tags(&self, inv: &mut Inventory, node: &str, tags: &[(String, String)], origin: Origin) {
+    pub fn apply_tags(
+        &self,
+        inv: &mut Inventory,
+        node: &str,
+        tags: &[(String, String)],
+        origin: Origin,
+    ) {
         if tags.is_empty() {
             return;
         }
@@ -266,7 +278,11 @@ mod tests {
         ];
         Mapping::default().apply_tags(&mut inv, "svc-a", &tags, Origin::default());
         assert_eq!(inv.node("service:billing").unwrap().get("tier"), Some(&Input::Int(1)));
-        assert!(inv.edges.iter().any(|e| e.kind == "owned_by" && e.to == "alice@example.com" && e.optional));
+        assert!(
+            inv.edges
+                .iter()
+                .any(|e| e.kind == "owned_by" && e.to == "alice@example.com" && e.optional)
+        );
         assert!(inv.edges.iter().any(|e| e.kind == "supports" && e.to == "service:billing"));
     }
 }

@@ -21,7 +21,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use inventory::{AttrSpec, EdgeRecord, EdgeSpec, Inventory, KindSpec, NodeRecord, Origin, SchemaSection};
+pub use inventory::{
+    AttrSpec, EdgeRecord, EdgeSpec, Inventory, KindSpec, NodeRecord, Origin, SchemaSection,
+};
 pub use mapping::Mapping;
 
 use crate::diag::{Code, Diag, Diagnostics};
@@ -94,7 +96,10 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IoError> {
         if p.is_dir() {
             let mut found = Vec::new();
             walk(p, &mut found).map_err(|e| {
-                IoError(Diag::error(Code::Io, format!("cannot read directory `{}`: {e}", p.display())))
+                IoError(Diag::error(
+                    Code::Io,
+                    format!("cannot read directory `{}`: {e}", p.display()),
+                ))
             })?;
             found.sort();
             out.extend(found);
@@ -110,11 +115,9 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         let path = entry?.path();
         if path.is_dir() {
             walk(&path, out)?;
-        } else if path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| matches!(e.to_ascii_lowercase().as_str(), "json" | "yaml" | "yml" | "csv"))
-        {
+        } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
+            matches!(e.to_ascii_lowercase().as_str(), "json" | "yaml" | "yml" | "csv")
+        }) {
             out.push(path);
         }
     }
@@ -148,7 +151,12 @@ pub fn convert(format: Format, src: Arc<SourceFile>, mapping: &Mapping) -> Inven
         Format::Native => {
             let mut inv = Inventory::new();
             let f = inv.add_file(src);
-            let d = inv.diag(Code::UnknownFormat, "the file is already a native inventory", f, Span::default());
+            let d = inv.diag(
+                Code::UnknownFormat,
+                "the file is already a native inventory",
+                f,
+                Span::default(),
+            );
             inv.diags.push(d.help("load it directly; `gov ingest` converts other formats"));
             inv
         }
@@ -157,7 +165,10 @@ pub fn convert(format: Format, src: Arc<SourceFile>, mapping: &Mapping) -> Inven
 
 /// Loads sources into one graph. Native inventories are read directly; files
 /// in adapter formats (detected from content) are converted first.
-pub fn load_sources(sources: Vec<Arc<SourceFile>>, opts: &LoadOptions) -> Result<Loaded, Diagnostics> {
+pub fn load_sources(
+    sources: Vec<Arc<SourceFile>>,
+    opts: &LoadOptions,
+) -> Result<Loaded, Diagnostics> {
     let mut b = GraphBuilder::new(opts.schema.clone());
     let mut adapted = Inventory::new();
     let mut opengraph = Vec::new();
@@ -166,15 +177,20 @@ pub fn load_sources(sources: Vec<Arc<SourceFile>>, opts: &LoadOptions) -> Result
             Some(Format::Native) => native::read(&mut b, src),
             Some(Format::OpenGraph) => opengraph.push(src),
             Some(f) => adapted.extend(convert(f, src, &opts.mapping)),
-            None if src.text().trim_start().starts_with('{') || native::is_yaml_name(src.name()) => {
+            None if src.text().trim_start().starts_with('{')
+                || native::is_yaml_name(src.name()) =>
+            {
                 // Not recognisably anything else: read as native, which reports why it is not.
                 native::read(&mut b, src);
             }
             None => {
-                let d = Diag::error(Code::UnknownFormat, format!("cannot tell the format of `{}`", src.name()))
-                    .in_file(&src)
-                    .label(Span::new(0, src.text().len().min(1)), "")
-                    .help("give `--from` with gov ingest, or convert the file to gov.inventory/v1");
+                let d = Diag::error(
+                    Code::UnknownFormat,
+                    format!("cannot tell the format of `{}`", src.name()),
+                )
+                .in_file(&src)
+                .label(Span::new(0, src.text().len().min(1)), "")
+                .help("give `--from` with gov ingest, or convert the file to gov.inventory/v1");
                 b.push_diag(d);
             }
         }
@@ -188,7 +204,10 @@ pub fn load_sources(sources: Vec<Arc<SourceFile>>, opts: &LoadOptions) -> Result
 
 /// Reads paths (files or directories) and loads them into one graph. I/O
 /// problems come back as `Err(Err(..))`, invalid content as `Err(Ok(..))`.
-pub fn load_paths(paths: &[PathBuf], opts: &LoadOptions) -> Result<Loaded, Result<Diagnostics, IoError>> {
+pub fn load_paths(
+    paths: &[PathBuf],
+    opts: &LoadOptions,
+) -> Result<Loaded, Result<Diagnostics, IoError>> {
     let files = expand_paths(paths).map_err(Err)?;
     let mut sources = Vec::with_capacity(files.len());
     for f in &files {
@@ -208,7 +227,11 @@ pub struct Converted {
 
 impl Converted {
     /// Writes the result as a native JSON inventory.
-    pub fn write<W: std::io::Write>(&self, metadata: Option<&serde_json::Value>, w: W) -> std::io::Result<W> {
+    pub fn write<W: std::io::Write>(
+        &self,
+        metadata: Option<&serde_json::Value>,
+        w: W,
+    ) -> std::io::Result<W> {
         native::write_graph(&self.loaded.graph, &self.unresolved, metadata, w)
     }
 }
@@ -236,7 +259,9 @@ pub fn convert_sources(
                     f,
                     Span::new(0, src.text().len().min(1)),
                 );
-                inv.diags.push(d.help("name it with `--from aws-authz|aws-credential-report|k8s|opengraph`"));
+                inv.diags.push(
+                    d.help("name it with `--from aws-authz|aws-credential-report|k8s|opengraph`"),
+                );
             }
         }
     }

@@ -72,21 +72,6 @@ struct EdgeRec<'a> {
     optional: bool,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct JsonDoc<'a> {
-    #[serde(default, borrow)]
-    format: Option<Cow<'a, str>>,
-    #[serde(default, borrow)]
-    metadata: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    schema: Option<&'a RawValue>,
-    #[serde(default, borrow)]
-    nodes: Vec<&'a RawValue>,
-    #[serde(default, borrow)]
-    edges: Vec<&'a RawValue>,
-}
-
 /// Byte offset of a one-based line and column in `text`.
 pub fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let mut off = 0;
@@ -106,7 +91,13 @@ pub fn offset_in(outer: &str, inner: &str) -> usize {
 }
 
 /// A diagnostic for a serde_json error in `text` (which starts at `base` in `file`).
-pub fn json_error(file: &Arc<SourceFile>, text: &str, base: usize, e: &serde_json::Error, what: &str) -> Diag {
+pub fn json_error(
+    file: &Arc<SourceFile>,
+    text: &str,
+    base: usize,
+    e: &serde_json::Error,
+    what: &str,
+) -> Diag {
     let at = base + offset_of(text, e.line(), e.column());
     let end = (at + 1).min(file.text().len()).max(at);
     let (line, col) = file.line_col(at);
@@ -161,7 +152,9 @@ fn check_format(b: &mut GraphBuilder, src: &Arc<SourceFile>, format: Option<&str
             )
             .in_file(src)
             .label(Span::new(at, at + other.len() + 2), "this version is not supported")
-            .help(format!("this gov reads `{FORMAT}`; convert other formats with `gov ingest --from ...`"));
+            .help(format!(
+                "this gov reads `{FORMAT}`; convert other formats with `gov ingest --from ...`"
+            ));
             b.push_diag(d);
             false
         }
@@ -178,61 +171,167 @@ fn check_format(b: &mut GraphBuilder, src: &Arc<SourceFile>, format: Option<&str
     }
 }
 
+/// What the parsing thread sends, in document order.
+enum Msg<'a> {
+    Format(Option<Cow<'a, str>>),
+    Schema(&'a RawValue),
+    Records(Batch<'a>),
+    Malformed(serde_json::Error),
+}
+
+type Sender<'a> = std::sync::mpsc::SyncSender<Msg<'a>>;
+
+/// The top level of a native JSON document, streamed: records are split
+/// and parsed in batches as the document is read, and sent on.
+struct DocSeed<'a, 's> {
+    text: &'a str,
+    tx: &'s Sender<'a>,
+}
+
+struct RecordsSeed<'a, 's> {
+    text: &'a str,
+    tx: &'s Sender<'a>,
+    edges: bool,
+}
+
+const TOP_FIELDS: &[&str] = &["format", "metadata", "schema", "nodes", "edges"];
+
+impl<'de: 'a, 'a> serde::de::DeserializeSeed<'de> for DocSeed<'a, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for DocSeed<'a, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an inventory object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<(), A::Error> {
+        let mut format_seen = false;
+        while let Some(key) = m.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "format" => {
+                    format_seen = true;
+                    let f: Cow<'de, str> = m.next_value()?;
+                    send(self.tx, Msg::Format(Some(f)))?;
+                }
+                "metadata" => {
+                    m.next_value::<serde::de::IgnoredAny>()?;
+                }
+                "schema" => {
+                    let raw: &'de RawValue = m.next_value()?;
+                    send(self.tx, Msg::Schema(raw))?;
+                }
+                "nodes" | "edges" => {
+                    let edges = key == "edges";
+                    m.next_value_seed(RecordsSeed { text: self.text, tx: self.tx, edges })?;
+                }
+                other => return Err(serde::de::Error::unknown_field(other, TOP_FIELDS)),
+            }
+        }
+        if !format_seen {
+            send(self.tx, Msg::Format(None))?;
+        }
+        Ok(())
+    }
+}
+
+fn send<'a, E: serde::de::Error>(tx: &Sender<'a>, msg: Msg<'a>) -> Result<(), E> {
+    tx.send(msg).map_err(|_| E::custom("the load was cancelled"))
+}
+
+impl<'de: 'a, 'a> serde::de::DeserializeSeed<'de> for RecordsSeed<'a, '_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for RecordsSeed<'a, '_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a list of records")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut chunk: Vec<&'de RawValue> = Vec::with_capacity(BATCH);
+        let mut first = 0;
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            chunk.push(raw);
+            if chunk.len() == BATCH {
+                send(self.tx, Msg::Records(parse_batch(self.text, &chunk, first, self.edges)))?;
+                first += chunk.len();
+                chunk.clear();
+            }
+        }
+        if !chunk.is_empty() {
+            send(self.tx, Msg::Records(parse_batch(self.text, &chunk, first, self.edges)))?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads a native JSON inventory: one thread reads the document, splits and
+/// parses records in batches, while this one inserts them in order (so node
+/// ids and diagnostics come out as in a sequential load).
 fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
     let text = src.text();
-    let doc: JsonDoc<'_> = match serde_json::from_str(text) {
-        Ok(d) => d,
-        Err(e) => {
-            b.push_diag(json_error(src, text, 0, &e, "invalid inventory"));
-            return;
-        }
-    };
-    if !check_format(b, src, doc.format.as_deref()) {
-        return;
-    }
-    let _ = doc.metadata;
-    if let Some(raw) = doc.schema {
-        let base = offset_in(text, raw.get());
-        match serde_json::from_str::<SchemaSection>(raw.get()) {
-            Ok(s) => s.apply(b, file, Span::new(base, base + raw.get().len())),
-            Err(e) => b.push_diag(json_error(src, raw.get(), base, &e, "invalid `schema` section")),
-        }
-    }
-    b.reserve(doc.nodes.len(), doc.edges.len(), 0);
-    let parse = |raws, first, edges| parse_batch(text, raws, first, edges);
-    let batches = || {
-        let nodes = doc.nodes.chunks(BATCH).enumerate().map(move |(c, raws)| (raws, c * BATCH, false));
-        let edges = doc.edges.chunks(BATCH).enumerate().map(move |(c, raws)| (raws, c * BATCH, true));
-        nodes.chain(edges)
-    };
-    if doc.nodes.len() + doc.edges.len() < PIPELINE_MIN {
-        for (raws, first, edges) in batches() {
-            insert(b, src, file, parse(raws, first, edges));
-        }
-        return;
-    }
-    // Large inventories: one thread parses records while this one inserts
-    // them, in order, so diagnostics and node ids come out as in a
-    // sequential load.
+    // About one node per 400 bytes of a typical inventory; the tables shrink after the load.
+    b.reserve(text.len() / 400, 0, 0);
     std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch<'_>>(8);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Msg<'_>>(8);
         scope.spawn(move || {
-            for (raws, first, edges) in batches() {
-                if tx.send(parse(raws, first, edges)).is_err() {
-                    break;
-                }
+            let mut de = serde_json::Deserializer::from_str(text);
+            let result =
+                serde::de::DeserializeSeed::deserialize(DocSeed { text, tx: &tx }, &mut de)
+                    .and_then(|()| de.end());
+            if let Err(e) = result {
+                let _ = tx.send(Msg::Malformed(e));
             }
         });
-        for batch in rx {
-            insert(b, src, file, batch);
+        // Records wait until the format is known to be this one.
+        let mut format_ok: Option<bool> = None;
+        let mut held = Vec::new();
+        for msg in rx {
+            match msg {
+                Msg::Format(f) => {
+                    let ok = check_format(b, src, f.as_deref());
+                    format_ok = Some(ok);
+                    for batch in held.drain(..) {
+                        if ok {
+                            insert(b, src, file, batch);
+                        }
+                    }
+                }
+                Msg::Schema(raw) => {
+                    let base = offset_in(text, raw.get());
+                    match serde_json::from_str::<SchemaSection>(raw.get()) {
+                        Ok(s) => s.apply(b, file, Span::new(base, base + raw.get().len())),
+                        Err(e) => {
+                            b.push_diag(json_error(
+                                src,
+                                raw.get(),
+                                base,
+                                &e,
+                                "invalid `schema` section",
+                            ));
+                        }
+                    }
+                }
+                Msg::Records(batch) => match format_ok {
+                    Some(true) => insert(b, src, file, batch),
+                    None => held.push(batch),
+                    Some(false) => {}
+                },
+                Msg::Malformed(e) => b.push_diag(json_error(src, text, 0, &e, "invalid inventory")),
+            }
         }
     });
 }
 
 /// Records per parsed batch.
 const BATCH: usize = 4096;
-/// Below this many records, parse and insert on one thread.
-const PIPELINE_MIN: usize = 50_000;
 
 type Parsed<T> = Vec<((usize, usize, usize), Result<T, serde_json::Error>)>;
 
@@ -245,9 +344,19 @@ enum Batch<'a> {
 fn parse_batch<'a>(text: &'a str, raws: &[&'a RawValue], first: usize, edges: bool) -> Batch<'a> {
     let at = |j: usize, raw: &RawValue| (first + j, offset_in(text, raw.get()), raw.get().len());
     if edges {
-        Batch::Edges(raws.iter().enumerate().map(|(j, raw)| (at(j, raw), serde_json::from_str(raw.get()))).collect())
+        Batch::Edges(
+            raws.iter()
+                .enumerate()
+                .map(|(j, raw)| (at(j, raw), serde_json::from_str(raw.get())))
+                .collect(),
+        )
     } else {
-        Batch::Nodes(raws.iter().enumerate().map(|(j, raw)| (at(j, raw), serde_json::from_str(raw.get()))).collect())
+        Batch::Nodes(
+            raws.iter()
+                .enumerate()
+                .map(|(j, raw)| (at(j, raw), serde_json::from_str(raw.get())))
+                .collect(),
+        )
     }
 }
 
@@ -262,7 +371,12 @@ fn insert(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId, batch: Batc
                         let attrs = n.attrs.map(|a| a.0).unwrap_or_default();
                         if n.id.is_empty() {
                             let span = b.key_span(&at, "id");
-                            let d = b.diag_at(Code::MissingField, format!("node {i} has an empty `id`"), file, span);
+                            let d = b.diag_at(
+                                Code::MissingField,
+                                format!("node {i} has an empty `id`"),
+                                file,
+                                span,
+                            );
                             b.push_diag(d.help("give every node a unique, non-empty id"));
                             continue;
                         }
@@ -279,7 +393,9 @@ fn insert(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId, batch: Batc
             for ((i, base, len), rec) in records {
                 let at = Site { file, record: i as u32, span: Span::new(base, base + len) };
                 match rec {
-                    Ok(e) => b.add_edge(&e.from, &e.to, &e.kind, e.label.as_deref(), e.optional, &at),
+                    Ok(e) => {
+                        b.add_edge(&e.from, &e.to, &e.kind, e.label.as_deref(), e.optional, &at)
+                    }
                     Err(e) => {
                         let r = text.get(base..base + len).unwrap_or("");
                         b.push_diag(json_error(src, r, base, &e, &format!("invalid edge {i}")));
@@ -380,16 +496,18 @@ fn read_yaml(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
     let mut cursor = 0usize;
     let mut locate = |key: &str, value: &str| -> Span {
         let rest = text.get(cursor..).unwrap_or("");
-        let found = [format!("{key}: {value}"), format!("{key}: \"{value}\""), format!("{key}: '{value}'")]
-            .into_iter()
-            .find_map(|n| rest.find(&n).map(|i| (i, n.len())));
+        let found =
+            [format!("{key}: {value}"), format!("{key}: \"{value}\""), format!("{key}: '{value}'")]
+                .into_iter()
+                .find_map(|n| rest.find(&n).map(|i| (i, n.len())));
         match found {
             Some((i, len)) => {
                 let start = cursor + i;
                 let line_start = text.get(..start).and_then(|t| t.rfind('\n')).map_or(0, |p| p + 1);
                 // The record runs on while lines are indented at least as deep as its keys.
                 let key_col = start - line_start;
-                let mut end = text.get(start..).and_then(|t| t.find('\n')).map_or(text.len(), |p| start + p);
+                let mut end =
+                    text.get(start..).and_then(|t| t.find('\n')).map_or(text.len(), |p| start + p);
                 while let Some(next) = text.get(end + 1..).filter(|t| !t.is_empty()) {
                     let line = next.split('\n').next().unwrap_or("");
                     let indent = line.len() - line.trim_start_matches(' ').len();
@@ -416,7 +534,12 @@ fn read_yaml(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
                 Ok(v) => attrs.push((key, v)),
                 Err(msg) => {
                     let span = b.key_span(&at, &key);
-                    let d = b.diag_at(Code::WrongType, format!("attribute `{key}` of node `{}`: {msg}", n.id), file, span);
+                    let d = b.diag_at(
+                        Code::WrongType,
+                        format!("attribute `{key}` of node `{}`: {msg}", n.id),
+                        file,
+                        span,
+                    );
                     b.push_diag(d.help("attribute values are scalars or lists of scalars"));
                 }
             }
@@ -476,7 +599,11 @@ struct EdgeOut<'a> {
 
 impl<W: Write> NativeWriter<W> {
     /// Starts the document; `metadata` (any JSON) and `schema` are optional.
-    pub fn new(mut w: W, metadata: Option<&serde_json::Value>, schema: Option<&SchemaSection>) -> io::Result<Self> {
+    pub fn new(
+        mut w: W,
+        metadata: Option<&serde_json::Value>,
+        schema: Option<&SchemaSection>,
+    ) -> io::Result<Self> {
         write!(w, "{{\"format\":\"{FORMAT}\"")?;
         if let Some(m) = metadata {
             w.write_all(b",\n\"metadata\":")?;
@@ -491,7 +618,12 @@ impl<W: Write> NativeWriter<W> {
     }
 
     /// Writes a node. Every node must come before the first edge.
-    pub fn node<K: AsRef<str>>(&mut self, id: &str, kind: &str, attrs: &[(K, Input<'_>)]) -> io::Result<()> {
+    pub fn node<K: AsRef<str>>(
+        &mut self,
+        id: &str,
+        kind: &str,
+        attrs: &[(K, Input<'_>)],
+    ) -> io::Result<()> {
         let WriterState::Nodes { first } = &mut self.state else {
             return Err(io::Error::other("nodes must be written before edges"));
         };
@@ -503,7 +635,14 @@ impl<W: Write> NativeWriter<W> {
     }
 
     /// Writes an edge.
-    pub fn edge(&mut self, from: &str, to: &str, kind: &str, label: Option<&str>, optional: bool) -> io::Result<()> {
+    pub fn edge(
+        &mut self,
+        from: &str,
+        to: &str,
+        kind: &str,
+        label: Option<&str>,
+        optional: bool,
+    ) -> io::Result<()> {
         if matches!(self.state, WriterState::Nodes { .. }) {
             self.w.write_all(b"\n],\n\"edges\":[")?;
             self.state = WriterState::Edges { first: true };
@@ -528,7 +667,11 @@ impl<W: Write> NativeWriter<W> {
 }
 
 /// Writes an adapter's records as a native JSON inventory.
-pub fn write_inventory<W: Write>(inv: &Inventory, metadata: Option<&serde_json::Value>, w: W) -> io::Result<W> {
+pub fn write_inventory<W: Write>(
+    inv: &Inventory,
+    metadata: Option<&serde_json::Value>,
+    w: W,
+) -> io::Result<W> {
     let mut out = NativeWriter::new(w, metadata, Some(&inv.schema))?;
     for n in &inv.nodes {
         out.node(&n.id, &n.kind, &n.attrs)?;
@@ -537,44 +680,6 @@ pub fn write_inventory<W: Write>(inv: &Inventory, metadata: Option<&serde_json::
         out.edge(&e.from, &e.to, &e.kind, e.label.as_deref(), e.optional)?;
     }
     out.finish()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::graph::{Mode, Schema};
-
-    #[test]
-    fn writer_output_reads_back() {
-        let mut out = NativeWriter::new(Vec::new(), None, None).unwrap();
-        out.node("a", "identity", &[("type", Input::str("human"))]).unwrap();
-        out.node("k", "credential", &[("type", Input::str("token")), ("scopes", Input::strs(["x"]))]).unwrap();
-        out.edge("a", "k", "has_credential", Some("owns"), false).unwrap();
-        let text = String::from_utf8(out.finish().unwrap()).unwrap();
-        let mut b = GraphBuilder::new(Schema::builtin());
-        read(&mut b, SourceFile::new("x.json", text));
-        let g = b.finish(Mode::Strict).unwrap().graph;
-        assert_eq!(g.node_count(), 2);
-        assert_eq!(g.edge_count(), 1);
-        let p = g.provenance(g.lookup("k").unwrap()).unwrap();
-        assert_eq!((p.record, p.line), (1, 4));
-    }
-
-    #[test]
-    fn yaml_reads_like_json() {
-        let text = "format: gov.inventory/v1\nnodes:\n  - id: a\n    kind: identity\n    attrs: {type: human, active: true}\n  - id: g\n    kind: group\nedges:\n  - {from: a, to: g, kind: member_of}\n";
-        let mut b = GraphBuilder::new(Schema::builtin());
-        read(&mut b, SourceFile::new("x.yaml", text));
-        let g = b.finish(Mode::Strict).unwrap().graph;
-        assert_eq!(g.edge_count(), 1);
-        assert_eq!(g.provenance(g.lookup("g").unwrap()).unwrap().line, 6);
-    }
-
-    #[test]
-    fn offsets_from_line_and_column() {
-        assert_eq!(offset_of("ab\ncd", 2, 2), 4);
-        assert_eq!(offset_of("ab", 5, 1), 2);
-    }
 }
 
 /// The schema extensions `graph` uses beyond the built-in schema, as a
@@ -594,15 +699,23 @@ pub fn schema_section(schema: &crate::graph::Schema) -> SchemaSection {
             } else {
                 AttrSpec::Type(a.ty.to_string())
             };
-            section.kinds.entry(k.name.clone()).or_default().attributes.insert(a.name.clone(), spec);
+            section
+                .kinds
+                .entry(k.name.clone())
+                .or_default()
+                .attributes
+                .insert(a.name.clone(), spec);
         }
         if base.is_none() {
-            section.kinds.entry(k.name.clone()).or_insert_with(KindSpec::default).doc = k.doc.clone();
+            section.kinds.entry(k.name.clone()).or_insert_with(KindSpec::default).doc =
+                k.doc.clone();
         }
     }
     for (_, e) in schema.edge_kinds() {
         if builtin.edge_kind(&e.name).is_none() {
-            let names = |ks: &[crate::graph::KindId]| ks.iter().map(|k| schema.kind_name(*k).to_owned()).collect();
+            let names = |ks: &[crate::graph::KindId]| {
+                ks.iter().map(|k| schema.kind_name(*k).to_owned()).collect()
+            };
             section.edges.insert(
                 e.name.clone(),
                 EdgeSpec { from: names(&e.from), to: names(&e.to), doc: e.doc.clone() },
@@ -662,4 +775,47 @@ pub fn write_graph<W: Write>(
         out.edge(&e.from, &e.to, &e.kind, e.label.as_deref(), e.optional)?;
     }
     out.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Mode, Schema};
+
+    #[test]
+    fn writer_output_reads_back() {
+        let mut out = NativeWriter::new(Vec::new(), None, None).unwrap();
+        out.node("a", "identity", &[("type", Input::str("human"))]).unwrap();
+        out.node(
+            "k",
+            "credential",
+            &[("type", Input::str("token")), ("scopes", Input::strs(["x"]))],
+        )
+        .unwrap();
+        out.edge("a", "k", "has_credential", Some("owns"), false).unwrap();
+        let text = String::from_utf8(out.finish().unwrap()).unwrap();
+        let mut b = GraphBuilder::new(Schema::builtin());
+        read(&mut b, SourceFile::new("x.json", text));
+        let g = b.finish(Mode::Strict).unwrap().graph;
+        assert_eq!(g.node_count(), 2);
+        assert_eq!(g.edge_count(), 1);
+        let p = g.provenance(g.lookup("k").unwrap()).unwrap();
+        assert_eq!((p.record, p.line), (1, 4));
+    }
+
+    #[test]
+    fn yaml_reads_like_json() {
+        let text = "format: gov.inventory/v1\nnodes:\n  - id: a\n    kind: identity\n    attrs: {type: human, active: true}\n  - id: g\n    kind: group\nedges:\n  - {from: a, to: g, kind: member_of}\n";
+        let mut b = GraphBuilder::new(Schema::builtin());
+        read(&mut b, SourceFile::new("x.yaml", text));
+        let g = b.finish(Mode::Strict).unwrap().graph;
+        assert_eq!(g.edge_count(), 1);
+        assert_eq!(g.provenance(g.lookup("g").unwrap()).unwrap().line, 6);
+    }
+
+    #[test]
+    fn offsets_from_line_and_column() {
+        assert_eq!(offset_of("ab\ncd", 2, 2), 4);
+        assert_eq!(offset_of("ab", 5, 1), 2);
+    }
 }

@@ -130,7 +130,9 @@ fn infer(name: &str, values: &[&Json]) -> AttrType {
         return AttrType::List(Box::new(AttrType::String));
     }
     let times = name.ends_with("_at")
-        && non_null.iter().all(|v| v.as_str().is_some_and(|s| s.is_empty() || Timestamp::parse(s).is_ok()))
+        && non_null
+            .iter()
+            .all(|v| v.as_str().is_some_and(|s| s.is_empty() || Timestamp::parse(s).is_ok()))
         && non_null.iter().any(|v| v.as_str().is_some_and(|s| !s.is_empty()));
     if times { AttrType::Timestamp } else { AttrType::String }
 }
@@ -159,11 +161,18 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
             .map_or_else(|| "opengraph".to_owned(), |s| s.to_ascii_lowercase());
         for (i, raw) in payload.graph.nodes.iter().enumerate() {
             let base = offset_in(text, raw.get());
-            let origin = Origin { file, record: i as u32, span: Span::new(base, base + raw.get().len()) };
+            let origin =
+                Origin { file, record: i as u32, span: Span::new(base, base + raw.get().len()) };
             let node: OgNode = match serde_json::from_str(raw.get()) {
                 Ok(n) => n,
                 Err(e) => {
-                    inv.diags.push(json_error(src, raw.get(), base, &e, &format!("invalid node {i}")));
+                    inv.diags.push(json_error(
+                        src,
+                        raw.get(),
+                        base,
+                        &e,
+                        &format!("invalid node {i}"),
+                    ));
                     continue;
                 }
             };
@@ -172,7 +181,8 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
                 (Some(m), _) => (m.kind.clone(), m.ty.clone()),
                 (None, Some(d)) => (d.clone(), node.kinds.first().map(|k| k.to_ascii_lowercase())),
                 (None, None) => {
-                    let kinds = node.kinds.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
+                    let kinds =
+                        node.kinds.iter().map(|k| format!("`{k}`")).collect::<Vec<_>>().join(", ");
                     let at = text
                         .get(origin.span.start..origin.span.end)
                         .and_then(|t| t.find("\"kinds\""))
@@ -193,21 +203,31 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
             if builtin.kind(&kind).is_none() {
                 let d = inv.diag(
                     Code::InvalidMapping,
-                    format!("the mapping sends OpenGraph kinds to `{kind}`, which is not a schema kind"),
+                    format!(
+                        "the mapping sends OpenGraph kinds to `{kind}`, which is not a schema kind"
+                    ),
                     file,
                     origin.span,
                 );
-                inv.diags.push(d.help("use identity, credential, service, group, role or resource"));
+                inv.diags
+                    .push(d.help("use identity, credential, service, group, role or resource"));
                 continue;
             }
             parsed.push(Parsed { node, kind, ty, source: source.clone(), origin });
         }
         for (i, raw) in payload.graph.edges.iter().enumerate() {
             let base = offset_in(text, raw.get());
-            let origin = Origin { file, record: i as u32, span: Span::new(base, base + raw.get().len()) };
+            let origin =
+                Origin { file, record: i as u32, span: Span::new(base, base + raw.get().len()) };
             match serde_json::from_str::<OgEdge>(raw.get()) {
                 Ok(e) => edges.push((e, origin)),
-                Err(e) => inv.diags.push(json_error(src, raw.get(), base, &e, &format!("invalid edge {i}"))),
+                Err(e) => inv.diags.push(json_error(
+                    src,
+                    raw.get(),
+                    base,
+                    &e,
+                    &format!("invalid edge {i}"),
+                )),
             }
         }
     }
@@ -217,12 +237,15 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
     for p in &parsed {
         let k = builtin.kind(&p.kind);
         for (name, v) in &p.node.properties {
-            let mapped = og.properties.get(name).filter(|a| k.and_then(|k| builtin.attr(k, a)).is_some());
+            let mapped =
+                og.properties.get(name).filter(|a| k.and_then(|k| builtin.attr(k, a)).is_some());
             if mapped.is_some() {
                 continue;
             }
             let attr = valid_name(name);
-            let builtin_ty = k.and_then(|k| builtin.attr(k, &attr)).and_then(|a| k.and_then(|k| builtin.attr_def(k, a)));
+            let builtin_ty = k
+                .and_then(|k| builtin.attr(k, &attr))
+                .and_then(|a| k.and_then(|k| builtin.attr_def(k, a)));
             let fits = builtin_ty.is_some_and(|d| fit(v, &d.ty).is_some());
             let attr = match builtin_ty {
                 Some(_) if fits && attr != "type" => attr,
@@ -257,15 +280,23 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
         rec.set("source", Input::str(&p.source));
         rec.set("tags", Input::strs(p.node.kinds.iter().map(|k| format!("kind={k}"))));
         for (name, v) in &p.node.properties {
-            let schema_attr = og.properties.get(name).filter(|a| k.and_then(|k| builtin.attr(k, a)).is_some());
+            let schema_attr =
+                og.properties.get(name).filter(|a| k.and_then(|k| builtin.attr(k, a)).is_some());
             let (attr, ty) = match schema_attr {
                 Some(a) => {
-                    let def = k.and_then(|k| builtin.attr(k, a).and_then(|id| builtin.attr_def(k, id)));
+                    let def =
+                        k.and_then(|k| builtin.attr(k, a).and_then(|id| builtin.attr_def(k, id)));
                     (a.clone(), def.map_or(AttrType::String, |d| d.ty.clone()))
                 }
                 None => {
-                    let attr = target.get(&(p.kind.clone(), name.clone())).cloned().unwrap_or_else(|| valid_name(name));
-                    let ty = types.get(&(p.kind.clone(), attr.clone())).cloned().unwrap_or(AttrType::String);
+                    let attr = target
+                        .get(&(p.kind.clone(), name.clone()))
+                        .cloned()
+                        .unwrap_or_else(|| valid_name(name));
+                    let ty = types
+                        .get(&(p.kind.clone(), attr.clone()))
+                        .cloned()
+                        .unwrap_or(AttrType::String);
                     (attr, ty)
                 }
             };
@@ -280,12 +311,22 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
                     let at = inv.files.get(p.origin.file as usize).and_then(|f| {
                         let t = f.text().get(p.origin.span.start..p.origin.span.end)?;
                         let i = t.find(&format!("\"{name}\""))?;
-                        Some(Span::new(p.origin.span.start + i, p.origin.span.start + i + name.len() + 2))
+                        Some(Span::new(
+                            p.origin.span.start + i,
+                            p.origin.span.start + i + name.len() + 2,
+                        ))
                     });
-                    let code = if matches!(ty, AttrType::Timestamp) { Code::IngestInvalidDate } else { Code::WrongType };
+                    let code = if matches!(ty, AttrType::Timestamp) {
+                        Code::IngestInvalidDate
+                    } else {
+                        Code::WrongType
+                    };
                     let d = inv.diag(
                         code,
-                        format!("property `{name}` of `{}` is {v}, which is not a `{ty}`", p.node.id),
+                        format!(
+                            "property `{name}` of `{}` is {v}, which is not a `{ty}`",
+                            p.node.id
+                        ),
                         p.origin.file,
                         at.unwrap_or(p.origin.span),
                     );
@@ -305,7 +346,8 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
         inv.add_node(rec);
     }
     // Edges.
-    let kind_of: HashMap<&str, &str> = parsed.iter().map(|p| (p.node.id.as_str(), p.kind.as_str())).collect();
+    let kind_of: HashMap<&str, &str> =
+        parsed.iter().map(|p| (p.node.id.as_str(), p.kind.as_str())).collect();
     for (e, origin) in edges {
         let resolve = |end: &End| -> (String, bool) {
             if end.match_by.as_deref() == Some("name") {
@@ -337,7 +379,8 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
                 origin.file,
                 origin.span,
             );
-            inv.diags.push(d.help("map it under `opengraph.edges`, or set `opengraph.default_edge`"));
+            inv.diags
+                .push(d.help("map it under `opengraph.edges`, or set `opengraph.default_edge`"));
             continue;
         };
         let mut rec = EdgeRecord::new(from, kind, to, origin);
