@@ -67,17 +67,17 @@ fn the_four_formats_load_together_without_warnings() {
         loaded.diagnostics.iter().map(gov::report::diagnostics::render_plain).collect::<String>()
     );
     let g = &loaded.graph;
-    assert_about("identities", count(g, "identity"), 281);
+    assert_about("identities", count(g, "identity"), 283);
     assert_about("credentials", count(g, "credential"), 90);
     assert_about("roles", count(g, "role"), 31);
     assert_about("groups", count(g, "group"), 22);
-    assert_eq!(count(g, "service"), 13, "12 business services + observability");
+    assert_eq!(count(g, "service"), 14, "13 business services and a staging copy");
     assert_eq!(count(g, "resource"), 10);
     // One record per source system.
     assert_eq!(count_where(g, "identity", "type", "human"), 96, "people from the HRIS");
     assert_about("IAM users", count_where(g, "identity", "type", "iam_user"), 21);
-    assert_about("k8s service accounts", count_where(g, "identity", "source", "k8s"), 41);
-    assert_about("vault credentials", count_where(g, "credential", "source", "vault"), 66);
+    assert_about("k8s service accounts", count_where(g, "identity", "source", "k8s"), 36);
+    assert_about("vault credentials", count_where(g, "credential", "source", "vault"), 67);
     assert_eq!(count_where(g, "identity", "type", "bot"), 3);
     // Services from AWS tags and Kubernetes labels carry the tier tag.
     let payments = g.lookup("service:payments-core").unwrap();

@@ -185,7 +185,7 @@ for team in sorted({p[1] for p in PEOPLE.values()}):
 for name, tier, owner, steward, where, _ns, team in SERVICES:
     if where == "native":
         node(sid(name), "service", name=name, tier=tier, owner=email(owner),
-             criticality=CRITICALITY[tier], source="cmdb")
+             criticality=CRITICALITY[tier], source="cmdb", tags=["env=prod", f"team={team}"])
     # Owner and steward as edges for every service, tagged or native.
     edge(sid(name), "owned_by", email(owner))
     if steward:
@@ -230,6 +230,13 @@ def vault_cred(path, ctype, rotated_days, *, expires_in=None, used_days=1, scope
     return cid
 
 
+def attested(tier):
+    """Attestation date: inside the tier's window (90/180/365 days), one in ten overdue."""
+    window = {0: 90, 1: 180}.get(tier, 365)
+    days = rng.randrange(window + 10, window + 200) if rng.random() < 0.1 else rng.randrange(5, window - 5)
+    return iso(ago(days))
+
+
 def healthy_rotation(tier):
     # Vault rotates tier 0/1 secrets monthly, the rest quarterly-ish.
     return rng.randrange(2, 27) if tier <= 1 else rng.randrange(5, 75)
@@ -243,21 +250,31 @@ for name, tier, owner, steward, where, _ns, team in SERVICES:
         ident = f"sa-{name}-{p}"
         node(ident, "identity", type="service_account", name=ident, source="vault",
              active=True, created_at=iso(ago(rng.randrange(120, 1500))),
-             last_used_at=iso(ago(rng.randrange(0, 3))))
+             last_used_at=iso(ago(rng.randrange(0, 3))), attested_at=attested(tier))
         edge(ident, "supports", sid(name))
         edge(ident, "owned_by", email(owner))
         if members:
             edge(ident, "steward", email(rng.choice(members)))
-        ctype = rng.choice(CRED_TYPES)
-        cid = vault_cred(f"kv/{name}/{p}-{ctype.replace('_', '-')}", ctype, healthy_rotation(tier),
-                         expires_in=rng.randrange(20, 340) if ctype in ("token", "certificate") else None,
-                         used_days=rng.randrange(0, 4))
+        if rng.random() < 0.4:
+            # Vault's database engine issues this one per lease: short-lived.
+            lease = f"database/creds/{name}-{p}"
+            cid = node(f"vault:{lease}", "credential", type="dynamic_secret", name=f"{name}-{p} lease",
+                       source="vault", external_id=lease, ephemeral=True, active=True,
+                       created_at=iso(ago(0, 0, 0, 0)), rotated_at=iso(ago(0, 0, 0, 0)),
+                       expires_at=iso(NOW + timedelta(hours=8)), last_used_at=iso(ago(0, 0, 0, 0)))
+        else:
+            ctype = rng.choice(CRED_TYPES)
+            cid = vault_cred(f"kv/{name}/{p}-{ctype.replace('_', '-')}", ctype, healthy_rotation(tier),
+                             expires_in=rng.randrange(20, 340), used_days=rng.randrange(0, 4))
         edge(ident, "has_credential", cid)
         native_nhi.append(ident)
     for job in rng.sample(["nightly-batch", "report-cron", "backfill", "vm-agent", "lambda-edge"], 1 + (tier <= 2)):
         wl = f"wl-{name}-{job}"
         node(wl, "identity", type="workload", name=wl, source="cmdb", active=True,
-             created_at=iso(ago(rng.randrange(60, 900))), last_used_at=iso(ago(rng.randrange(0, 2))))
+             created_at=iso(ago(rng.randrange(60, 900))), last_used_at=iso(ago(rng.randrange(0, 2))),
+             attested_at=attested(tier))
+        if team_members(team):
+            edge(wl, "steward", f"group:team-{team}")
         edge(wl, "supports", sid(name))
         edge(wl, "owned_by", email(owner))
         native_nhi.append(wl)
@@ -297,11 +314,25 @@ for ident in ("sa-checkout-analytics", "sa-search-analytics", "sa-data-warehouse
     edge(ident, "owned_by", email(SVC[svc][2]))
     edge(ident, "has_credential", shared_ro)
 edge(shared_ro, "can_access", "res:postgres-analytics")
+# ... and an analyst pasted it into a BI desktop tool (a person holds an NHI's secret).
+edge(email("oskar.lund"), "has_credential", shared_ro)
+
+# P-N10: a staging copy of notifications, and one template-sync job serving both.
+node(sid("notifications-staging"), "service", name="notifications-staging", tier=3,
+     owner=email("ines.moreau"), criticality="low", source="cmdb", tags=["env=staging", "team=comms"])
+edge(sid("notifications-staging"), "owned_by", email("ines.moreau"))
+node("wl-notifications-template-sync", "identity", type="workload", name="wl-notifications-template-sync",
+     source="cmdb", active=True, created_at=iso(ago(330)), last_used_at=iso(ago(0)), attested_at=iso(ago(40)))
+edge("wl-notifications-template-sync", "supports", sid("notifications"))
+edge("wl-notifications-template-sync", "supports", sid("notifications-staging"))
+edge("wl-notifications-template-sync", "owned_by", email("ines.moreau"))
+edge("wl-notifications-template-sync", "steward", "group:team-comms")
 
 # P-N3: the vendor bot: StatusFlare polls checkout health with a token that never
 # expires, was last rotated in 2024, and nobody at Acme owns it.
 node("bot-statusflare", "identity", type="bot", name="StatusFlare status-page bot",
      source="vendor", active=True, created_at=iso(ago(860)), last_used_at=iso(ago(0, 6, 0, 5)),
+     vendor="StatusFlare", reviewed_at="2025-06-30",
      tags=["vendor=StatusFlare", "contract=SF-2024-118", "vendor-contact=support@statusflare.example"])
 edge("bot-statusflare", "supports", sid("checkout"))
 sf_tok = vault_cred("kv/checkout/statusflare-api-token", "token", 812, used_days=0,
@@ -344,6 +375,7 @@ edge("sa-notifications-sms-legacy", "has_credential", sms)
 # P-N7: a partner API client of the merchant portal with no owner at all.
 node("client-shopbridge", "identity", type="api_client", name="ShopBridge partner integration",
      source="merchant-portal", active=True, created_at=iso(ago(530)), last_used_at=iso(ago(0)),
+     vendor="ShopBridge", reviewed_at="2026-07-01", attested_at=iso(ago(300)),
      tags=["partner=ShopBridge"])
 edge("client-shopbridge", "supports", sid("merchant-portal"))
 sb_key = vault_cred("kv/merchant-portal/shopbridge-client-secret", "secret", 130, used_days=0,
@@ -549,10 +581,10 @@ user("tom.becker", tag=tags("tom.becker", team="checkout"), groups=["readonly"],
      report={"password": {"enabled": True, "used": ago(178), "changed": ago(420)}, "mfa": True,
              "key1": key(420, 177, service="sts")})
 # Break-glass admin: owned by the CISO, MFA on, no keys (the way it should be).
-user("breakglass-admin", tag=tags("grace.okafor", team="security"), groups=["platform-admins"],
+user("breakglass-admin", tag=tags("grace.okafor", team="security", steward="ana.ortiz"), groups=["platform-admins"],
      created=1500, report={"password": {"enabled": True, "used": ago(96), "changed": ago(96)}, "mfa": True})
 # A security auditor's IAM user (healthy).
-user("audit.reader", tag=tags("grace.okafor", team="security"), groups=["security-auditors"],
+user("audit.reader", tag=tags("grace.okafor", team="security", steward="ana.ortiz"), groups=["security-auditors"],
      created=500, report={"password": {"enabled": True, "used": ago(12), "changed": ago(40)}, "mfa": True})
 
 # Roles: (name, path, tags, trust, attached, inline, last_used_days)
@@ -595,8 +627,15 @@ for svc in ["payments-core", "ledger", "checkout", "fraud-scoring", "search", "d
                      f"system:serviceaccount:{ns}:{svc.split('-')[0]}-api"}}),
              attached=[service_policy(svc), ECR_RO()], used=0)
     if svc in ("payments-core", "ledger", "data-warehouse"):
-        role(f"{svc}-batch", tag=tags(owner, svc, tier),
-             trust_doc=trust({"Service": "ecs-tasks.amazonaws.com"}),
+        principals = [{"Service": "ecs-tasks.amazonaws.com"}]
+        if svc == "payments-core":
+            # P-A14: the untagged legacy deployer may assume a tier-0 role.
+            principals.append({"AWS": arn("user", "svc-legacy-deployer")})
+        if svc == "ledger":
+            # P-A15: a disaster-recovery account's role nobody here owns.
+            principals.append({"AWS": "arn:aws:iam::512345678901:role/ledger-dr-replicator"})
+        role(f"{svc}-batch", tag=tags(owner, svc, tier, steward),
+             trust_doc=trust(*principals),
              attached=[service_policy(svc)], used=rng.randrange(0, 2))
 
 # P-A9: checkout's legacy batch role with an inline `*` policy.
@@ -755,6 +794,8 @@ def sa(name, ns, svc=None, owner=None, extra_ann=None, secrets=None, created=Non
         labels = {"app.kubernetes.io/part-of": svc, "app.kubernetes.io/name": name, "tier": str(tier_of(svc))}
     if owner:
         ann["gov/owner"] = email(owner)
+    if svc and owner:
+        ann["gov/steward"] = f"group:team-{SVC[svc][6]}"
     ann.update(extra_ann or {})
     obj = {"apiVersion": "v1", "kind": "ServiceAccount",
            "metadata": meta(name, ns, labels or None, ann or None, created)}
@@ -870,6 +911,10 @@ NATIVE = {
                  "seed": SEED, "as_of": "2026-11-22",
                  "sources": ["HRIS export (people)", "CMDB (services, workloads, resources)",
                              "HashiCorp Vault (credentials)", "vendor register (bots)"]},
+    # Attributes the standard library's schema blocks declare (attestation and
+    # vendor review); the HRIS, CMDB and vendor register carry them.
+    "schema": {"kinds": {"identity": {"attributes": {
+        "attested_at": "timestamp", "reviewed_at": "timestamp", "vendor": "string"}}}},
     "nodes": nodes,
     "edges": edges,
 }
