@@ -546,53 +546,75 @@ impl Builder {
     }
 
     fn validate_rule(&self, r: &Rule_) {
+        let keys: Vec<(&str, Span)> = r
+            .clauses
+            .iter()
+            .filter_map(|c| {
+                let key = match &c.kind {
+                    RuleClauseKind::Severity(_) => "severity",
+                    RuleClauseKind::Enforce { .. } => "enforce",
+                    RuleClauseKind::Maps { .. } => "maps",
+                    RuleClauseKind::For { .. } => "for",
+                    RuleClauseKind::Message { .. } => "message",
+                    RuleClauseKind::Help { .. } => "help",
+                    RuleClauseKind::Let(_) | RuleClauseKind::Require { .. } => return None,
+                };
+                Some((key, c.loc.span))
+            })
+            .collect();
+        self.check_clauses(
+            "rule",
+            &r.name,
+            &keys,
+            |key| match key {
+                "maps" => "list every control in one `maps` clause, separated by commas".to_owned(),
+                "for" => "a rule ranges over one kind; write a second rule for another".to_owned(),
+                _ => format!("keep one `{key}` clause"),
+            },
+            &[(
+                "for",
+                "this rule does not say what it checks",
+                "add `for x: kind where ...` to say which entities the rule applies to",
+            )],
+        );
+    }
+
+    /// Reports clauses that appear twice (every key in `keys` may appear
+    /// once) and required clauses that are missing.
+    fn check_clauses(
+        &self,
+        what: &str,
+        name: &Name,
+        keys: &[(&str, Span)],
+        duplicate_help: impl Fn(&str) -> String,
+        required: &[(&str, &str, &str)],
+    ) {
         let mut seen: Vec<(&str, Span)> = Vec::new();
-        let mut has_for = false;
-        for c in &r.clauses {
-            let key = match &c.kind {
-                RuleClauseKind::Severity(_) => "severity",
-                RuleClauseKind::Enforce { .. } => "enforce",
-                RuleClauseKind::Maps { .. } => "maps",
-                RuleClauseKind::For { .. } => {
-                    has_for = true;
-                    "for"
-                }
-                RuleClauseKind::Message { .. } => "message",
-                RuleClauseKind::Help { .. } => "help",
-                RuleClauseKind::Let(_) | RuleClauseKind::Require { .. } => continue,
-            };
-            let span = c.loc.span;
+        for &(key, span) in keys {
             if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
                 let d = Diag::error(
                     Code::DuplicateClause,
-                    format!("rule `{}` has more than one `{key}` clause", r.name.name),
+                    format!("{what} `{}` has more than one `{key}` clause", name.name),
                 )
                 .in_file(&self.file)
                 .label(Span::new(span.start, span.start + key.len()), "second one here")
                 .label(Span::new(first.start, first.start + key.len()), "first one here")
-                .help(if key == "maps" {
-                    "list every control in one `maps` clause, separated by commas".to_owned()
-                } else if key == "for" {
-                    "a rule ranges over one kind; write a second rule for another".to_owned()
-                } else {
-                    format!("keep one `{key}` clause")
-                });
+                .help(duplicate_help(key));
                 self.diags.borrow_mut().push(d);
             } else {
                 seen.push((key, span));
             }
         }
-        if !has_for {
-            let span = r.name.loc.span;
-            self.error(
-                Code::MissingClause,
-                format!("rule `{}` has no `for` clause", r.name.name),
-                span,
-                "this rule does not say what it checks",
-                Some(
-                    "add `for x: kind where ...` to say which entities the rule applies to".into(),
-                ),
-            );
+        for (key, label, help) in required {
+            if !seen.iter().any(|(k, _)| k == key) {
+                self.error(
+                    Code::MissingClause,
+                    format!("{what} `{}` has no `{key}` clause", name.name),
+                    name.loc.span,
+                    label,
+                    Some((*help).into()),
+                );
+            }
         }
     }
 
@@ -712,48 +734,37 @@ impl Builder {
     }
 
     fn validate_exception(&self, e: &Exception) {
-        let mut seen: Vec<(&str, Span)> = Vec::new();
-        for c in &e.clauses {
-            let key = match c.kind {
-                ExceptionClauseKind::Rule { .. } => "rule",
-                ExceptionClauseKind::When { .. } => "when",
-                ExceptionClauseKind::Until { .. } => "until",
-                ExceptionClauseKind::ApprovedBy { .. } => "approved_by",
-                ExceptionClauseKind::Reason { .. } => "reason",
-            };
-            let span = c.loc.span;
-            if let Some((_, first)) = seen.iter().find(|(k, _)| *k == key) {
-                let d = Diag::error(
-                    Code::DuplicateClause,
-                    format!("exception `{}` has more than one `{key}` clause", e.name.name),
-                )
-                .in_file(&self.file)
-                .label(Span::new(span.start, span.start + key.len()), "second one here")
-                .label(Span::new(first.start, first.start + key.len()), "first one here")
-                .help(if key == "rule" {
-                    "an exception waives one rule; write one exception per rule".to_owned()
-                } else {
-                    format!("keep one `{key}` clause")
-                });
-                self.diags.borrow_mut().push(d);
-            } else {
-                seen.push((key, span));
-            }
-        }
-        for (key, help) in [
-            ("rule", "add `rule RULE-ID` to say which rule this exception waives"),
-            ("until", "add `until YYYY-MM-DD`: every exception expires"),
-        ] {
-            if !seen.iter().any(|(k, _)| *k == key) {
-                self.error(
-                    Code::MissingClause,
-                    format!("exception `{}` has no `{key}` clause", e.name.name),
-                    e.name.loc.span,
-                    &format!("missing `{key}`"),
-                    Some(help.into()),
-                );
-            }
-        }
+        let keys: Vec<(&str, Span)> = e
+            .clauses
+            .iter()
+            .map(|c| {
+                let key = match c.kind {
+                    ExceptionClauseKind::Rule { .. } => "rule",
+                    ExceptionClauseKind::When { .. } => "when",
+                    ExceptionClauseKind::Until { .. } => "until",
+                    ExceptionClauseKind::ApprovedBy { .. } => "approved_by",
+                    ExceptionClauseKind::Reason { .. } => "reason",
+                };
+                (key, c.loc.span)
+            })
+            .collect();
+        self.check_clauses(
+            "exception",
+            &e.name,
+            &keys,
+            |key| match key {
+                "rule" => "an exception waives one rule; write one exception per rule".to_owned(),
+                _ => format!("keep one `{key}` clause"),
+            },
+            &[
+                (
+                    "rule",
+                    "missing `rule`",
+                    "add `rule RULE-ID` to say which rule this exception waives",
+                ),
+                ("until", "missing `until`", "add `until YYYY-MM-DD`: every exception expires"),
+            ],
+        );
     }
 
     fn decision(&self, pair: Pair<'_, Rule>) -> Option<Decision> {
