@@ -474,6 +474,12 @@ impl Schema {
                     ("managed", T::Bool, false, "maintained by the provider, not the organisation"),
                     ("actions", strs(), false, "actions it allows"),
                     ("privileged", T::Bool, false, "grants administrative power"),
+                    (
+                        "deny_actions",
+                        strs(),
+                        false,
+                        "actions it denies unconditionally (AWS `Deny` on every resource)",
+                    ),
                 ],
             ),
             (

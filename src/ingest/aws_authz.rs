@@ -151,22 +151,52 @@ fn one_or_many(v: Option<&Json>) -> Vec<String> {
     }
 }
 
-/// Allowed actions of a policy document.
-fn actions(doc: &Json) -> Vec<String> {
+/// Allowed actions of a policy document, and the actions it denies
+/// unconditionally on every resource.
+fn actions(doc: &Json) -> (Vec<String>, Vec<String>) {
     let doc = document(doc);
     let statements = match doc.get("Statement") {
         Some(Json::Array(a)) => a.clone(),
         Some(s @ Json::Object(_)) => vec![s.clone()],
         _ => Vec::new(),
     };
+    // An unconditional Deny on every resource removes what it covers: the
+    // cloudsplaining sample's `fp1-allow-and-deny` allows and denies `iam:*`
+    // and grants nothing. Conditional or resource-scoped denies are kept out
+    // of this (they do not always apply), so they never hide a grant.
+    let mut denied: Vec<String> = statements
+        .iter()
+        .filter(|s| s.get("Effect").and_then(Json::as_str) == Some("Deny"))
+        .filter(|s| {
+            s.get("Condition").is_none() && one_or_many(s.get("Resource")).iter().any(|r| r == "*")
+        })
+        .flat_map(|s| one_or_many(s.get("Action")))
+        .collect();
     let mut out: Vec<String> = statements
         .iter()
         .filter(|s| s.get("Effect").and_then(Json::as_str) == Some("Allow"))
         .flat_map(|s| one_or_many(s.get("Action")))
+        .filter(|a| !denied.iter().any(|d| deny_covers(d, a)))
         .collect();
     out.sort();
     out.dedup();
-    out
+    denied.sort();
+    denied.dedup();
+    (out, denied)
+}
+
+/// Whether a denied action pattern covers an allowed one (actions are
+/// case-insensitive; `*` in the deny matches any run of characters).
+fn deny_covers(deny: &str, allow: &str) -> bool {
+    let (d, a) = (deny.to_ascii_lowercase(), allow.to_ascii_lowercase());
+    match d.split_once('*') {
+        None => d == a,
+        // A trailing wildcard (`iam:*`, `*`): the allowed pattern must start
+        // with the prefix, so `iam:*` covers `iam:*` and `iam:PassRole`.
+        Some((prefix, "")) => a.starts_with(prefix),
+        // Other wildcards: only an identical pattern is known to be covered.
+        Some(_) => d == a,
+    }
 }
 
 fn privileged(actions: &[String]) -> bool {
@@ -220,13 +250,16 @@ impl Ctx<'_> {
     fn inline(&mut self, owner: &str, list: &[Inline], origin: Origin) {
         for p in list {
             let id = format!("{owner}#inline/{}", p.policy_name);
-            let acts = actions(&p.policy_document);
+            let (acts, denied) = actions(&p.policy_document);
             let mut rec = NodeRecord::new(&id, "role", origin);
             rec.set("name", Input::str(&p.policy_name))
                 .set("source", Input::str("aws"))
                 .set("managed", Input::Bool(false))
                 .set("privileged", Input::Bool(privileged(&acts)))
                 .set("actions", Input::strs(acts));
+            if !denied.is_empty() {
+                rec.set("deny_actions", Input::strs(denied));
+            }
             self.inv.add_node(rec);
             self.inv.add_edge(EdgeRecord::new(owner, "grants", id, origin));
         }
@@ -375,7 +408,7 @@ pub fn convert(src: Arc<SourceFile>, mapping: &Mapping) -> Inventory {
                 continue;
             }
         };
-        let acts = p
+        let (acts, denied) = p
             .policy_version_list
             .iter()
             .find(|v| v.is_default_version)
@@ -387,6 +420,9 @@ pub fn convert(src: Arc<SourceFile>, mapping: &Mapping) -> Inventory {
             .set("managed", Input::Bool(p.arn.starts_with("arn:aws:iam::aws:")))
             .set("privileged", Input::Bool(privileged(&acts)))
             .set("actions", Input::strs(acts));
+        if !denied.is_empty() {
+            rec.set("deny_actions", Input::strs(denied));
+        }
         if let Some(id) = &p.policy_id {
             rec.set("external_id", Input::str(id));
         }

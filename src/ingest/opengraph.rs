@@ -279,6 +279,14 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
         }
         rec.set("source", Input::str(&p.source));
         rec.set("tags", Input::strs(p.node.kinds.iter().map(|k| format!("kind={k}"))));
+        // GitHub reports an expired token with `token_expired: true` and, for
+        // tokens created without an expiry, an empty `token_expires_at`: such
+        // a token can no longer be used, so it is not an active credential.
+        if p.kind == "credential"
+            && p.node.properties.get("token_expired") == Some(&Json::Bool(true))
+        {
+            rec.set("active", Input::Bool(false));
+        }
         for (name, v) in &p.node.properties {
             let schema_attr =
                 og.properties.get(name).filter(|a| k.and_then(|k| builtin.attr(k, a)).is_some());
