@@ -109,18 +109,20 @@ fn aws_authorization_details_sample() {
 }
 
 /// Checked by hand against the JSON (2026-11-22):
-/// - `credential-max-age-by-tier` on PAT `GitHound Testing`
-///   (`GH_PAT_O_kgDOCoV2OQ_945788`): `access_granted_at` 2025-11-17, 370 days
-///   before the evaluation date, over the 180 days allowed without a service.
-///   (The token is flagged `token_expired: true`; it is still listed by the
-///   organisation, and an expired-but-not-revoked token is worth a look.)
-/// - `credential-without-expiry` on the PATs: `token_expires_at` is `""`,
-///   which GitHound writes for tokens created without an expiry.
-/// - Not reported, rightly: the SAML external identity `EI_lAHOCoV2Oc2WFs4CbGNd`
-///   maps to a GitHub user (`GH_MapsToUser`), so it is an employee's login and
-///   not a vendor; an earlier version of `vendor-without-review` flagged it.
-/// - The ownership rules fail on the GitHub apps: OpenGraph carries no owner,
-///   steward or service for them.
+/// - `credential-max-age-by-tier` on org secret `ALL_REPO_SECRET`:
+///   `updated_at` 2026-01-30, 295 days before the evaluation date; repository
+///   secret `TESTSECRET` (`GH_Secret_R_kgDOMuFnXA_TESTSECRET`): 2025-07-30,
+///   479 days; both over the 180 days allowed to a credential with no
+///   business service. GitHub secrets carry no expiry, hence
+///   `credential-without-expiry` on each.
+/// - Not reported, rightly: the personal access tokens GitHub marks
+///   `token_expired: true` (e.g. `GitHound Testing`, granted 2025-11-17 with no
+///   expiry) are loaded as inactive and no longer count as live secrets; the
+///   SAML external identity `EI_lAHOCoV2Oc2WFs4CbGNd` maps to a GitHub user
+///   (`GH_MapsToUser`), so it is an employee's login and not a vendor (an
+///   earlier `vendor-without-review` flagged it).
+/// - The ownership and attestation rules fail on the GitHub apps: OpenGraph
+///   carries no owner, steward, service or attestation for them.
 #[test]
 fn github_opengraph_samples() {
     let a = run(&[
