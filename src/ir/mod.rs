@@ -49,18 +49,24 @@ impl fmt::Display for Const {
             Const::Str(s) => write!(f, "{s:?}"),
             Const::Time(t) => write!(f, "{t}"),
             Const::Duration(d) => write!(f, "{d}"),
-            Const::List(xs) => {
-                f.write_str("[")?;
-                for (i, x) in xs.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{x}")?;
-                }
-                f.write_str("]")
-            }
+            Const::List(xs) => write_list(f, xs.iter()),
         }
     }
+}
+
+/// Writes `[a, b, c]`.
+pub(crate) fn write_list<T: fmt::Display>(
+    f: &mut fmt::Formatter<'_>,
+    items: impl Iterator<Item = T>,
+) -> fmt::Result {
+    f.write_str("[")?;
+    for (i, x) in items.enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{x}")?;
+    }
+    f.write_str("]")
 }
 
 /// Operators after type checking: the operand types are known, so each has

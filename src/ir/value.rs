@@ -343,16 +343,7 @@ impl fmt::Display for Value<'_> {
             Value::Str(s) => f.write_str(s),
             Value::Time(t) => write!(f, "{t}"),
             Value::Duration(d) => write!(f, "{d}"),
-            Value::List(xs) => {
-                f.write_str("[")?;
-                for (i, x) in xs.iter().enumerate() {
-                    if i > 0 {
-                        f.write_str(", ")?;
-                    }
-                    write!(f, "{x}")?;
-                }
-                f.write_str("]")
-            }
+            Value::List(xs) => super::write_list(f, xs.iter()),
             Value::Node(n) => write!(f, "node#{}", n.0),
         }
     }
