@@ -34,7 +34,9 @@ pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit 
     let engine = Engine::new(program, graph, now);
     let only_entity = options.entity.as_deref().map(|id| graph.lookup(id));
     let mut rules = Vec::new();
-    let mut findings = Vec::new();
+    // Findings stay boxed per rule until the total is known: growing one
+    // vector of multi-hundred-byte records by doubling copied gigabytes.
+    let mut per_rule: Vec<Vec<Box<Finding>>> = Vec::new();
     for (index, rule) in program.rules.iter().enumerate() {
         if !options.rules.is_empty() && !options.rules.iter().any(|r| **r == *rule.id) {
             continue;
@@ -82,7 +84,7 @@ pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit 
             }
         }
         rule_findings.sort_by(|a, b| a.entity.cmp(&b.entity));
-        findings.extend(rule_findings.into_iter().map(|f| *f));
+        per_rule.push(rule_findings);
         rules.push(summary);
     }
     let expired_exceptions = program
@@ -96,6 +98,8 @@ pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit 
             loc: e.loc.clone(),
         })
         .collect();
+    let mut findings = Vec::with_capacity(per_rule.iter().map(Vec::len).sum());
+    findings.extend(per_rule.into_iter().flatten().map(|f| *f));
     Audit { now, rules, findings, expired_exceptions, inventory_files: graph.files().to_vec() }
 }
 
