@@ -86,16 +86,20 @@ pub enum Command {
 }
 
 /// Entry point: parses arguments, runs the command, maps the result to an exit code.
+/// The output settings of this run, for the commands that print through
+/// [`render`] rather than an [`output::Output`] they are handed.
+static OUTPUT: std::sync::OnceLock<output::Output> = std::sync::OnceLock::new();
+
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    let out = output::Output::new(cli.error_format, cli.color);
+    let out = OUTPUT.get_or_init(|| output::Output::new(cli.error_format, cli.color));
     let exit = match &cli.command {
-        Command::Parse(args) => parse_cmd::run(args, &out),
-        Command::Fmt(args) => fmt_cmd::run(args, &out),
-        Command::Check(args) => eval_cmd::check(args, &out),
-        Command::Eval(args) => eval_cmd::eval(args, &out),
-        Command::Explain(args) => explain_cmd::run(args, &out),
-        Command::Test(args) => test_cmd::run(args, &out),
+        Command::Parse(args) => parse_cmd::run(args, out),
+        Command::Fmt(args) => fmt_cmd::run(args, out),
+        Command::Check(args) => eval_cmd::check(args, out),
+        Command::Eval(args) => eval_cmd::eval(args, out),
+        Command::Explain(args) => explain_cmd::run(args, out),
+        Command::Test(args) => test_cmd::run(args, out),
         Command::Ingest(args) => return ingest_cmd::run(args),
         Command::Graph(args) => return graph_cmd::run(args),
     };
@@ -107,25 +111,18 @@ pub const EXIT_INVALID: u8 = 4;
 /// Exit code: a file could not be read or written.
 pub const EXIT_IO: u8 = 5;
 
-/// Prints diagnostics to stderr (miette's graphical renderer; colour only on a terminal).
+/// Prints diagnostics to stderr, in the run's `--error-format`.
 pub fn render(diags: &Diagnostics) {
     for d in diags.iter() {
         render_one(d);
     }
 }
 
-/// Prints one diagnostic.
+/// Prints one diagnostic, in the run's `--error-format`.
 pub fn render_one(d: &Diag) {
-    let handler = if std::io::stderr().is_terminal() {
-        miette::GraphicalReportHandler::new()
-    } else {
-        miette::GraphicalReportHandler::new_themed(miette::GraphicalTheme::unicode_nocolor())
-    };
-    let mut out = String::new();
-    if handler.render_report(&mut out, d).is_ok() {
-        eprintln!("{out}");
-    } else {
-        eprintln!("{}: {}", d.code, d.message);
+    match OUTPUT.get() {
+        Some(out) => out.one(d),
+        None => eprintln!("{}", gov::report::diagnostics::render_plain(d)),
     }
 }
 

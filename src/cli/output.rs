@@ -49,30 +49,31 @@ impl Output {
         Self { format, color, tty }
     }
 
-    /// Prints diagnostics to stderr in the chosen format.
+    /// Prints diagnostics to stderr in the chosen format, with a summary line.
     pub fn diagnostics(&self, ds: &Diagnostics) {
+        for d in ds {
+            self.one(d);
+        }
+        if !ds.is_empty() && self.format != ErrorFormat::Json {
+            let _ = writeln!(std::io::stderr().lock(), "{}", diagnostics::summary(ds));
+        }
+    }
+
+    /// Prints one diagnostic to stderr in the chosen format.
+    pub fn one(&self, d: &Diag) {
         let mut err = std::io::stderr().lock();
         match self.format {
             ErrorFormat::Json => {
-                for d in diagnostics::render_json(ds).as_array().into_iter().flatten() {
-                    let _ = writeln!(err, "{d}");
+                let list: Diagnostics = d.clone().into();
+                for v in diagnostics::render_json(&list).as_array().into_iter().flatten() {
+                    let _ = writeln!(err, "{v}");
                 }
             }
             ErrorFormat::Human if self.tty => {
-                for d in ds {
-                    let _ = write!(err, "{}", diagnostics::render_fancy(d, self.color));
-                }
-                if !ds.is_empty() {
-                    let _ = writeln!(err, "{}", diagnostics::summary(ds));
-                }
+                let _ = write!(err, "{}", diagnostics::render_fancy(d, self.color));
             }
             _ => {
-                for d in ds {
-                    let _ = writeln!(err, "{}", diagnostics::render_plain(d));
-                }
-                if !ds.is_empty() {
-                    let _ = writeln!(err, "{}", diagnostics::summary(ds));
-                }
+                let _ = writeln!(err, "{}", diagnostics::render_plain(d));
             }
         }
     }
