@@ -242,8 +242,12 @@ pub fn render(t: &Trace) -> String {
             None => "    ",
         };
         let first = if t.first_failure == Some(i) { "   <- first failing condition" } else { "" };
-        let _ =
-            writeln!(out, "{mark} {} {}  [line {line}]", s.clause, s.loc.text().replace('\n', " "));
+        let _ = writeln!(
+            out,
+            "{mark} {} {}  [line {line}]",
+            s.clause,
+            s.loc.text().split_whitespace().collect::<Vec<_>>().join(" ")
+        );
         let _ = writeln!(out, "       = {}{first}", s.value);
         for e in &s.evidence {
             let _ = writeln!(out, "       {} = {}", e.expr, e.value);
