@@ -21,11 +21,30 @@ use crate::time::Timestamp;
 
 /// An evaluation that has no value.
 #[derive(Clone, Debug)]
-pub struct EvalError {
+pub struct EvalError(Box<EvalErrorData>);
+
+/// What an [`EvalError`] holds (boxed: errors are rare, and a small
+/// `Result` keeps every evaluation step cheap).
+#[derive(Clone, Debug)]
+pub struct EvalErrorData {
     /// What went wrong.
     pub message: String,
     /// The expression that failed.
     pub loc: Loc,
+}
+
+impl EvalError {
+    /// An error at `loc`.
+    pub fn new(message: impl Into<String>, loc: &Loc) -> Self {
+        EvalError(Box::new(EvalErrorData { message: message.into(), loc: loc.clone() }))
+    }
+}
+
+impl std::ops::Deref for EvalError {
+    type Target = EvalErrorData;
+    fn deref(&self) -> &EvalErrorData {
+        &self.0
+    }
 }
 
 /// Longest path walk per variable-length step, whatever the bounds say:
@@ -172,7 +191,7 @@ impl<'a> Engine<'a> {
     }
 
     fn err(&self, message: impl Into<String>, loc: &Loc) -> EvalError {
-        EvalError { message: message.into(), loc: loc.clone() }
+        EvalError::new(message, loc)
     }
 
     /// Evaluates an expression.
@@ -366,7 +385,7 @@ impl<'a> Engine<'a> {
                         None => Value::Missing,
                     };
                     if let Err(m) = acc.add(v) {
-                        first_err = Some(EvalError { message: m, loc: loc.clone() });
+                        first_err = Some(EvalError::new(m, loc));
                         return Flow::Stop;
                     }
                 }
