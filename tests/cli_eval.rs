@@ -172,3 +172,23 @@ fn broken_inventory_exits_4() {
     assert_eq!(o.status.code(), Some(4), "{}", String::from_utf8_lossy(&o.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn mapping_file_errors_have_their_exit_codes() {
+    let o = eval(&["--mapping", "no-such-mapping.yaml"]);
+    assert_eq!(o.status.code(), Some(5), "{}", String::from_utf8_lossy(&o.stderr));
+    let dir = std::env::temp_dir().join(format!("gov-cli-map-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("map.yaml");
+    std::fs::write(&bad, "owner: [owner\n  tier: {").unwrap();
+    let o = eval(&["--mapping", bad.to_str().unwrap(), "--error-format", "json"]);
+    assert_eq!(o.status.code(), Some(4), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("gov::ingest::invalid_mapping"));
+    let good = dir.join("good.yaml");
+    std::fs::write(&good, "owner: [custodian]\n").unwrap();
+    assert_eq!(
+        eval(&["--mapping", good.to_str().unwrap(), "--fail-on", "never"]).status.code(),
+        Some(0)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

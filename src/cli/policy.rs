@@ -21,6 +21,10 @@ pub struct InventoryArgs {
     /// Load the valid part of a broken inventory and report the rest as warnings.
     #[arg(long)]
     pub lenient: bool,
+    /// A YAML mapping file: how your tags, labels and properties name owner,
+    /// steward, service and tier (see docs/inventory.md).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
     /// Evaluation time (RFC 3339 or YYYY-MM-DD); default: the system clock.
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     pub now: Option<Timestamp>,
@@ -81,10 +85,20 @@ pub fn load_graph(args: &InventoryArgs, out: &Output) -> Result<Option<Graph>, E
     if args.inventory.is_empty() {
         return Ok(None);
     }
-    let opts = LoadOptions {
+    let mut opts = LoadOptions {
         mode: if args.lenient { Mode::Lenient } else { Mode::Strict },
         ..LoadOptions::default()
     };
+    if let Some(path) = &args.mapping {
+        let src = gov::ingest::read_source(path).map_err(|e| {
+            out.diagnostics(&e.0.into());
+            Exit::Io
+        })?;
+        opts.mapping = gov::ingest::Mapping::parse(&src).map_err(|d| {
+            out.diagnostics(&d.into());
+            Exit::InvalidInventory
+        })?;
+    }
     match gov::ingest::load_paths(&args.inventory, &opts) {
         Ok(loaded) => {
             if !loaded.diagnostics.is_empty() {
