@@ -63,6 +63,8 @@ codes! {
     InvalidDate => "gov::parse::invalid_date",
     /// A reserved word used as a name.
     ReservedWord => "gov::parse::reserved_word",
+    /// `a < b < c`: comparisons do not chain.
+    ChainedComparison => "gov::parse::chained_comparison",
     /// `=` where a comparison `==` was meant.
     AssignInsteadOfEq => "gov::parse::assign_instead_of_eq",
     /// A severity that is not one of `critical`, `high`, `medium`, `low`, `info`.

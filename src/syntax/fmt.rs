@@ -723,7 +723,9 @@ fn operand(e: &Expr, followed: bool) -> String {
 }
 
 fn left_operand(e: &Expr, op_prec: u8) -> String {
-    if prec(e) < op_prec || is_open(e) { paren(expr(e)) } else { expr(e) }
+    // Comparisons do not chain: a comparison under a comparison keeps its parentheses.
+    let chained = op_prec == 4 && prec(e) == 4;
+    if prec(e) < op_prec || is_open(e) || chained { paren(expr(e)) } else { expr(e) }
 }
 
 fn right_operand(e: &Expr, op_prec: u8) -> String {
@@ -923,6 +925,7 @@ mod tests {
             ("(a or b) and c", "(a or b) and c"),
             ("a - (b - c)", "a - (b - c)"),
             ("(a - b) - c", "a - b - c"),
+            ("(a < b) == c", "(a < b) == c"),
             ("not (a and b)", "not (a and b)"),
             ("not a == b", "not a == b"),
             ("(not a) == b", "(not a) == b"),

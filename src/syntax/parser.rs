@@ -1299,6 +1299,25 @@ impl Builder {
                     Rule::op_div => BinaryOp::Div,
                     _ => BinaryOp::Rem,
                 };
+                // `a < b < c` does not mean what it reads as: it would compare
+                // a bool with `c`. Parentheses say it was meant.
+                if bop.is_comparison()
+                    && let ExprKind::Binary(inner, _, _) = &lhs.kind
+                    && inner.is_comparison()
+                    && !lhs.loc.text().starts_with('(')
+                {
+                    let s = op.as_span();
+                    self.error(
+                        Code::ChainedComparison,
+                        format!("comparisons do not chain: `{}` after `{}`", bop.as_str(), inner.as_str()),
+                        Span::new(s.start(), s.end()),
+                        "second comparison",
+                        Some(format!(
+                            "write `{} and ...` to compare twice, or parenthesise the first comparison to compare its result",
+                            lhs.loc.text()
+                        )),
+                    );
+                }
                 let loc = self.span_loc(lhs.loc.span.join(rhs.loc.span));
                 Expr { kind: ExprKind::Binary(bop, Box::new(lhs), Box::new(rhs)), loc }
             })
