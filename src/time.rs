@@ -301,7 +301,7 @@ impl fmt::Display for Duration {
         let mut rest = self.0.unsigned_abs();
         for (unit, scale) in DURATION_UNITS {
             // Weeks only when the whole value is whole weeks: `10d` reads better than `1w3d`.
-            if *unit == 'w' && rest % 604_800 != 0 {
+            if *unit == 'w' && !rest.is_multiple_of(604_800) {
                 continue;
             }
             let scale = scale.unsigned_abs();

@@ -161,7 +161,7 @@ fn make_graph(nodes: &[(u8, u32)], edges: &[(u8, u16, u16)]) -> TGraph {
                     }
                 }
                 "service" => {
-                    if a % 5 > 0 {
+                    if !a.is_multiple_of(5) {
                         attrs.push(("tier", A::Int((a % 5) as i64 - 1)));
                     }
                 }

@@ -115,11 +115,11 @@ fn every_rule_is_documented_mapped_and_tested_both_ways() {
                 }
                 Item::Test(t) => {
                     for c in &t.clauses {
-                        if let TestClauseKind::Expect(e) = &c.kind {
-                            if let Some((rule, fail)) = expectation(e) {
-                                let set = if fail { &mut fails } else { &mut passes };
-                                set.insert((parsed.file.name().to_owned(), rule));
-                            }
+                        if let TestClauseKind::Expect(e) = &c.kind
+                            && let Some((rule, fail)) = expectation(e)
+                        {
+                            let set = if fail { &mut fails } else { &mut passes };
+                            set.insert((parsed.file.name().to_owned(), rule));
                         }
                     }
                 }

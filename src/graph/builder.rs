@@ -404,23 +404,19 @@ impl GraphBuilder {
             return None;
         };
         let prov = self.prov(at);
-        if let Some(slot) = self.slots.get(sym as usize).copied() {
-            if slot.kind != PLACEHOLDER {
-                let first = self.node_prov.get(sym as usize).copied().unwrap_or_default();
-                let first_file = self.file(FileId(first.file)).map_or("", |f| f.name()).to_owned();
-                let span = self.key_span(at, "id");
-                let d = self.diag_at(
-                    Code::DuplicateId,
-                    format!("duplicate node id `{id}`"),
-                    at.file,
-                    span,
-                );
-                self.diags.push(d.help(format!(
+        if let Some(slot) = self.slots.get(sym as usize).copied()
+            && slot.kind != PLACEHOLDER
+        {
+            let first = self.node_prov.get(sym as usize).copied().unwrap_or_default();
+            let first_file = self.file(FileId(first.file)).map_or("", |f| f.name()).to_owned();
+            let span = self.key_span(at, "id");
+            let d =
+                self.diag_at(Code::DuplicateId, format!("duplicate node id `{id}`"), at.file, span);
+            self.diags.push(d.help(format!(
                     "the id is first defined in `{first_file}` at line {} (record {}); ids must be unique across all loaded files",
                     first.line, first.record
                 )));
-                return None;
-            }
+            return None;
         }
         self.ensure_columns(k);
         let ki = usize::from(k.0);
@@ -482,10 +478,10 @@ impl GraphBuilder {
             if new {
                 self.slots.push(Slot { kind: FAILED, row: NONE });
                 self.node_prov.push(Provenance::default());
-            } else if let Some(s) = self.slots.get_mut(sym as usize) {
-                if s.kind == PLACEHOLDER {
-                    s.kind = FAILED;
-                }
+            } else if let Some(s) = self.slots.get_mut(sym as usize)
+                && s.kind == PLACEHOLDER
+            {
+                s.kind = FAILED;
             }
         }
     }

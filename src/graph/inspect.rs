@@ -35,10 +35,10 @@ pub fn stats(g: &Graph) -> Stats {
     }
     let mut per_edge = vec![0usize; s.edge_kind_count()];
     for e in 0..g.edge_count() as u32 {
-        if let Some((_, k, _)) = g.edge(EdgeId(e)) {
-            if let Some(c) = per_edge.get_mut(usize::from(k.0)) {
-                *c += 1;
-            }
+        if let Some((_, k, _)) = g.edge(EdgeId(e))
+            && let Some(c) = per_edge.get_mut(usize::from(k.0))
+        {
+            *c += 1;
         }
     }
     for (k, def) in s.edge_kinds() {

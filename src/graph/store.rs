@@ -68,12 +68,11 @@ impl Csr {
         }
         drop(next);
         for w in offsets.windows(2) {
-            if let [s, e] = *w {
-                if e - s > 1 {
-                    if let Some(range) = placed.get_mut(s as usize..e as usize) {
-                        range.sort_unstable();
-                    }
-                }
+            if let [s, e] = *w
+                && e - s > 1
+                && let Some(range) = placed.get_mut(s as usize..e as usize)
+            {
+                range.sort_unstable();
             }
         }
         let mut csr = Csr {

@@ -494,12 +494,12 @@ fn aws_principal(p: &str, roles: &HashMap<String, String>) -> String {
     if p.len() == 12 && p.bytes().all(|b| b.is_ascii_digit()) {
         return format!("arn:aws:iam::{p}:root");
     }
-    if let Some(rest) = p.strip_prefix("arn:aws:sts::") {
-        if let Some((acct, tail)) = rest.split_once(":assumed-role/") {
-            let role = tail.split('/').next().unwrap_or(tail);
-            let local = roles.get(role).filter(|arn| account_of(arn) == acct);
-            return local.cloned().unwrap_or_else(|| format!("arn:aws:iam::{acct}:role/{role}"));
-        }
+    if let Some(rest) = p.strip_prefix("arn:aws:sts::")
+        && let Some((acct, tail)) = rest.split_once(":assumed-role/")
+    {
+        let role = tail.split('/').next().unwrap_or(tail);
+        let local = roles.get(role).filter(|arn| account_of(arn) == acct);
+        return local.cloned().unwrap_or_else(|| format!("arn:aws:iam::{acct}:role/{role}"));
     }
     p.to_owned()
 }

@@ -296,10 +296,11 @@ impl Inventory {
     pub fn add_node(&mut self, rec: NodeRecord) {
         if let Some(&i) = self.index.get(&rec.id) {
             let mut warnings = Vec::new();
-            if let Some(existing) = self.nodes.get_mut(i) {
-                if existing.kind == rec.kind {
-                    for (name, value) in rec.attrs {
-                        match existing.get(&name) {
+            if let Some(existing) = self.nodes.get_mut(i)
+                && existing.kind == rec.kind
+            {
+                for (name, value) in rec.attrs {
+                    match existing.get(&name) {
                             None => existing.attrs.push((name, value)),
                             Some(old) if *old == value => {}
                             Some(old) => warnings.push(format!(
@@ -309,17 +310,15 @@ impl Inventory {
                                 show(old)
                             )),
                         }
-                    }
-                    for w in warnings {
-                        let mut d =
-                            self.diag(Code::ConflictingValue, w, rec.origin.file, rec.origin.span);
-                        d.severity = crate::diag::Severity::Warning;
-                        self.diags.push(
-                            d.help("fix the source that is wrong, or drop one of the inputs"),
-                        );
-                    }
-                    return;
                 }
+                for w in warnings {
+                    let mut d =
+                        self.diag(Code::ConflictingValue, w, rec.origin.file, rec.origin.span);
+                    d.severity = crate::diag::Severity::Warning;
+                    self.diags
+                        .push(d.help("fix the source that is wrong, or drop one of the inputs"));
+                }
+                return;
             }
         } else {
             self.index.insert(rec.id.clone(), self.nodes.len());

@@ -212,10 +212,10 @@ impl Mapping {
         if tags.is_empty() {
             return;
         }
-        if let Some(n) = inv.node_mut(node) {
-            if n.get("tags").is_none() {
-                n.set("tags", Input::strs(tags.iter().map(|(k, v)| format!("{k}={v}"))));
-            }
+        if let Some(n) = inv.node_mut(node)
+            && n.get("tags").is_none()
+        {
+            n.set("tags", Input::strs(tags.iter().map(|(k, v)| format!("{k}={v}"))));
         }
         for (keys, edge) in [(&self.owner, "owned_by"), (&self.steward, "steward")] {
             if let Some(v) = Self::find(keys, tags).filter(|v| !v.is_empty()) {
