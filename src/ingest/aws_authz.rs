@@ -199,6 +199,26 @@ fn deny_covers(deny: &str, allow: &str) -> bool {
     }
 }
 
+/// A policy as an entitlement (`role`) node: its allowed and denied actions.
+fn policy_record(
+    id: &str,
+    name: &str,
+    managed: bool,
+    (acts, denied): (Vec<String>, Vec<String>),
+    origin: Origin,
+) -> NodeRecord {
+    let mut rec = NodeRecord::new(id, "role", origin);
+    rec.set("name", Input::str(name))
+        .set("source", Input::str("aws"))
+        .set("managed", Input::Bool(managed))
+        .set("privileged", Input::Bool(privileged(&acts)))
+        .set("actions", Input::strs(acts));
+    if !denied.is_empty() {
+        rec.set("deny_actions", Input::strs(denied));
+    }
+    rec
+}
+
 fn privileged(actions: &[String]) -> bool {
     actions.iter().any(|a| a == "*" || a == "iam:*" || a == "*:*")
 }
@@ -250,16 +270,8 @@ impl Ctx<'_> {
     fn inline(&mut self, owner: &str, list: &[Inline], origin: Origin) {
         for p in list {
             let id = format!("{owner}#inline/{}", p.policy_name);
-            let (acts, denied) = actions(&p.policy_document);
-            let mut rec = NodeRecord::new(&id, "role", origin);
-            rec.set("name", Input::str(&p.policy_name))
-                .set("source", Input::str("aws"))
-                .set("managed", Input::Bool(false))
-                .set("privileged", Input::Bool(privileged(&acts)))
-                .set("actions", Input::strs(acts));
-            if !denied.is_empty() {
-                rec.set("deny_actions", Input::strs(denied));
-            }
+            let rec =
+                policy_record(&id, &p.policy_name, false, actions(&p.policy_document), origin);
             self.inv.add_node(rec);
             self.inv.add_edge(EdgeRecord::new(owner, "grants", id, origin));
         }
@@ -408,21 +420,14 @@ pub fn convert(src: Arc<SourceFile>, mapping: &Mapping) -> Inventory {
                 continue;
             }
         };
-        let (acts, denied) = p
+        let acts = p
             .policy_version_list
             .iter()
             .find(|v| v.is_default_version)
             .map(|v| actions(&v.document))
             .unwrap_or_default();
-        let mut rec = NodeRecord::new(&p.arn, "role", o);
-        rec.set("name", Input::str(&p.policy_name))
-            .set("source", Input::str("aws"))
-            .set("managed", Input::Bool(p.arn.starts_with("arn:aws:iam::aws:")))
-            .set("privileged", Input::Bool(privileged(&acts)))
-            .set("actions", Input::strs(acts));
-        if !denied.is_empty() {
-            rec.set("deny_actions", Input::strs(denied));
-        }
+        let managed = p.arn.starts_with("arn:aws:iam::aws:");
+        let mut rec = policy_record(&p.arn, &p.policy_name, managed, acts, o);
         if let Some(id) = &p.policy_id {
             rec.set("external_id", Input::str(id));
         }
