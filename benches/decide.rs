@@ -119,7 +119,7 @@ fn main() {
             .iter()
             .flat_map(|r| graph.out(*r, can_access).iter().copied())
             .collect();
-        let target = if next() % 2 == 0 && !reached.is_empty() {
+        let target = if next().is_multiple_of(2) && !reached.is_empty() {
             reached[(next() % reached.len() as u64) as usize]
         } else {
             resources[(next() % resources.len() as u64) as usize]
