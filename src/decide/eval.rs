@@ -323,8 +323,10 @@ pub(super) fn expected(t: &InputType, schema: &crate::graph::Schema) -> String {
         InputType::Str => "a string".into(),
         InputType::Time => "a timestamp string (RFC 3339 or YYYY-MM-DD)".into(),
         InputType::Duration => "a duration string (`90d`, `24h`)".into(),
-        InputType::List(e) => format!("a list of {}", expected(e, schema).trim_start_matches("a ")),
-        InputType::Node(_) => format!("the id of a `{}` (a string)", t.show(schema)),
+        InputType::List(e) => format!("a list, each element {}", expected(e, schema)),
+        InputType::Node(_) => {
+            format!("the id of an entity of kind `{}` (a string)", t.show(schema))
+        }
     }
 }
 
