@@ -159,6 +159,10 @@ fn approval_wins_over_allow_with_the_union_of_approvers() {
     assert_eq!(d.reasons.len(), 2);
     assert!(d.reasons.iter().all(|r| r.clause == "approval"));
     assert_eq!(d.reasons[0].message, "approval required from alice@example.com");
+    assert_eq!(
+        d.reasons[1].message,
+        "approval required from secops@example.com, alice@example.com"
+    );
     assert_eq!(d.priority.as_deref(), Some("P1"));
 }
 
