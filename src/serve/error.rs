@@ -62,7 +62,8 @@ impl ApiError {
                 column: self.position.map(|p| p.1),
             },
         };
-        serde_json::to_vec(&body).unwrap_or_else(|_| b"{\"error\":{\"code\":\"internal\"}}".to_vec())
+        serde_json::to_vec(&body)
+            .unwrap_or_else(|_| b"{\"error\":{\"code\":\"internal\"}}".to_vec())
     }
 
     /// A body that is not valid JSON, or JSON of the wrong shape.

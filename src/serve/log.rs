@@ -129,7 +129,9 @@ fn write_loop(rx: &Receiver<Record>, mut file: File, metrics: &Metrics) {
             Err(e) => {
                 metrics.log_dropped(n);
                 if !failing {
-                    eprintln!("decision log: write failed ({e}); dropping records until writes succeed");
+                    eprintln!(
+                        "decision log: write failed ({e}); dropping records until writes succeed"
+                    );
                     failing = true;
                     dropped_while_failing = 0;
                 }

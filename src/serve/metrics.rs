@@ -12,8 +12,8 @@ use crate::decide::Effect;
 
 /// Upper bounds of the latency buckets, in seconds.
 const BUCKETS: [f64; 14] = [
-    0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05,
-    0.1, 0.25, 1.0,
+    0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1,
+    0.25, 1.0,
 ];
 
 const EFFECTS: [Effect; 4] =
@@ -101,7 +101,10 @@ impl Metrics {
             let n = self.decisions.get(effect_index(e)).map_or(0, |c| c.load(Ordering::Relaxed));
             let _ = writeln!(s, "gov_decisions_total{{effect=\"{}\"}} {n}", e.as_str());
         }
-        let _ = writeln!(s, "# HELP gov_decision_errors_total Requests answered with an error, by code.");
+        let _ = writeln!(
+            s,
+            "# HELP gov_decision_errors_total Requests answered with an error, by code."
+        );
         let _ = writeln!(s, "# TYPE gov_decision_errors_total counter");
         if let Ok(map) = self.errors.lock() {
             for (code, n) in map.iter() {
@@ -124,7 +127,10 @@ impl Metrics {
         let _ = writeln!(s, "gov_decision_duration_seconds_sum {sum}");
         let count = self.duration_count.load(Ordering::Relaxed);
         let _ = writeln!(s, "gov_decision_duration_seconds_count {count}");
-        let _ = writeln!(s, "# HELP gov_policy_revision_info The policy and inventory revision serving now.");
+        let _ = writeln!(
+            s,
+            "# HELP gov_policy_revision_info The policy and inventory revision serving now."
+        );
         let _ = writeln!(s, "# TYPE gov_policy_revision_info gauge");
         let _ = writeln!(s, "gov_policy_revision_info{{revision=\"{}\"}} 1", escape(revision));
         let _ = writeln!(s, "# HELP gov_reloads_total Reload attempts, by result.");

@@ -115,7 +115,8 @@ fn check_token(state: &State, headers: &HeaderMap) -> Result<(), ApiError> {
         .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
         .map(<[u8]>::trim_ascii);
     let ok = given.is_some_and(|g| {
-        g.len() == expected.len() && g.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+        g.len() == expected.len()
+            && g.iter().zip(expected).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
     });
     if ok {
         Ok(())
@@ -182,7 +183,11 @@ fn answer_body(name: &str, d: &Decision, engine: &Engine) -> Vec<u8> {
     serde_json::to_vec(&a).unwrap_or_default()
 }
 
-async fn decide_json(state: &State, req: Request<Incoming>, start: Instant) -> Result<Resp, ApiError> {
+async fn decide_json(
+    state: &State,
+    req: Request<Incoming>,
+    start: Instant,
+) -> Result<Resp, ApiError> {
     let at = SystemTime::now();
     let body = read_body(state, req).await?;
     let request: decide::Request =
@@ -227,7 +232,10 @@ enum Gateway {
     Envoy,
 }
 
-fn header_str<'h>(headers: &'h HeaderMap, name: &header::HeaderName) -> Result<Option<&'h str>, ApiError> {
+fn header_str<'h>(
+    headers: &'h HeaderMap,
+    name: &header::HeaderName,
+) -> Result<Option<&'h str>, ApiError> {
     match headers.get(name) {
         None => Ok(None),
         Some(v) => match v.to_str() {
@@ -344,10 +352,7 @@ fn default_decision(state: &State, engine: &Engine) -> Result<String, ApiError> 
 /// Header values are visible ASCII: other characters become `?`, and long
 /// messages are cut.
 fn header_text(s: &str) -> String {
-    s.chars()
-        .take(200)
-        .map(|c| if c == ' ' || c.is_ascii_graphic() { c } else { '?' })
-        .collect()
+    s.chars().take(200).map(|c| if c == ' ' || c.is_ascii_graphic() { c } else { '?' }).collect()
 }
 
 fn json(status: StatusCode, body: Vec<u8>) -> Resp {

@@ -61,8 +61,9 @@ pub(crate) struct Headers {
 }
 
 fn header_name(what: &str, name: &str) -> Result<HeaderName, ServeError> {
-    HeaderName::from_bytes(name.trim().to_ascii_lowercase().as_bytes())
-        .map_err(|_| ServeError::Config(format!("the {what} header `{name}` is not a valid header name")))
+    HeaderName::from_bytes(name.trim().to_ascii_lowercase().as_bytes()).map_err(|_| {
+        ServeError::Config(format!("the {what} header `{name}` is not a valid header name"))
+    })
 }
 
 /// Loads the sources and serves until SIGINT or SIGTERM. Prints
@@ -85,12 +86,11 @@ pub fn run(config: Config) -> Result<(), ServeError> {
     let (log, log_thread) = match &config.decision_log {
         Some(path) => {
             let (log, thread) =
-                DecisionLog::open(path, config.decision_log_capacity, Arc::clone(&metrics)).map_err(
-                    |source| ServeError::Io {
+                DecisionLog::open(path, config.decision_log_capacity, Arc::clone(&metrics))
+                    .map_err(|source| ServeError::Io {
                         what: format!("cannot open the decision log `{}`", path.display()),
                         source,
-                    },
-                )?;
+                    })?;
             (Some(log), Some(thread))
         }
         None => (None, None),
@@ -163,7 +163,9 @@ fn spawn_sighup(tx: std::sync::mpsc::Sender<()>) {
                 }
             });
         }
-        Err(e) => eprintln!("gov serve: cannot listen for SIGHUP ({e}); reload on file change only"),
+        Err(e) => {
+            eprintln!("gov serve: cannot listen for SIGHUP ({e}); reload on file change only")
+        }
     }
 }
 
