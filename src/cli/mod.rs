@@ -87,7 +87,7 @@ pub enum Command {
     Graph(graph_cmd::GraphArgs),
     /// Serve decisions over HTTP (JSON API, NGINX auth_request, Envoy ext_authz).
     #[cfg(feature = "serve")]
-    Serve(serve_cmd::ServeArgs),
+    Serve(Box<serve_cmd::ServeArgs>),
 }
 
 /// Entry point: parses arguments, runs the command, maps the result to an exit code.
