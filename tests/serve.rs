@@ -46,7 +46,7 @@ fn decide_answers_every_effect_with_reasons_and_revision() {
     assert_eq!(v["revision"], revision.as_str());
     assert_eq!(v["reasons"][0]["clause"], "allow");
     assert_eq!(v["reasons"][0]["message"], "a team with access may read");
-    assert_eq!(v["reasons"][0]["line"], 11);
+    assert_eq!(v["reasons"][0]["line"], 10);
 
     let v = decide(&s, &ask("bob", "payments", "GET"), &[]).json();
     assert_eq!(v["effect"], "deny");
