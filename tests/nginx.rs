@@ -33,6 +33,9 @@ fn find_nginx() -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
+/// A request through NGINX: identity, method, path, expected status, expected `X-Gov-Effect`.
+type Case = (Option<&'static str>, &'static str, &'static str, u16, Option<&'static str>);
+
 /// What reached the upstream: (method, path, identity header).
 type Seen = Arc<Mutex<Vec<(String, String, String)>>>;
 
@@ -176,8 +179,7 @@ fn nginx_lets_through_exactly_what_the_policy_allows() {
     let nginx = start_nginx(&bin, dir.path(), port, gov.addr, app);
     let front: SocketAddr = ([127, 0, 0, 1], port).into();
 
-    // (identity, method, path, expected status, expected effect header)
-    let cases: &[(Option<&str>, &str, &str, u16, Option<&str>)] = &[
+    let cases: &[Case] = &[
         (Some("alice"), "GET", "/payments/invoices", 200, None), // reads through her team
         (Some("alice"), "POST", "/payments/invoices", 403, Some("not_permitted")), // no write access
         (Some("alice"), "GET", "/ledger/entries", 403, Some("not_permitted")),     // not her team's
