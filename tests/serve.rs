@@ -336,3 +336,22 @@ fn a_full_disk_drops_log_records_and_decisions_go_on() {
     }
     assert_eq!(s.request("GET", "/healthz", &[], b"").status, 200);
 }
+
+/// A client that sends the head and stalls on the body gets 503 at the deadline, not a hung server.
+#[test]
+fn a_stalled_request_times_out_with_503() {
+    use std::io::{Read, Write};
+    let s = start(&["--timeout", "300"]);
+    let mut c = std::net::TcpStream::connect(s.addr).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    c.write_all(b"POST /v1/decide HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"decision\"")
+        .unwrap();
+    let started = std::time::Instant::now();
+    let mut raw = Vec::new();
+    let _ = c.read_to_end(&mut raw);
+    let r = support::parse_response(&raw);
+    assert_eq!((r.status, error_code(&r).as_str()), (503, "timeout"));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Others were served meanwhile and after.
+    assert_eq!(decide(&s, &ask("alice", "payments", "GET"), &[]).status, 200);
+}
