@@ -238,6 +238,9 @@ fn report(name: &str, o: &Outcome, secs: f64, baseline: Option<f64>) -> f64 {
     rate
 }
 
+/// A name, a server, and the requests to send it round robin.
+type Scenario<'a> = (&'static str, SocketAddr, &'a Arc<Vec<Vec<u8>>>);
+
 fn main() {
     let connections = env_num("GOV_BENCH_CONNECTIONS", 8) as usize;
     let secs = env_num("GOV_BENCH_SECONDS", 3);
@@ -259,7 +262,7 @@ fn main() {
     let health = Arc::new(vec![b"GET /healthz HTTP/1.1\r\nHost: b\r\n\r\n".to_vec()]);
     let decide = Arc::new(decide_requests(&pairs));
     let nginx = Arc::new(nginx_requests(&pairs));
-    let scenarios: [(&str, SocketAddr, &Arc<Vec<Vec<u8>>>); 4] = [
+    let scenarios: [Scenario; 4] = [
         ("GET /healthz (baseline)", plain.addr, &health),
         ("POST /v1/decide", plain.addr, &decide),
         ("GET /v1/authz/nginx/call-service", plain.addr, &nginx),

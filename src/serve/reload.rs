@@ -16,10 +16,22 @@ use std::time::{Duration, SystemTime};
 use super::metrics::Metrics;
 use crate::decide::{Engine, EngineHandle, Sources};
 
-/// Starts the reload thread. Sending `()` forces a reload; dropping every
-/// sender ends the thread.
+/// What the source files looked like: take it before the first load, so
+/// a change made while the server starts is seen.
+pub struct Snapshot(Fingerprint);
+
+impl Snapshot {
+    /// Looks at every source file now.
+    pub fn take(sources: &Sources) -> Snapshot {
+        Snapshot(fingerprint(sources))
+    }
+}
+
+/// Starts the reload thread, comparing against `since`. Sending `()` forces
+/// a reload; dropping every sender ends the thread.
 pub fn spawn(
     sources: Sources,
+    since: Snapshot,
     handle: Arc<EngineHandle>,
     metrics: Arc<Metrics>,
     interval: Option<Duration>,
@@ -27,18 +39,18 @@ pub fn spawn(
     let (tx, rx) = channel();
     std::thread::Builder::new()
         .name("gov-reload".into())
-        .spawn(move || reload_loop(&rx, &sources, &handle, &metrics, interval))?;
+        .spawn(move || reload_loop(&rx, &sources, since.0, &handle, &metrics, interval))?;
     Ok(tx)
 }
 
 fn reload_loop(
     rx: &Receiver<()>,
     sources: &Sources,
+    mut last: Fingerprint,
     handle: &EngineHandle,
     metrics: &Metrics,
     interval: Option<Duration>,
 ) {
-    let mut last = fingerprint(sources);
     loop {
         let forced = match interval {
             Some(every) => match rx.recv_timeout(every) {
@@ -74,6 +86,8 @@ pub fn reload(sources: &Sources, handle: &EngineHandle, metrics: &Metrics, why: 
     let old = handle.current();
     match Engine::load(sources) {
         Ok(engine) => {
+            // Count first: whoever reads the log line then sees the count.
+            metrics.reload(true);
             let revision = engine.revision().to_owned();
             if revision == old.revision() {
                 eprintln!("gov serve: reload ({why}): revision {revision} unchanged");
@@ -84,9 +98,9 @@ pub fn reload(sources: &Sources, handle: &EngineHandle, metrics: &Metrics, why: 
                     old.revision()
                 );
             }
-            metrics.reload(true);
         }
         Err(diags) => {
+            metrics.reload(false);
             eprintln!(
                 "gov serve: reload refused ({why}): {} error(s); still serving revision {}",
                 diags.error_count(),
@@ -95,7 +109,6 @@ pub fn reload(sources: &Sources, handle: &EngineHandle, metrics: &Metrics, why: 
             for d in diags.iter().filter(|d| d.is_error()) {
                 eprintln!("{}", crate::report::diagnostics::render_plain(d));
             }
-            metrics.reload(false);
         }
     }
 }

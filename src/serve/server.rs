@@ -81,6 +81,7 @@ pub fn run(config: Config) -> Result<(), ServeError> {
     if config.timeout.is_zero() {
         return Err(ServeError::Config("--timeout must be at least 1 ms".into()));
     }
+    let snapshot = reload::Snapshot::take(&config.sources);
     let engine = Engine::load(&config.sources).map_err(ServeError::Load)?;
     let metrics = Arc::new(Metrics::default());
     let (log, log_thread) = match &config.decision_log {
@@ -100,6 +101,7 @@ pub fn run(config: Config) -> Result<(), ServeError> {
     let handle = Arc::new(EngineHandle::new(engine));
     let reload_tx = reload::spawn(
         config.sources.clone(),
+        snapshot,
         Arc::clone(&handle),
         Arc::clone(&metrics),
         config.watch_interval,
