@@ -355,3 +355,43 @@ fn a_stalled_request_times_out_with_503() {
     // Others were served meanwhile and after.
     assert_eq!(decide(&s, &ask("alice", "payments", "GET"), &[]).status, 200);
 }
+
+/// A server that cannot start says why and exits with the documented code.
+#[test]
+fn startup_errors_exit_with_their_codes() {
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_gov"))
+            .arg("serve")
+            .args(args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .env_remove("GOV_SERVE_TOKEN")
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let broken = dir.path().join("broken.gov");
+    std::fs::write(
+        &broken,
+        "decision d {\n  input subject: identity\n  allow when subject.nope\n}\n",
+    )
+    .unwrap();
+    let (code, err) = run(&[broken.to_str().unwrap(), "-i", INVENTORY, "--listen", "127.0.0.1:0"]);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(err.contains("gov::check::unknown_attribute"), "{err}");
+    let (code, err) = run(&[POLICY, "-i", INVENTORY, "--identity-header", "bad header"]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("not a valid header name"), "{err}");
+    let missing = dir.path().join("missing/decisions.jsonl");
+    let (code, err) = run(&[
+        POLICY,
+        "-i",
+        INVENTORY,
+        "--listen",
+        "127.0.0.1:0",
+        "--decision-log",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(code, Some(5), "{err}");
+    assert!(err.contains("cannot open the decision log"), "{err}");
+}
