@@ -101,7 +101,12 @@ impl DecisionLog {
 }
 
 /// Records per write: bounds the batch a failed write loses.
-const BATCH: usize = 512;
+const BATCH: usize = 4096;
+
+/// Pause after each write. While the writer sleeps rather than waits on the
+/// queue, a decision's `try_send` has no sleeping thread to wake: one futex
+/// call and context switch less per decision under load, and fuller batches.
+const PAUSE: Duration = Duration::from_millis(5);
 
 fn write_loop(rx: &Receiver<Record>, mut file: File, metrics: &Metrics) {
     let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
@@ -143,6 +148,7 @@ fn write_loop(rx: &Receiver<Record>, mut file: File, metrics: &Metrics) {
             }
         }
         buf.clear();
+        std::thread::sleep(PAUSE);
     }
 }
 
