@@ -20,6 +20,8 @@ pub struct ApiError {
     pub hint: Option<String>,
     /// Where in the body (1-based line and column), for malformed JSON.
     pub position: Option<(usize, usize)>,
+    /// The methods a route takes, for 405 (`Allow`).
+    pub allow: Option<&'static str>,
 }
 
 #[derive(Serialize)]
@@ -42,7 +44,7 @@ struct Inner<'a> {
 impl ApiError {
     /// An error with no hint.
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), hint: None, position: None }
+        ApiError { status, code, message: message.into(), hint: None, position: None, allow: None }
     }
 
     /// Adds a hint.

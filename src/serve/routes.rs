@@ -103,8 +103,14 @@ fn not_found(path: &str) -> ApiError {
         .hint("routes: POST /v1/decide, GET /v1/decisions, /v1/authz/nginx[/DECISION], /v1/authz/envoy/...")
 }
 
-fn method_not_allowed(allowed: &str) -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("use {allowed}"))
+fn method_not_allowed(allowed: &'static str) -> ApiError {
+    let mut e = ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("use {allowed}"),
+    );
+    e.allow = Some(allowed);
+    e
 }
 
 /// Constant-time comparison of the bearer token, when one is configured.
@@ -370,8 +376,7 @@ fn error_response(e: &ApiError) -> Resp {
     if e.status == StatusCode::UNAUTHORIZED && e.code == "unauthorized" {
         r.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
-    if e.status == StatusCode::METHOD_NOT_ALLOWED {
-        let allow = if e.message.contains("POST") { "POST" } else { "GET" };
+    if let Some(allow) = e.allow {
         r.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
     }
     r
