@@ -161,7 +161,7 @@ fn start_nginx(bin: &Path, dir: &Path, listen: u16, gov: SocketAddr, app: Socket
 #[test]
 fn nginx_lets_through_exactly_what_the_policy_allows() {
     let Some(bin) = find_nginx() else {
-        if std::env::var_os("CI").is_some() {
+        if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0") {
             panic!("nginx is not installed: .ci/run installs it with `apt-get install -y nginx`");
         }
         eprintln!(
