@@ -35,8 +35,8 @@ pub fn exception_expired(until: Timestamp, now: Timestamp) -> bool {
 /// waiving exception); it allocates nothing per passing or failing check. The
 /// second materialises a [`Finding`] (message, evidence, priority, origin) for
 /// each failure by evaluating that entity again: evaluation is deterministic,
-/// so the second run ends where the first did. Entities are visited in id
-/// order, so findings come out ordered without a sort.
+/// so the second run ends where the first did. Only the failing node ids are
+/// sorted (by a per-kind id rank), never the findings.
 pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit {
     let now = options.now.unwrap_or_else(Timestamp::now);
     let engine = Engine::new(program, graph, now);
@@ -54,10 +54,11 @@ pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit 
                 &one
             }
             Some(_) => &[],
-            None => graph.nodes_of_kind_by_id(rule.kind),
+            None => graph.nodes_of_kind(rule.kind),
         };
-        // Chunks keep their order in the collected vector, so the failing
-        // nodes stay in id order. One frame per chunk: no allocation per check.
+        // Entities in load order: their attribute rows are in that order, so
+        // the scan reads columns front to back. One frame per chunk: no
+        // allocation per check.
         let tallies: Vec<Tally> = entities
             .par_chunks(CHUNK)
             .map(|chunk| {
@@ -89,6 +90,7 @@ pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit 
             summary.errors += t.errors;
             failing.extend(t.hits);
         }
+        graph.sort_by_id(&mut failing);
         hits.push((index, failing));
         rules.push(summary);
     }

@@ -121,8 +121,8 @@ pub struct Graph {
     pub(crate) ids: Interner,
     pub(crate) node_row: Vec<u32>,
     pub(crate) by_kind: Vec<Vec<NodeId>>,
-    /// `by_kind` in id order, sorted on first use (the audit's output order).
-    pub(crate) by_kind_sorted: Vec<OnceLock<Box<[NodeId]>>>,
+    /// Per kind, each row's position in id order, computed on first use.
+    pub(crate) by_kind_rank: Vec<OnceLock<Box<[u32]>>>,
     pub(crate) columns: Vec<Vec<Column>>,
     pub(crate) strings: Interner,
     pub(crate) out: Csr,
@@ -192,16 +192,42 @@ impl Graph {
         self.by_kind.get(usize::from(k.0)).map_or(&[], Vec::as_slice)
     }
 
-    /// The nodes of one kind in id order (byte-wise), sorted once on first use
-    /// and kept: reports list findings by entity id, and visiting entities in
-    /// that order makes the audit's output ordered without sorting findings.
-    pub fn nodes_of_kind_by_id(&self, k: KindId) -> &[NodeId] {
-        let Some(cell) = self.by_kind_sorted.get(usize::from(k.0)) else { return &[] };
-        cell.get_or_init(|| {
-            let mut nodes = self.nodes_of_kind(k).to_vec();
-            // Ids are unique, so an unstable sort is deterministic.
+    /// Sorts nodes by id (byte-wise). Nodes of one kind sort by a rank
+    /// table computed once per kind on first use (an integer sort instead of
+    /// string comparisons: the audit orders every rule's failures by id).
+    pub fn sort_by_id(&self, nodes: &mut [NodeId]) {
+        let Some(first) = nodes.first() else { return };
+        let kind = self.kind(*first);
+        let rank = self.id_ranks(kind);
+        if !rank.is_empty() && nodes.iter().all(|n| self.kind(*n) == kind) {
+            let key = |n: &NodeId| {
+                let row = self.node_row.get(n.0 as usize).copied().unwrap_or(NONE);
+                rank.get(row as usize).copied().unwrap_or(u32::MAX)
+            };
+            nodes.par_sort_unstable_by_key(key);
+        } else {
             nodes.par_sort_unstable_by(|a, b| self.id(*a).cmp(self.id(*b)));
-            nodes.into_boxed_slice()
+        }
+    }
+
+    /// For each row of a kind, the position of its node in id order.
+    fn id_ranks(&self, k: KindId) -> &[u32] {
+        let Some(cell) = self.by_kind_rank.get(usize::from(k.0)) else { return &[] };
+        cell.get_or_init(|| {
+            let nodes = self.nodes_of_kind(k);
+            let mut rows: Vec<u32> = (0..u32::try_from(nodes.len()).unwrap_or(u32::MAX)).collect();
+            // Ids are unique, so an unstable sort is deterministic.
+            rows.par_sort_unstable_by(|a, b| {
+                let id = |r: &u32| nodes.get(*r as usize).map_or("", |n| self.id(*n));
+                id(a).cmp(id(b))
+            });
+            let mut rank = vec![0u32; rows.len()];
+            for (pos, row) in (0u32..).zip(&rows) {
+                if let Some(r) = rank.get_mut(*row as usize) {
+                    *r = pos;
+                }
+            }
+            rank.into_boxed_slice()
         })
     }
 
