@@ -2,6 +2,7 @@
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
 pub mod check;
+pub mod decide;
 pub mod diag;
 pub mod eval;
 pub mod graph;
@@ -16,5 +17,6 @@ pub mod syntax;
 pub mod testing;
 pub mod time;
 
+pub use decide::{DecideError, Decision, Effect, Engine, EngineHandle, Reason, Request, Sources};
 pub use diag::{Code, Diag, Diagnostics, Severity};
 pub use source::{Loc, SourceFile, Span};

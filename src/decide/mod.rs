@@ -1,0 +1,303 @@
+//! The embedding API for per-request decisions (issue #7): an [`Engine`]
+//! (compiled policies plus identity graph, built once, `Send + Sync`, cheap to
+//! clone) answers "may this identity do this to that service now?" through
+//! [`Engine::decide`], and an [`EngineHandle`] swaps in a new policy set or
+//! graph atomically, keeping the old one when the update is broken.
+//!
+//! Owns: request decoding (inputs by name, entity ids through the graph's id
+//! lookup), the precedence of clauses (deny over approval over allow; no
+//! matching allow is `not_permitted`), and the result shape.
+//! Must not: parse or check policy text itself (it calls `syntax` and `check`),
+//! or do I/O while deciding (only [`Engine::load`] reads files).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use serde::{Deserialize, Serialize};
+
+use crate::diag::Diagnostics;
+use crate::graph::Graph;
+use crate::ir::Program;
+use crate::time::Timestamp;
+
+/// Compiled policies and identity graph, built once. `Clone` is an `Arc`
+/// clone; the engine is `Send + Sync` and decides through `&self`.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    program: Program,
+    graph: Graph,
+    revision: String,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("revision", &self.inner.revision)
+            .field("nodes", &self.inner.graph.node_count())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Where [`Engine::load`] and [`EngineHandle::reload`] read from.
+#[derive(Clone, Debug, Default)]
+pub struct Sources {
+    /// Policy files or directories (`*.gov`).
+    pub policies: Vec<PathBuf>,
+    /// Inventory files or directories (any format `gov ingest` reads).
+    pub inventories: Vec<PathBuf>,
+    /// An optional mapping file (see docs/inventory.md).
+    pub mapping: Option<PathBuf>,
+}
+
+/// One question to a decision block.
+///
+/// JSON:
+/// `{"decision": "call-service", "input": {"subject": "svc-a", "target": "billing",
+/// "action": "write"}, "now": "2026-11-23T00:00:00Z"}`; `now` is optional and
+/// defaults to the clock. An input declared with a node kind (identity,
+/// service, credential...) takes the entity id as a JSON string;
+/// string/int/bool/timestamp/duration inputs take JSON scalars (timestamps and
+/// durations as the strings gov's syntax uses).
+#[derive(Clone, Debug, Deserialize)]
+pub struct Request {
+    /// The name of the decision block.
+    pub decision: String,
+    /// Inputs by declared name.
+    #[serde(default)]
+    pub input: BTreeMap<String, serde_json::Value>,
+    /// The time of the request; default: the system clock.
+    #[serde(default)]
+    pub now: Option<Timestamp>,
+}
+
+/// The answer to a [`Request`].
+#[derive(Clone, Debug, Serialize)]
+pub struct Decision {
+    /// What the caller may do.
+    pub effect: Effect,
+    /// Why: the matching deny / approval / allow clauses (for `not_permitted`: empty).
+    pub reasons: Vec<Reason>,
+    /// Approvers (from `require approval from EXPR`), when effect is `approval_required`.
+    pub approvers: Vec<String>,
+    /// Priority label (`"P1"`) from the policy's `priority by` for the target service, if any.
+    pub priority: Option<String>,
+}
+
+/// The outcome of a decision. Precedence: deny, then approval, then allow;
+/// no matching allow is `NotPermitted`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    /// An allow clause matched and nothing denied or required approval.
+    Allow,
+    /// Explicitly denied by a deny clause (or a clause failed at run time: fail closed).
+    Deny,
+    /// No allow clause matched (default deny).
+    NotPermitted,
+    /// An approval clause matched: allowed once the approvers agree.
+    ApprovalRequired,
+}
+
+impl Effect {
+    /// Whether the request may go ahead now (only [`Effect::Allow`]).
+    pub fn is_allowed(self) -> bool {
+        matches!(self, Effect::Allow)
+    }
+
+    /// The snake_case name (`allow`, `deny`, `not_permitted`, `approval_required`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::Allow => "allow",
+            Effect::Deny => "deny",
+            Effect::NotPermitted => "not_permitted",
+            Effect::ApprovalRequired => "approval_required",
+        }
+    }
+}
+
+/// One clause that contributed to a decision.
+#[derive(Clone, Debug, Serialize)]
+pub struct Reason {
+    /// The decision block.
+    pub decision: String,
+    /// `deny`, `allow`, `approval` or `error`.
+    pub clause: String,
+    /// The clause's reason text with its placeholders filled in (or the error).
+    pub message: String,
+    /// The policy file of the clause.
+    pub file: String,
+    /// 1-based line of the clause.
+    pub line: u32,
+    /// 1-based column of the clause.
+    pub column: u32,
+}
+
+/// A request that cannot be decided. [`DecideError::kind`] is a stable
+/// snake_case code a server maps to HTTP: `unknown_decision` 404,
+/// `unknown_entity` 401 (auth endpoints) or 404 (`/v1/decide`),
+/// `missing_input` / `unknown_input` / `bad_input` 400.
+#[derive(Debug, thiserror::Error)]
+pub enum DecideError {
+    /// No decision block of that name.
+    #[error("unknown decision `{name}`")]
+    UnknownDecision {
+        /// The requested name.
+        name: String,
+        /// The closest declared name, if any.
+        suggestion: Option<String>,
+    },
+    /// An entity input names an id that is not in the graph (or of another kind).
+    #[error("input `{input}`: no entity `{id}`")]
+    UnknownEntity {
+        /// The input name.
+        input: String,
+        /// The id given.
+        id: String,
+    },
+    /// A declared input was not given.
+    #[error("missing input `{input}`")]
+    MissingInput {
+        /// The input name.
+        input: String,
+    },
+    /// An input the decision does not declare.
+    #[error("unknown input `{input}`")]
+    UnknownInput {
+        /// The input name.
+        input: String,
+    },
+    /// An input value of the wrong type.
+    #[error("input `{input}`: expected {expected}")]
+    BadInput {
+        /// The input name.
+        input: String,
+        /// What the input takes (`an identity id (string)`, `an int`...).
+        expected: String,
+    },
+}
+
+impl DecideError {
+    /// A stable snake_case code for the error.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            DecideError::UnknownDecision { .. } => "unknown_decision",
+            DecideError::UnknownEntity { .. } => "unknown_entity",
+            DecideError::MissingInput { .. } => "missing_input",
+            DecideError::UnknownInput { .. } => "unknown_input",
+            DecideError::BadInput { .. } => "bad_input",
+        }
+    }
+}
+
+impl Engine {
+    /// From a compiled program and its graph (the program must have been
+    /// compiled against `graph.schema()`).
+    pub fn new(program: Program, graph: Graph) -> Engine {
+        let revision =
+            revision_of_parts(&[program.dump().as_bytes(), graph.canonical_dump().as_bytes()]);
+        Engine::with_revision(program, graph, revision)
+    }
+
+    pub(crate) fn with_revision(program: Program, graph: Graph, revision: String) -> Engine {
+        Engine { inner: Arc::new(Inner { program, graph, revision }) }
+    }
+
+    /// Reads policy files/dirs (`.gov`), inventories (any format `gov ingest`
+    /// reads) and an optional mapping file, and compiles against the graph's
+    /// schema. Errors: every diagnostic (I/O, parse, ingest, check), never a panic.
+    pub fn load(sources: &Sources) -> Result<Engine, Diagnostics> {
+        load::load(sources)
+    }
+
+    /// Short stable content hash (hex) of the policy texts and inventory bytes.
+    pub fn revision(&self) -> &str {
+        &self.inner.revision
+    }
+
+    /// Names of the decision blocks in the policy set.
+    pub fn decisions(&self) -> impl Iterator<Item = &str> {
+        std::iter::empty()
+    }
+
+    /// The compiled program.
+    pub fn program(&self) -> &Program {
+        &self.inner.program
+    }
+
+    /// The identity graph.
+    pub fn graph(&self) -> &Graph {
+        &self.inner.graph
+    }
+
+    /// Decides one request. Takes `&self`; allocates only the result where possible.
+    pub fn decide(&self, request: &Request) -> Result<Decision, DecideError> {
+        Err(DecideError::UnknownDecision { name: request.decision.clone(), suggestion: None })
+    }
+}
+
+/// Hot swap: the current engine behind `arc-swap`; readers never block.
+#[derive(Debug)]
+pub struct EngineHandle {
+    current: ArcSwap<Engine>,
+}
+
+impl EngineHandle {
+    /// Serves `engine` until it is replaced.
+    pub fn new(engine: Engine) -> Self {
+        EngineHandle { current: ArcSwap::from_pointee(engine) }
+    }
+
+    /// The engine serving now (cheap: an `Arc` load).
+    pub fn current(&self) -> Arc<Engine> {
+        self.current.load_full()
+    }
+
+    /// Serves `engine` from now on; returns the old one.
+    pub fn replace(&self, engine: Engine) -> Arc<Engine> {
+        self.current.swap(Arc::new(engine))
+    }
+
+    /// Loads `sources`; on success swaps and returns the new revision, on
+    /// error keeps the old engine serving and returns the diagnostics.
+    pub fn reload(&self, sources: &Sources) -> Result<String, Diagnostics> {
+        let engine = Engine::load(sources)?;
+        let revision = engine.revision().to_owned();
+        self.replace(engine);
+        Ok(revision)
+    }
+}
+
+mod load;
+
+/// FNV-1a 64 over the parts (with their lengths, so boundaries count): stable
+/// across Rust versions and platforms, unlike `DefaultHasher`.
+pub(crate) fn revision_of_parts(parts: &[&[u8]]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |bytes: &[u8]| {
+        for b in bytes {
+            h ^= u64::from(*b);
+            h = h.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    for p in parts {
+        eat(&(p.len() as u64).to_le_bytes());
+        eat(p);
+    }
+    format!("{h:016x}")
+}
+
+// The engine is shared across server threads: `Send + Sync + Clone` is part
+// of its contract, checked at compile time.
+const _: () = {
+    const fn shared<T: Send + Sync + Clone>() {}
+    const fn sync<T: Send + Sync>() {}
+    shared::<Engine>();
+    sync::<EngineHandle>();
+    shared::<Decision>();
+};
