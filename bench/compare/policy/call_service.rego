@@ -134,12 +134,12 @@ allow contains "workload of the service" if {
 
 # ---------------------------------------------------------------- effect
 
-# Deny wins over approval, approval over allow.
+# Deny wins over approval, approval over allow (gov's precedence: an
+# approval clause that holds asks for approval whether or not an allow holds).
 effect := "deny" if {
 	count(deny) > 0
 } else := "approval_required" if {
 	count(approval) > 0
-	count(allow) > 0
 } else := "allow" if {
 	count(allow) > 0
 } else := "not_permitted"
