@@ -117,6 +117,10 @@ codes! {
     NeverMatches => "gov::check::never_matches",
     /// A `let` that nothing reads (warning).
     UnusedLet => "gov::check::unused_let",
+    /// A test (or request) that names a decision the policy set does not declare.
+    UnknownDecision => "gov::check::unknown_decision",
+    /// A test's decision request with a missing, unknown or mistyped input.
+    InvalidDecisionInput => "gov::check::invalid_decision_input",
     /// An I/O error while reading an input file.
     Io => "gov::io",
     /// An inventory file that is not well-formed JSON.

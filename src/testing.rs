@@ -263,7 +263,7 @@ fn run_one(
     for c in &test.clauses {
         let TestClauseKind::Expect(e) = &c.kind else { continue };
         expectations += 1;
-        match check_expectation(&program, &graph, &result, e) {
+        match check_expectation(&program, &graph, &result, e, now) {
             Ok(()) => {}
             Err(Mismatch::Fail { message, explain }) => {
                 failures.push(message);
@@ -348,6 +348,7 @@ fn check_expectation(
     graph: &crate::graph::Graph,
     a: &Audit,
     e: &Expectation,
+    now: Timestamp,
 ) -> Result<(), Mismatch> {
     fn findings_in<'x>(a: &'x Audit, rule: &str) -> std::vec::IntoIter<&'x crate::eval::Finding> {
         a.findings.iter().filter(|f| f.rule == rule).collect::<Vec<_>>().into_iter()
@@ -497,15 +498,96 @@ fn check_expectation(
                 ),
             }
         }
-        Expectation::Decision { decision, .. } => Err(Mismatch::Invalid(
-            Diag::error(
-                Code::UnknownRule,
-                format!("decision `{}` cannot be tested yet", decision.name),
-            )
-            .label(decision.loc.span, "decision expectation")
-            .help("decisions are evaluated by the decision API, which lands with issue #7"),
-        )),
+        Expectation::Decision { decision, inputs, effect } => {
+            decision_expectation(program, graph, decision, inputs, *effect, now)
+        }
     }
+}
+
+/// `expect decision NAME with { ... } is EFFECT`: decides the request with
+/// the decision API. `deny` means explicitly denied (a deny clause, or a
+/// clause that failed at run time); `not_permitted` means no allow matched.
+fn decision_expectation(
+    program: &Program,
+    graph: &crate::graph::Graph,
+    decision: &ast::Name,
+    inputs: &[ast::FieldInit],
+    want: ast::Effect,
+    now: Timestamp,
+) -> Result<(), Mismatch> {
+    let mut input = BTreeMap::new();
+    for f in inputs {
+        match literal(&f.value) {
+            Some(v) => {
+                input.insert(f.name.name.clone(), v);
+            }
+            None => {
+                return Err(Mismatch::Invalid(
+                    Diag::error(
+                        Code::InvalidDecisionInput,
+                        format!("`{}` is not a literal value", f.value.loc.text()),
+                    )
+                    .label(f.value.loc.span, "not a literal")
+                    .help("decision inputs are values: entity ids as strings, numbers, booleans, dates, durations and lists of them"),
+                ));
+            }
+        }
+    }
+    let request = crate::decide::Request { decision: decision.name.clone(), input, now: Some(now) };
+    let got = match crate::decide::decide_borrowed(program, graph, &request) {
+        Ok(d) => d,
+        Err(crate::decide::DecideError::UnknownDecision { suggestion, .. }) => {
+            let mut d = Diag::error(
+                Code::UnknownDecision,
+                format!("test expects unknown decision `{}`", decision.name),
+            )
+            .label(decision.loc.span, "no such decision");
+            if let Some(s) = suggestion {
+                d = d.help(format!("did you mean `{s}`?"));
+            }
+            return Err(Mismatch::Invalid(d));
+        }
+        Err(e @ crate::decide::DecideError::UnknownEntity { .. }) => {
+            // A test graph without the entity is a failed expectation, not a broken test:
+            // the request would get the same answer from a gateway.
+            return Err(Mismatch::Fail {
+                message: format!(
+                    "expected decision {} to be {}, but the request cannot be decided: {e}",
+                    decision.name,
+                    want.as_str()
+                ),
+                explain: None,
+            });
+        }
+        Err(e) => {
+            return Err(Mismatch::Invalid(
+                Diag::error(Code::InvalidDecisionInput, format!("decision `{}`: {e}", decision.name))
+                    .label(decision.loc.span, "this expectation")
+                    .help("give every declared input (optional ones may be left out), with values of the declared types"),
+            ));
+        }
+    };
+    let matches = matches!(
+        (want, got.effect),
+        (ast::Effect::Allow, crate::decide::Effect::Allow)
+            | (ast::Effect::Deny, crate::decide::Effect::Deny)
+            | (ast::Effect::Approval, crate::decide::Effect::ApprovalRequired)
+            | (ast::Effect::NotPermitted, crate::decide::Effect::NotPermitted)
+    );
+    if matches {
+        return Ok(());
+    }
+    let why = got.reasons.iter().map(|r| r.message.as_str()).collect::<Vec<_>>().join("; ");
+    Err(Mismatch::Fail {
+        message: format!(
+            "expected decision {} to be {}, but it is {}{}",
+            decision.name,
+            want.as_str(),
+            got.effect.as_str(),
+            if why.is_empty() { String::new() } else { format!(" ({why})") }
+        ),
+        explain: None,
+    })
 }
 
 fn fail(message: String, rule: usize, entity: &str) -> Result<(), Mismatch> {

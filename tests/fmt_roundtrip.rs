@@ -370,7 +370,12 @@ fn other_item() -> impl Strategy<Value = Item> {
         (
             rule_id(),
             prop::collection::vec(field_init, 0..3),
-            prop::sample::select(vec![Effect::Allow, Effect::Deny, Effect::Approval])
+            prop::sample::select(vec![
+                Effect::Allow,
+                Effect::Deny,
+                Effect::Approval,
+                Effect::NotPermitted,
+            ])
         )
             .prop_map(|(d, inputs, effect)| Expectation::Decision {
                 decision: name(&d),

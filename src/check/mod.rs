@@ -7,6 +7,7 @@
 //! already wrong has the type `Unknown`, which every later check accepts.
 //! Must not: evaluate against a graph or read inventories.
 
+mod decision;
 mod expr;
 pub mod types;
 
@@ -61,6 +62,7 @@ pub fn compile(
         rules: cx.rules,
         exceptions: cx.exceptions,
         priority: cx.priority,
+        decisions: cx.decisions,
     };
     Ok(Compiled { program, warnings: diags })
 }
@@ -131,6 +133,7 @@ pub(crate) struct Checker<'a> {
     rule_asts: Vec<&'a ast::Rule>,
     exceptions: Vec<ir::Exception>,
     priority: Option<ir::PriorityRule>,
+    decisions: Vec<ir::Decision>,
 }
 
 impl<'a> Checker<'a> {
@@ -164,6 +167,7 @@ impl<'a> Checker<'a> {
             rule_asts: Vec::new(),
             exceptions: Vec::new(),
             priority: None,
+            decisions: Vec::new(),
         }
     }
 
@@ -1124,37 +1128,10 @@ impl<'a> Checker<'a> {
         self.priority = Some(ir::PriorityRule { by, arms, frame: usize::from(self.max_slot) });
     }
 
-    /// Decisions are type-checked now; they are evaluated by the decision API (issue #7).
+    /// Checks a decision block and lowers it to [`ir::Decision`] (see `decision.rs`).
     fn decision(&mut self, d: &ast::Decision) {
-        self.start_frame(Context::Entity);
-        for c in &d.clauses {
-            match &c.kind {
-                ast::DecisionClauseKind::Input { params } => {
-                    for p in params {
-                        let t = self.type_of(&p.ty).unwrap_or_else(T::unknown);
-                        self.bind(&p.name.name, t);
-                    }
-                }
-                ast::DecisionClauseKind::Let(l) => {
-                    let (_, t) = self.expr(&l.value);
-                    self.bind(&l.name.name, t);
-                }
-                ast::DecisionClauseKind::Deny { reason, when }
-                | ast::DecisionClauseKind::Allow { reason: Some(reason), when } => {
-                    let (_, t) = self.expr(when);
-                    self.expect_condition(&t, when);
-                    self.template(reason);
-                }
-                ast::DecisionClauseKind::Allow { reason: None, when } => {
-                    let (_, t) = self.expr(when);
-                    self.expect_condition(&t, when);
-                }
-                ast::DecisionClauseKind::Approval { from, when } => {
-                    self.expr(from);
-                    let (_, t) = self.expr(when);
-                    self.expect_condition(&t, when);
-                }
-            }
+        if let Some(lowered) = self.lower_decision(d) {
+            self.decisions.push(lowered);
         }
     }
 }

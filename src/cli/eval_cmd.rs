@@ -47,11 +47,16 @@ pub fn check(args: &CheckArgs, out: &Output) -> Exit {
         }
         let p = &compiled.program;
         eprintln!(
-            "ok: {} rule{}, {} exception{}{}",
+            "ok: {} rule{}, {} exception{}{}{}",
             p.rules.len(),
             if p.rules.len() == 1 { "" } else { "s" },
             p.exceptions.len(),
             if p.exceptions.len() == 1 { "" } else { "s" },
+            match p.decisions.len() {
+                0 => String::new(),
+                1 => ", 1 decision".to_owned(),
+                n => format!(", {n} decisions"),
+            },
             if p.priority.is_some() { ", priority by tier" } else { "" }
         );
         Ok(Exit::Ok)

@@ -1,6 +1,7 @@
 //! Command-line parsing and dispatch. Each command lives in its own file and
 //! only calls the library and a renderer.
 
+mod decide_cmd;
 mod eval_cmd;
 mod explain_cmd;
 mod fmt_cmd;
@@ -77,6 +78,8 @@ pub enum Command {
     Eval(eval_cmd::EvalArgs),
     /// Print a rule's documentation, or why it did (not) fire for an entity.
     Explain(explain_cmd::ExplainArgs),
+    /// Decide one request with a `decision` block (exit 0 allowed, 1 not allowed).
+    Decide(decide_cmd::DecideArgs),
     /// Run the `test` blocks of policy files, with rule coverage.
     Test(test_cmd::TestArgs),
     /// Convert real inventory exports (AWS, Kubernetes, OpenGraph) to the native format.
@@ -99,6 +102,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => eval_cmd::check(args, out),
         Command::Eval(args) => eval_cmd::eval(args, out),
         Command::Explain(args) => explain_cmd::run(args, out),
+        Command::Decide(args) => decide_cmd::run(args, out),
         Command::Test(args) => test_cmd::run(args, out),
         Command::Ingest(args) => return ingest_cmd::run(args),
         Command::Graph(args) => return graph_cmd::run(args),

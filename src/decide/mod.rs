@@ -10,7 +10,7 @@
 //! Must not: parse or check policy text itself (it calls `syntax` and `check`),
 //! or do I/O while deciding (only [`Engine::load`] reads files).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -33,6 +33,10 @@ struct Inner {
     program: Program,
     graph: Graph,
     revision: String,
+    /// Decision index by name.
+    by_name: HashMap<Box<str>, usize>,
+    /// Per decision, per step: where the clause is (computed once).
+    sites: Vec<Vec<eval::ClauseSite>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -205,7 +209,12 @@ impl Engine {
     }
 
     pub(crate) fn with_revision(program: Program, graph: Graph, revision: String) -> Engine {
-        Engine { inner: Arc::new(Inner { program, graph, revision }) }
+        let mut by_name = HashMap::new();
+        for (i, d) in program.decisions.iter().enumerate() {
+            by_name.entry(Box::from(&*d.name)).or_insert(i);
+        }
+        let sites = program.decisions.iter().map(eval::sites_of).collect();
+        Engine { inner: Arc::new(Inner { program, graph, revision, by_name, sites }) }
     }
 
     /// Reads policy files/dirs (`.gov`), inventories (any format `gov ingest`
@@ -222,7 +231,7 @@ impl Engine {
 
     /// Names of the decision blocks in the policy set.
     pub fn decisions(&self) -> impl Iterator<Item = &str> {
-        std::iter::empty()
+        self.inner.program.decisions.iter().map(|d| &*d.name)
     }
 
     /// The compiled program.
@@ -237,7 +246,7 @@ impl Engine {
 
     /// Decides one request. Takes `&self`; allocates only the result where possible.
     pub fn decide(&self, request: &Request) -> Result<Decision, DecideError> {
-        Err(DecideError::UnknownDecision { name: request.decision.clone(), suggestion: None })
+        eval::decide(&self.inner, request)
     }
 }
 
@@ -273,6 +282,21 @@ impl EngineHandle {
     }
 }
 
+mod eval;
+
+/// Decides a request against a program and graph borrowed from elsewhere
+/// (`gov test`), without building an [`Engine`].
+pub(crate) fn decide_borrowed(
+    program: &Program,
+    graph: &Graph,
+    request: &Request,
+) -> Result<Decision, DecideError> {
+    let Some(index) = program.decisions.iter().position(|d| *d.name == *request.decision) else {
+        return Err(eval::unknown_decision(program, &request.decision));
+    };
+    let sites = program.decisions.get(index).map(eval::sites_of).unwrap_or_default();
+    eval::decide_in(program, graph, index, &sites, request)
+}
 mod load;
 
 /// FNV-1a 64 over the parts (with their lengths, so boundaries count): stable

@@ -5,6 +5,7 @@
 //! pre-split. Every node that can fail or be explained keeps its source
 //! [`Loc`]. Built by [`crate::check`]; printed by `gov check --emit ir`.
 
+pub mod decision;
 pub mod value;
 
 use std::fmt::{self, Write as _};
@@ -14,6 +15,10 @@ use crate::graph::{AttrId, EdgeKindId, KindId, Schema};
 use crate::source::Loc;
 use crate::syntax::ast::{Direction, Enforcement, SeverityLevel};
 use crate::time::{Duration, Timestamp};
+
+pub use decision::{
+    ClauseEffect, Decision, DecisionClause, DecisionInput, DecisionStep, InputType,
+};
 
 /// A frame slot holding a variable.
 pub type Slot = u16;
@@ -480,6 +485,8 @@ pub struct Program {
     pub exceptions: Vec<Exception>,
     /// The priority declaration, if any.
     pub priority: Option<PriorityRule>,
+    /// Decision blocks in declaration order.
+    pub decisions: Vec<Decision>,
 }
 
 impl Program {
@@ -526,6 +533,9 @@ impl Program {
                 let _ = writeln!(out, "  message {}", template_text(m, schema));
             }
         }
+        for d in &self.decisions {
+            d.dump(&mut out, schema);
+        }
         for e in &self.exceptions {
             let when =
                 e.when.as_ref().map(|w| expr_text(w, schema)).unwrap_or_else(|| "true".into());
@@ -546,7 +556,7 @@ fn pattern_text(p: &Pattern) -> String {
     }
 }
 
-fn template_text(t: &Template, schema: &Schema) -> String {
+pub(crate) fn template_text(t: &Template, schema: &Schema) -> String {
     let mut s = String::from("\"");
     for p in &t.parts {
         match p {

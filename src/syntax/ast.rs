@@ -704,7 +704,7 @@ pub enum Expectation {
         /// The entity.
         entity: StrLit,
     },
-    /// `expect decision NAME with { input: value } is allow|deny|approval`
+    /// `expect decision NAME with { input: value } is allow|deny|approval|not_permitted`
     Decision {
         /// The decision.
         decision: Name,
@@ -723,8 +723,10 @@ pub enum Effect {
     Allow,
     /// Refused.
     Deny,
-    /// Permitted once someone approves.
+    /// Permitted once someone approves (`approval` or `approval_required`).
     Approval,
+    /// No allow clause matched (default deny, as opposed to an explicit `deny`).
+    NotPermitted,
 }
 
 impl Effect {
@@ -734,6 +736,7 @@ impl Effect {
             Effect::Allow => "allow",
             Effect::Deny => "deny",
             Effect::Approval => "approval",
+            Effect::NotPermitted => "not_permitted",
         }
     }
 }

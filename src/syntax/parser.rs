@@ -937,6 +937,8 @@ impl Builder {
                             ("allow", Effect::Allow),
                             ("deny", Effect::Deny),
                             ("approval", Effect::Approval),
+                            ("approval_required", Effect::Approval),
+                            ("not_permitted", Effect::NotPermitted),
                         ];
                         effect = self.word_choice(
                             &p,

@@ -1,0 +1,357 @@
+//! Deciding one request: inputs into a frame, then the clauses by precedence.
+//!
+//! Deny clauses are evaluated first (every one, so that all reasons are
+//! reported), then approval clauses (every one, for the union of approvers),
+//! then allow clauses up to the first that holds. Lets are evaluated in
+//! source order as the clauses after them need them. A clause that fails at
+//! run time (division by zero, overflow) fails closed: the effect is `deny`
+//! with a reason of clause `error`.
+
+use std::borrow::Cow;
+use std::cell::Cell;
+use std::sync::Arc;
+
+use serde_json::Value as Json;
+
+use super::{DecideError, Decision, Effect, Inner, Reason, Request};
+use crate::eval::engine::{Engine as Interp, EvalError, Frame, matches_pattern};
+use crate::graph::{Graph, NodeId};
+use crate::ir::value::Value;
+use crate::ir::{self, ClauseEffect, DecisionStep, InputType};
+use crate::time::{Duration, Timestamp};
+
+/// Where a clause is, computed once per engine (not per request).
+#[derive(Clone, Debug)]
+pub(crate) struct ClauseSite {
+    pub file: Arc<str>,
+    pub line: u32,
+    pub column: u32,
+}
+
+pub(super) fn site_of(loc: &crate::source::Loc) -> ClauseSite {
+    let (line, column) = loc.file.line_col(loc.span.start);
+    ClauseSite {
+        file: Arc::from(loc.file.name()),
+        line: u32::try_from(line).unwrap_or(u32::MAX),
+        column: u32::try_from(column).unwrap_or(u32::MAX),
+    }
+}
+
+thread_local! {
+    /// Frame slots reused across requests on one thread: a decision then
+    /// allocates only its result (and what path walks need).
+    static SLOTS: Cell<Vec<Value<'static>>> = const { Cell::new(Vec::new()) };
+}
+
+/// Takes the thread's slot buffer (empty, with its capacity).
+fn take_slots<'a>() -> Vec<Value<'a>> {
+    SLOTS.with(Cell::take)
+}
+
+/// Gives the buffer back. Emptied first, the `Vec<Value<'a>>` becomes a
+/// `Vec<Value<'static>>` in place (same layout: std reuses the allocation).
+fn give_slots(mut slots: Vec<Value<'_>>) {
+    slots.clear();
+    let slots: Vec<Value<'static>> = slots.into_iter().map(|_| Value::Missing).collect();
+    SLOTS.with(|c| c.set(slots));
+}
+
+pub(super) fn decide(inner: &Inner, request: &Request) -> Result<Decision, DecideError> {
+    let Some(index) = inner.by_name.get(request.decision.as_str()).copied() else {
+        return Err(unknown_decision(&inner.program, &request.decision));
+    };
+    let sites = inner.sites.get(index).map_or(&[][..], Vec::as_slice);
+    decide_in(&inner.program, &inner.graph, index, sites, request)
+}
+
+/// The error for a decision name the program does not declare.
+pub(crate) fn unknown_decision(program: &ir::Program, name: &str) -> DecideError {
+    let suggestion = crate::diag::did_you_mean(name, program.decisions.iter().map(|d| &*d.name))
+        .map(str::to_owned);
+    DecideError::UnknownDecision { name: name.to_owned(), suggestion }
+}
+
+/// Where each step of a decision is.
+pub(super) fn sites_of(d: &ir::Decision) -> Vec<ClauseSite> {
+    d.steps
+        .iter()
+        .map(|s| match s {
+            DecisionStep::Clause(c) => site_of(&c.loc),
+            DecisionStep::Let { value, .. } => site_of(&value.loc),
+        })
+        .collect()
+}
+
+/// Decides a request for the decision at `index` (`sites` from [`sites_of`]).
+pub(crate) fn decide_in(
+    program: &ir::Program,
+    graph: &Graph,
+    index: usize,
+    sites: &[ClauseSite],
+    request: &Request,
+) -> Result<Decision, DecideError> {
+    let Some(d) = program.decisions.get(index) else {
+        return Err(unknown_decision(program, &request.decision));
+    };
+    for name in request.input.keys() {
+        if d.input(name).is_none() {
+            return Err(DecideError::UnknownInput { input: name.clone() });
+        }
+    }
+    let mut slots = take_slots();
+    slots.resize(d.frame.max(1), Value::Missing);
+    for input in &d.inputs {
+        let v = match request.input.get(&*input.name) {
+            None | Some(Json::Null) if input.optional => Value::Missing,
+            None | Some(Json::Null) => {
+                give_slots(slots);
+                return Err(DecideError::MissingInput { input: input.name.to_string() });
+            }
+            Some(j) => match decode(graph, &input.ty, j) {
+                Ok(v) => v,
+                Err(e) => {
+                    give_slots(slots);
+                    return Err(e.into_error(input, &program.schema));
+                }
+            },
+        };
+        if let Some(s) = slots.get_mut(usize::from(input.slot)) {
+            *s = v;
+        }
+    }
+    let service = d.service.and_then(|s| match slots.get(usize::from(s)) {
+        Some(Value::Node(n)) => Some(*n),
+        _ => None,
+    });
+    let now = request.now.unwrap_or_else(Timestamp::now);
+    let engine = Interp::new(program, graph, now);
+    let mut frame = Frame::new(0, service.unwrap_or(NodeId(0)));
+    frame.slots = slots;
+    frame.set_service(service);
+    let mut run = Run { engine: &engine, d, sites, lets_done: 0 };
+    let mut decision = run.clauses(&mut frame);
+    if let Some(p) = &program.priority
+        && service.is_some()
+    {
+        for s in &mut frame.slots {
+            *s = Value::Missing;
+        }
+        if let Ok(v) = engine.eval(&p.by, &mut frame)
+            && let Some((_, level, _)) = p.arms.iter().find(|(pat, _, _)| matches_pattern(pat, &v))
+        {
+            decision.priority = Some(format!("P{level}"));
+        }
+    }
+    give_slots(std::mem::take(&mut frame.slots));
+    Ok(decision)
+}
+
+struct Run<'e, 'a> {
+    engine: &'e Interp<'a>,
+    d: &'a ir::Decision,
+    sites: &'e [ClauseSite],
+    lets_done: usize,
+}
+
+impl<'a> Run<'_, 'a> {
+    fn clauses(&mut self, f: &mut Frame<'a>) -> Decision {
+        let mut reasons = Vec::new();
+        // Deny: every clause, for every reason.
+        for (i, c) in self.d.clauses().filter(|(_, c)| c.effect == ClauseEffect::Deny) {
+            match self.holds(i, c, f) {
+                Ok(true) => reasons.push(self.reason(i, c, f)),
+                Ok(false) => {}
+                Err(e) => return self.failed(i, &e, reasons),
+            }
+        }
+        if !reasons.is_empty() {
+            return decision(Effect::Deny, reasons, Vec::new());
+        }
+        // Approval: every clause, for the union of approvers.
+        let mut approvers: Vec<String> = Vec::new();
+        for (i, c) in self.d.clauses().filter(|(_, c)| c.effect == ClauseEffect::Approval) {
+            match self.holds(i, c, f) {
+                Ok(true) => {
+                    let before = approvers.len();
+                    if let Some(a) = &c.approvers {
+                        match self.engine.eval(a, f) {
+                            Ok(v) => self.approvers_of(&v, &mut approvers),
+                            Err(e) => return self.failed(i, &e, reasons),
+                        }
+                    }
+                    let mut r = self.reason(i, c, f);
+                    r.message = match approvers.get(before..) {
+                        Some(new) if !new.is_empty() => {
+                            format!("approval required from {}", new.join(", "))
+                        }
+                        _ if before > 0 => "approval required".to_owned(),
+                        _ => "approval required, but no approver is known".to_owned(),
+                    };
+                    reasons.push(r);
+                }
+                Ok(false) => {}
+                Err(e) => return self.failed(i, &e, reasons),
+            }
+        }
+        if !reasons.is_empty() {
+            return decision(Effect::ApprovalRequired, reasons, approvers);
+        }
+        // Allow: the first clause that holds.
+        for (i, c) in self.d.clauses().filter(|(_, c)| c.effect == ClauseEffect::Allow) {
+            match self.holds(i, c, f) {
+                Ok(true) => {
+                    reasons.push(self.reason(i, c, f));
+                    return decision(Effect::Allow, reasons, Vec::new());
+                }
+                Ok(false) => {}
+                Err(e) => return self.failed(i, &e, reasons),
+            }
+        }
+        decision(Effect::NotPermitted, Vec::new(), Vec::new())
+    }
+
+    /// Evaluates the lets before step `i` (once each), then the clause's condition.
+    fn holds(
+        &mut self,
+        i: usize,
+        c: &'a ir::DecisionClause,
+        f: &mut Frame<'a>,
+    ) -> Result<bool, EvalError> {
+        while self.lets_done < i {
+            if let Some(DecisionStep::Let { slot, value, .. }) = self.d.steps.get(self.lets_done) {
+                let v = self.engine.eval(value, f)?;
+                f.set(*slot, v);
+            }
+            self.lets_done += 1;
+        }
+        Ok(self.engine.eval(&c.when, f)?.truthy())
+    }
+
+    fn reason(&self, i: usize, c: &'a ir::DecisionClause, f: &mut Frame<'a>) -> Reason {
+        let message = match &c.reason {
+            Some(t) => self.engine.template(t, f),
+            None => format!("{} when {}", c.effect.as_str(), c.text),
+        };
+        self.reason_at(i, c.effect.as_str(), message)
+    }
+
+    fn reason_at(&self, i: usize, clause: &str, message: String) -> Reason {
+        let (file, line, column) = match self.sites.get(i) {
+            Some(s) => (s.file.to_string(), s.line, s.column),
+            None => (String::new(), 0, 0),
+        };
+        Reason {
+            decision: self.d.name.to_string(),
+            clause: clause.to_owned(),
+            message,
+            file,
+            line,
+            column,
+        }
+    }
+
+    /// Fail closed: a clause that cannot be evaluated denies.
+    fn failed(&self, i: usize, e: &EvalError, mut reasons: Vec<Reason>) -> Decision {
+        reasons.retain(|r| r.clause == "deny");
+        let (line, column) = e.loc.file.line_col(e.loc.span.start);
+        let mut r = self.reason_at(
+            i,
+            "error",
+            format!("evaluation failed, denied (fail closed): {}", e.message),
+        );
+        r.file = e.loc.file.name().to_owned();
+        r.line = u32::try_from(line).unwrap_or(u32::MAX);
+        r.column = u32::try_from(column).unwrap_or(u32::MAX);
+        reasons.push(r);
+        decision(Effect::Deny, reasons, Vec::new())
+    }
+
+    /// Approvers from a value: text as given, entities by id, lists flattened;
+    /// missing values name nobody. Each approver once, in order.
+    fn approvers_of(&self, v: &Value<'_>, out: &mut Vec<String>) {
+        let name = match v {
+            Value::Missing => return,
+            Value::List(xs) => {
+                for x in xs.iter() {
+                    self.approvers_of(x, out);
+                }
+                return;
+            }
+            Value::Node(n) => self.engine.graph.id(*n).to_owned(),
+            Value::Str(s) => s.to_string(),
+            other => other.to_string(),
+        };
+        if !name.is_empty() && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+}
+
+fn decision(effect: Effect, reasons: Vec<Reason>, approvers: Vec<String>) -> Decision {
+    Decision { effect, reasons, approvers, priority: None }
+}
+
+/// Why an input value was refused.
+pub(super) enum InputError {
+    /// The wrong JSON type.
+    Bad,
+    /// An id that is not in the graph (or not of the declared kind).
+    Entity(String),
+}
+
+impl InputError {
+    fn into_error(self, input: &ir::DecisionInput, schema: &crate::graph::Schema) -> DecideError {
+        match self {
+            InputError::Entity(id) => {
+                DecideError::UnknownEntity { input: input.name.to_string(), id }
+            }
+            InputError::Bad => DecideError::BadInput {
+                input: input.name.to_string(),
+                expected: expected(&input.ty, schema),
+            },
+        }
+    }
+}
+
+/// What a request must give for a type, in words.
+pub(super) fn expected(t: &InputType, schema: &crate::graph::Schema) -> String {
+    match t {
+        InputType::Bool => "a boolean".into(),
+        InputType::Int => "an integer".into(),
+        InputType::Float => "a number".into(),
+        InputType::Str => "a string".into(),
+        InputType::Time => "a timestamp string (RFC 3339 or YYYY-MM-DD)".into(),
+        InputType::Duration => "a duration string (`90d`, `24h`)".into(),
+        InputType::List(e) => format!("a list of {}", expected(e, schema).trim_start_matches("a ")),
+        InputType::Node(_) => format!("the id of a `{}` (a string)", t.show(schema)),
+    }
+}
+
+/// A JSON input as a runtime value (entity ids through the graph's lookup).
+fn decode<'a>(graph: &Graph, t: &InputType, j: &'a Json) -> Result<Value<'a>, InputError> {
+    Ok(match (t, j) {
+        (_, Json::Null) => Value::Missing,
+        (InputType::Bool, Json::Bool(b)) => Value::Bool(*b),
+        (InputType::Int, Json::Number(n)) => Value::Int(n.as_i64().ok_or(InputError::Bad)?),
+        (InputType::Float, Json::Number(n)) => Value::Float(n.as_f64().ok_or(InputError::Bad)?),
+        (InputType::Str, Json::String(s)) => Value::Str(Cow::Borrowed(s)),
+        (InputType::Time, Json::String(s)) => {
+            Value::Time(Timestamp::parse(s).map_err(|_| InputError::Bad)?)
+        }
+        (InputType::Duration, Json::String(s)) => {
+            Value::Duration(Duration::parse(s).map_err(|_| InputError::Bad)?)
+        }
+        (InputType::List(e), Json::Array(xs)) => {
+            let mut out = Vec::with_capacity(xs.len());
+            for x in xs {
+                out.push(decode(graph, e, x)?);
+            }
+            Value::List(Arc::new(out))
+        }
+        (InputType::Node(kinds), Json::String(id)) => match graph.lookup(id) {
+            Some(n) if kinds.is_empty() || kinds.contains(&graph.kind(n)) => Value::Node(n),
+            _ => return Err(InputError::Entity(id.clone())),
+        },
+        _ => return Err(InputError::Bad),
+    })
+}
