@@ -297,30 +297,30 @@ impl World {
                 supports.push(rng.below(n_services));
             }
             let n_creds = if human {
-                usize::from(rng.chance(40))
+                1
             } else {
                 1 + rng.below(2)
             };
             let mut held = Vec::new();
             for _ in 0..n_creds {
                 let cty = if human {
-                    if rng.chance(70) { "personal_access_token" } else { "password" }
+                    if rng.chance(30) { "personal_access_token" } else { "password" }
                 } else {
                     match rng.below(100) {
                         0..40 => "access_key",
                         40..65 => "token",
                         65..80 => "certificate",
-                        80..90 => "secret",
+                        80..95 => "secret",
                         _ => "personal_access_token",
                     }
                 };
-                let rotated = rng.chance(85);
+                let rotated = rng.chance(90);
                 let created_at = if rotated {
                     now - rng.range(1, 900) * DAY
                 } else {
-                    now - rng.range(1, 200) * DAY
+                    now - rng.range(1, 120) * DAY
                 };
-                let rotated_at = rotated.then(|| (now - rng.range(0, 100 * DAY)).max(created_at));
+                let rotated_at = rotated.then(|| (now - rng.range(0, 95 * DAY)).max(created_at));
                 let expires_at = rng.chance(35).then(|| now + rng.range(-30, 365) * DAY);
                 held.push(credentials.len());
                 credentials.push(Credential {
@@ -391,7 +391,7 @@ impl World {
                 let subject = rng.below(self.identities.len());
                 let id = &self.identities[subject];
                 let credential = match rng.pick(&id.credentials) {
-                    Some(c) if rng.chance(93) => c,
+                    Some(c) if rng.chance(96) => c,
                     _ => rng.below(self.credentials.len()),
                 };
                 let reachable = match rng.below(100) {

@@ -89,6 +89,7 @@ fn run() -> Result<ExitCode, String> {
 
     // ------------------------------------------------------------ agreement
     let mut mix: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut fired: BTreeMap<String, usize> = BTreeMap::new();
     let mut disagreements = 0usize;
     for i in 0..requests.len() {
         let g = gov.verdict(i);
@@ -96,7 +97,10 @@ fn run() -> Result<ExitCode, String> {
         let r = rego.verdict(i);
         let problem = match (&g, &c, &r) {
             (Ok(g), Ok(c), Ok(r)) => {
-                mix.entry(g.effect.as_str()).and_modify(|n| *n += 1).or_insert(1);
+                *mix.entry(g.effect.as_str()).or_default() += 1;
+                for reason in &r.reasons {
+                    *fired.entry(reason.clone()).or_default() += 1;
+                }
                 disagreement(g, c, r)
             }
             _ => Some("an engine failed".to_owned()),
@@ -119,6 +123,12 @@ fn run() -> Result<ExitCode, String> {
         requests.len(),
         mix_line.join(", ")
     );
+    if std::env::var_os("COMPARE_VERBOSE").is_some() {
+        println!("clauses that hold (all of them, as Rego computes them):");
+        for (reason, n) in &fired {
+            println!("  {n:>6}  {reason}");
+        }
+    }
 
     // ------------------------------------------------------------ timing
     let n = requests.len();
@@ -169,7 +179,7 @@ fn run() -> Result<ExitCode, String> {
 }
 
 /// Why three verdicts differ, if they do: the effect, and the reasons of
-/// the deciding kind (deny reasons for a deny, allow reasons for an allow;
+/// the deciding kind (deny reasons for a deny, allow reasons for an allow:
 /// Cedar only reports the policies that determined its answer).
 fn disagreement(g: &Verdict, c: &Verdict, r: &Verdict) -> Option<String> {
     if g.effect != c.effect || g.effect != r.effect {
@@ -180,15 +190,23 @@ fn disagreement(g: &Verdict, c: &Verdict, r: &Verdict) -> Option<String> {
             r.effect.as_str()
         ));
     }
-    let kind = match g.effect {
-        Effect::Deny => "deny: ",
-        Effect::Allow => "allow: ",
-        Effect::ApprovalRequired | Effect::NotPermitted => return None,
-    };
-    let pick = |v: &Verdict| v.reasons.iter().filter(|s| s.starts_with(kind)).cloned().collect::<Vec<_>>();
-    let (gr, cr, rr) = (pick(g), pick(c), pick(r));
-    if gr != cr || gr != rr {
-        return Some(format!("reasons differ: gov {gr:?}, cedar {cr:?}, regorus {rr:?}"));
+    let pick = |v: &Verdict, kind: &str| v.reasons.iter().filter(|s| s.starts_with(kind)).cloned().collect::<Vec<_>>();
+    match g.effect {
+        // Every deny clause that holds, from each engine.
+        Effect::Deny => {
+            let (gr, cr, rr) = (pick(g, "deny: "), pick(c, "deny: "), pick(r, "deny: "));
+            if gr != cr || gr != rr {
+                return Some(format!("deny reasons differ: gov {gr:?}, cedar {cr:?}, regorus {rr:?}"));
+            }
+        }
+        // gov reports the first allow clause that holds; Cedar and Rego all of them.
+        Effect::Allow => {
+            let (gr, cr, rr) = (pick(g, "allow: "), pick(c, "allow: "), pick(r, "allow: "));
+            if gr.len() != 1 || cr != rr || !cr.contains(&gr[0]) {
+                return Some(format!("allow reasons differ: gov {gr:?}, cedar {cr:?}, regorus {rr:?}"));
+            }
+        }
+        Effect::ApprovalRequired | Effect::NotPermitted => {}
     }
     None
 }
