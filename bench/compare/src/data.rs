@@ -293,14 +293,11 @@ impl World {
                 }
             }
             let mut supports = Vec::new();
-            if matches!(ty, IdentityType::Workload | IdentityType::ServiceAccount) && rng.chance(90) {
+            if matches!(ty, IdentityType::Workload | IdentityType::ServiceAccount) && rng.chance(90)
+            {
                 supports.push(rng.below(n_services));
             }
-            let n_creds = if human {
-                1
-            } else {
-                1 + rng.below(2)
-            };
+            let n_creds = if human { 1 } else { 1 + rng.below(2) };
             let mut held = Vec::new();
             for _ in 0..n_creds {
                 let cty = if human {
@@ -366,7 +363,7 @@ impl World {
     /// Requests with a mix of outcomes: most name a credential of the subject
     /// and a service the subject can reach by some grant; the rest are random.
     pub fn requests(&self, count: usize, seed: u64) -> Vec<Req> {
-        let mut rng = Rng::new(seed ^ 0x5EED_0F_4E9_u64);
+        let mut rng = Rng::new(seed ^ 0x5EED_0F4E_u64);
         let n_services = self.services.len();
         let owned: Vec<(usize, usize)> = self
             .services
@@ -385,7 +382,9 @@ impl World {
                     && let Some((o, s)) = rng.pick(&owned)
                 {
                     let id = &self.identities[o];
-                    let credential = rng.pick(&id.credentials).unwrap_or_else(|| rng.below(self.credentials.len()));
+                    let credential = rng
+                        .pick(&id.credentials)
+                        .unwrap_or_else(|| rng.below(self.credentials.len()));
                     return Req { subject: o, credential, target: s, action };
                 }
                 let subject = rng.below(self.identities.len());
@@ -551,7 +550,8 @@ impl World {
         };
         for (i, x) in self.identities.iter().enumerate() {
             sep(&mut out);
-            let mut parents: Vec<String> = x.member_of.iter().map(|&g| uid("Group", &group_id(g))).collect();
+            let mut parents: Vec<String> =
+                x.member_of.iter().map(|&g| uid("Group", &group_id(g))).collect();
             parents.extend(x.roles.iter().map(|&r| uid("Role", &role_id(r))));
             let _ = write!(
                 out,
@@ -574,12 +574,19 @@ impl World {
         }
         for (g, x) in self.groups.iter().enumerate() {
             sep(&mut out);
-            let parents: Vec<String> = x.member_of.iter().map(|&p| uid("Group", &group_id(p))).collect();
-            let _ = write!(out, r#"{{"uid":{},"parents":[{}],"attrs":{{}}}}"#, uid("Group", &group_id(g)), parents.join(","));
+            let parents: Vec<String> =
+                x.member_of.iter().map(|&p| uid("Group", &group_id(p))).collect();
+            let _ = write!(
+                out,
+                r#"{{"uid":{},"parents":[{}],"attrs":{{}}}}"#,
+                uid("Group", &group_id(g)),
+                parents.join(",")
+            );
         }
         for r in 0..self.roles.len() {
             sep(&mut out);
-            let _ = write!(out, r#"{{"uid":{},"parents":[],"attrs":{{}}}}"#, uid("Role", &role_id(r)));
+            let _ =
+                write!(out, r#"{{"uid":{},"parents":[],"attrs":{{}}}}"#, uid("Role", &role_id(r)));
         }
         for (s, x) in self.services.iter().enumerate() {
             sep(&mut out);
@@ -764,7 +771,11 @@ impl World {
     }
 
     pub fn node_count(&self) -> usize {
-        self.identities.len() + self.groups.len() + self.roles.len() + self.services.len() + self.credentials.len()
+        self.identities.len()
+            + self.groups.len()
+            + self.roles.len()
+            + self.services.len()
+            + self.credentials.len()
     }
 }
 

@@ -43,7 +43,12 @@ pub struct Gov {
 }
 
 impl Gov {
-    pub fn setup(world: &World, policy: &str, requests: &[Req], steps: &mut Setup) -> Result<Gov, String> {
+    pub fn setup(
+        world: &World,
+        policy: &str,
+        requests: &[Req],
+        steps: &mut Setup,
+    ) -> Result<Gov, String> {
         let text = timed(steps, "generate inventory text (not counted)", || world.gov_inventory());
         let bytes = text.len();
         let loaded = timed(steps, "load inventory (native JSON -> graph)", || {
@@ -60,15 +65,26 @@ impl Gov {
                 .map_err(|d| render(&d))
         })?
         .program;
-        let engine = timed(steps, "Engine::new (includes the revision hash)", || gov::Engine::new(program, graph));
+        let engine = timed(steps, "Engine::new (includes the revision hash)", || {
+            gov::Engine::new(program, graph)
+        });
         eprintln!("gov: inventory {:.1} MB", bytes as f64 / 1e6);
         let requests = requests
             .iter()
             .map(|r| {
                 let mut input = std::collections::BTreeMap::new();
-                input.insert("subject".to_owned(), serde_json::Value::from(data::identity_id(r.subject)));
-                input.insert("credential".to_owned(), serde_json::Value::from(data::credential_id(r.credential)));
-                input.insert("target".to_owned(), serde_json::Value::from(data::service_id(r.target)));
+                input.insert(
+                    "subject".to_owned(),
+                    serde_json::Value::from(data::identity_id(r.subject)),
+                );
+                input.insert(
+                    "credential".to_owned(),
+                    serde_json::Value::from(data::credential_id(r.credential)),
+                );
+                input.insert(
+                    "target".to_owned(),
+                    serde_json::Value::from(data::service_id(r.target)),
+                );
                 input.insert("action".to_owned(), serde_json::Value::from(r.action.as_str()));
                 gov::Request { decision: "call-service".to_owned(), input, now: Some(now) }
             })
@@ -115,16 +131,23 @@ pub struct Cedar {
 }
 
 impl Cedar {
-    pub fn setup(world: &World, policy: &str, requests: &[Req], steps: &mut Setup) -> Result<Cedar, String> {
+    pub fn setup(
+        world: &World,
+        policy: &str,
+        requests: &[Req],
+        steps: &mut Setup,
+    ) -> Result<Cedar, String> {
         let text = timed(steps, "generate entities JSON (not counted)", || world.cedar_entities());
         let bytes = text.len();
-        let entities = timed(steps, "Entities::from_json_str (includes the hierarchy closure)", || {
-            cedar_policy::Entities::from_json_str(&text, None)
-        })
-        .map_err(|e| format!("cedar entities: {e}"))?;
+        let entities =
+            timed(steps, "Entities::from_json_str (includes the hierarchy closure)", || {
+                cedar_policy::Entities::from_json_str(&text, None)
+                    .map_err(|e| format!("cedar entities: {e}"))
+            })?;
         drop(text);
-        let policies = timed(steps, "PolicySet::from_str", || cedar_policy::PolicySet::from_str(policy))
-            .map_err(|e| format!("cedar policies: {e}"))?;
+        let policies = timed(steps, "PolicySet::from_str", || {
+            cedar_policy::PolicySet::from_str(policy).map_err(|e| format!("cedar policies: {e}"))
+        })?;
         eprintln!("cedar: entities {:.1} MB", bytes as f64 / 1e6);
         let mut clause_of = HashMap::new();
         for p in policies.policies() {
@@ -165,7 +188,13 @@ impl Cedar {
                 .map_err(|e| e.to_string())
             })
             .collect::<Result<Vec<_>, String>>()?;
-        Ok(Cedar { authorizer: cedar_policy::Authorizer::new(), policies, entities, clause_of, requests })
+        Ok(Cedar {
+            authorizer: cedar_policy::Authorizer::new(),
+            policies,
+            entities,
+            clause_of,
+            requests,
+        })
     }
 
     fn response(&self, i: usize) -> Option<cedar_policy::Response> {
@@ -232,14 +261,22 @@ pub struct Rego {
 const EFFECT: &str = "data.bench.compare.effect";
 
 impl Rego {
-    pub fn setup(world: &World, policy: &str, requests: &[Req], steps: &mut Setup) -> Result<Rego, String> {
+    pub fn setup(
+        world: &World,
+        policy: &str,
+        requests: &[Req],
+        steps: &mut Setup,
+    ) -> Result<Rego, String> {
         let text = timed(steps, "generate data JSON (not counted)", || world.rego_data());
         let bytes = text.len();
         let mut engine = regorus::Engine::new();
-        timed(steps, "add_data_json", || engine.add_data_json(&text)).map_err(|e| format!("rego data: {e}"))?;
+        timed(steps, "add_data_json", || engine.add_data_json(&text))
+            .map_err(|e| format!("rego data: {e}"))?;
         drop(text);
-        timed(steps, "add_policy", || engine.add_policy("call_service.rego".to_owned(), policy.to_owned()))
-            .map_err(|e| format!("rego policy: {e}"))?;
+        timed(steps, "add_policy", || {
+            engine.add_policy("call_service.rego".to_owned(), policy.to_owned())
+        })
+        .map_err(|e| format!("rego policy: {e}"))?;
         eprintln!("rego: data {:.1} MB", bytes as f64 / 1e6);
         let inputs = requests
             .iter()
@@ -290,7 +327,10 @@ impl Rego {
             let v = self.eval(i, &format!("data.bench.compare.{clause}"))?;
             if let Ok(set) = v.as_set() {
                 for s in set.iter() {
-                    reasons.insert(format!("{clause}: {}", s.as_string().map(|s| s.to_string()).unwrap_or_default()));
+                    reasons.insert(format!(
+                        "{clause}: {}",
+                        s.as_string().map(|s| s.to_string()).unwrap_or_default()
+                    ));
                 }
             }
         }

@@ -10,7 +10,9 @@
 //!    interleaved across the engines), one call per `Instant` pair.
 //!
 //! Run from bench/compare: `cargo run --release` (env: COMPARE_IDENTITIES,
-//! COMPARE_REQUESTS, COMPARE_PASSES, COMPARE_SEED).
+//! COMPARE_REQUESTS, COMPARE_PASSES, COMPARE_SEED; COMPARE_VERBOSE=1 lists
+//! how often each clause holds; COMPARE_PROFILE_GOV=SECONDS only runs gov's
+//! decide in a loop, for a profiler).
 
 mod data;
 mod engines;
@@ -74,13 +76,29 @@ fn run() -> Result<ExitCode, String> {
     let mut steps = Setup::new();
     let gov = Gov::setup(&world, GOV_POLICY, &requests, &mut steps)?;
     setups.push(("gov", std::mem::take(&mut steps)));
+    if let Some(secs) =
+        std::env::var("COMPARE_PROFILE_GOV").ok().and_then(|s| s.parse::<f64>().ok())
+    {
+        // Only gov's decide in a loop, for `perf record` (no agreement check).
+        let start = Instant::now();
+        let mut decisions = 0usize;
+        while start.elapsed().as_secs_f64() < secs {
+            for i in 0..requests.len() {
+                black_box(gov.decide(i));
+            }
+            decisions += requests.len();
+        }
+        println!("gov: {decisions} decisions in {:.2?}", start.elapsed());
+        return Ok(ExitCode::SUCCESS);
+    }
     let cedar = Cedar::setup(&world, CEDAR_POLICY, &requests, &mut steps)?;
     setups.push(("cedar", std::mem::take(&mut steps)));
     let mut rego = Rego::setup(&world, REGO_POLICY, &requests, &mut steps)?;
     setups.push(("regorus", std::mem::take(&mut steps)));
     println!("\nsetup (one-time, wall clock):");
     for (engine, steps) in &setups {
-        let counted: Duration = steps.iter().filter(|(w, _)| !w.ends_with("(not counted)")).map(|(_, d)| *d).sum();
+        let counted: Duration =
+            steps.iter().filter(|(w, _)| !w.ends_with("(not counted)")).map(|(_, d)| *d).sum();
         println!("  {engine:<8} {:>9.1} ms total", ms(counted));
         for (what, d) in steps {
             println!("  {:<8} {:>9.1} ms  {what}", "", ms(*d));
@@ -91,7 +109,7 @@ fn run() -> Result<ExitCode, String> {
     let mut mix: BTreeMap<&str, usize> = BTreeMap::new();
     let mut fired: BTreeMap<String, usize> = BTreeMap::new();
     let mut disagreements = 0usize;
-    for i in 0..requests.len() {
+    for (i, request) in requests.iter().enumerate() {
         let g = gov.verdict(i);
         let c = cedar.verdict(i);
         let r = rego.verdict(i);
@@ -108,13 +126,16 @@ fn run() -> Result<ExitCode, String> {
         if let Some(problem) = problem {
             disagreements += 1;
             if disagreements <= 10 {
-                eprintln!("DISAGREEMENT on request {i} {:?}: {problem}", requests[i]);
+                eprintln!("DISAGREEMENT on request {i} {request:?}: {problem}");
                 eprintln!("  gov:     {g:?}\n  cedar:   {c:?}\n  regorus: {r:?}");
             }
         }
     }
     if disagreements > 0 {
-        eprintln!("\n{disagreements} of {} requests decided differently: no timing", requests.len());
+        eprintln!(
+            "\n{disagreements} of {} requests decided differently: no timing",
+            requests.len()
+        );
         return Ok(ExitCode::FAILURE);
     }
     let mix_line: Vec<String> = mix.iter().map(|(e, n)| format!("{e} {n}")).collect();
@@ -150,7 +171,10 @@ fn run() -> Result<ExitCode, String> {
         "\nper-request latency, single thread, {} decisions per engine ({n} requests x {passes} passes, interleaved):",
         n * passes
     );
-    println!("  {:<8} {:>10} {:>10} {:>10} {:>10} {:>14}", "engine", "p50", "p99", "mean", "max", "decisions/s");
+    println!(
+        "  {:<8} {:>10} {:>10} {:>10} {:>10} {:>14}",
+        "engine", "p50", "p99", "mean", "max", "decisions/s"
+    );
     for (name, s) in ["gov", "cedar", "regorus"].iter().zip(&stats) {
         println!(
             "  {name:<8} {:>10} {:>10} {:>10} {:>10} {:>14.0}",
@@ -163,8 +187,18 @@ fn run() -> Result<ExitCode, String> {
     }
     let (g, c, r) = (&stats[0], &stats[1], &stats[2]);
     println!("\nratios (how many times faster gov is; > 1 = gov faster):");
-    println!("  gov vs cedar:   p50 {:.2}x  p99 {:.2}x  mean {:.2}x", c.p50 / g.p50, c.p99 / g.p99, c.mean / g.mean);
-    println!("  gov vs regorus: p50 {:.1}x  p99 {:.1}x  mean {:.1}x", r.p50 / g.p50, r.p99 / g.p99, r.mean / g.mean);
+    println!(
+        "  gov vs cedar:   p50 {:.2}x  p99 {:.2}x  mean {:.2}x",
+        c.p50 / g.p50,
+        c.p99 / g.p99,
+        c.mean / g.mean
+    );
+    println!(
+        "  gov vs regorus: p50 {:.1}x  p99 {:.1}x  mean {:.1}x",
+        r.p50 / g.p50,
+        r.p99 / g.p99,
+        r.mean / g.mean
+    );
     let targets = [
         ("gov p50 < 2 us", g.p50 < 2_000.0),
         ("gov p99 < 20 us", g.p99 < 20_000.0),
@@ -190,20 +224,26 @@ fn disagreement(g: &Verdict, c: &Verdict, r: &Verdict) -> Option<String> {
             r.effect.as_str()
         ));
     }
-    let pick = |v: &Verdict, kind: &str| v.reasons.iter().filter(|s| s.starts_with(kind)).cloned().collect::<Vec<_>>();
+    let pick = |v: &Verdict, kind: &str| {
+        v.reasons.iter().filter(|s| s.starts_with(kind)).cloned().collect::<Vec<_>>()
+    };
     match g.effect {
         // Every deny clause that holds, from each engine.
         Effect::Deny => {
             let (gr, cr, rr) = (pick(g, "deny: "), pick(c, "deny: "), pick(r, "deny: "));
             if gr != cr || gr != rr {
-                return Some(format!("deny reasons differ: gov {gr:?}, cedar {cr:?}, regorus {rr:?}"));
+                return Some(format!(
+                    "deny reasons differ: gov {gr:?}, cedar {cr:?}, regorus {rr:?}"
+                ));
             }
         }
         // gov reports the first allow clause that holds; Cedar and Rego all of them.
         Effect::Allow => {
             let (gr, cr, rr) = (pick(g, "allow: "), pick(c, "allow: "), pick(r, "allow: "));
             if gr.len() != 1 || cr != rr || !cr.contains(&gr[0]) {
-                return Some(format!("allow reasons differ: gov {gr:?}, cedar {cr:?}, regorus {rr:?}"));
+                return Some(format!(
+                    "allow reasons differ: gov {gr:?}, cedar {cr:?}, regorus {rr:?}"
+                ));
             }
         }
         Effect::ApprovalRequired | Effect::NotPermitted => {}
@@ -233,7 +273,9 @@ struct Stats {
 impl Stats {
     fn of(lat: &mut [u64], busy: Duration) -> Stats {
         lat.sort_unstable();
-        let at = |q: f64| lat.get(((lat.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(0) as f64;
+        let at = |q: f64| {
+            lat.get(((lat.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(0) as f64
+        };
         let mean = lat.iter().sum::<u64>() as f64 / lat.len().max(1) as f64;
         Stats {
             p50: at(0.50),
@@ -246,7 +288,11 @@ impl Stats {
 }
 
 fn us(ns: f64) -> String {
-    if ns >= 100_000.0 { format!("{:.0} us", ns / 1000.0) } else { format!("{:.2} us", ns / 1000.0) }
+    if ns >= 100_000.0 {
+        format!("{:.0} us", ns / 1000.0)
+    } else {
+        format!("{:.2} us", ns / 1000.0)
+    }
 }
 
 fn ms(d: Duration) -> f64 {
