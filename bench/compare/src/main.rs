@@ -154,7 +154,7 @@ fn run() -> Result<ExitCode, String> {
     // ------------------------------------------------------------ timing
     let n = requests.len();
     let mut lat: [Vec<u64>; 3] = [Vec::new(), Vec::new(), Vec::new()];
-    let mut busy = [Duration::ZERO; 3];
+    let mut clock = [Clock::default(); 3];
     // Warm-up: one pass each (caches, branch predictors, lazy state).
     for i in 0..n {
         black_box(gov.decide(i));
@@ -162,43 +162,59 @@ fn run() -> Result<ExitCode, String> {
         black_box(rego.decide(i));
     }
     for _ in 0..passes {
-        pass(n, &mut lat[0], &mut busy[0], |i| gov.decide(i));
-        pass(n, &mut lat[1], &mut busy[1], |i| cedar.decide(i));
-        pass(n, &mut lat[2], &mut busy[2], |i| rego.decide(i));
+        pass(n, &mut lat[0], &mut clock[0], |i| gov.decide(i));
+        pass(n, &mut lat[1], &mut clock[1], |i| cedar.decide(i));
+        pass(n, &mut lat[2], &mut clock[2], |i| rego.decide(i));
     }
-    let stats: Vec<Stats> = lat.iter_mut().zip(busy).map(|(l, b)| Stats::of(l, b)).collect();
+    if std::env::var_os("COMPARE_VERBOSE").is_some() {
+        // The slowest requests of each engine (last pass), to explain a tail.
+        for (e, l) in ["gov", "cedar", "regorus"].iter().zip(&lat) {
+            let last = l.get(l.len() - n..).unwrap_or(&[]);
+            let mut by: Vec<(u64, usize)> = last.iter().copied().zip(0..).collect();
+            by.sort_unstable_by(|a, b| b.cmp(a));
+            let slow: Vec<String> =
+                by.iter().take(5).map(|(t, i)| format!("#{i} {t} ns")).collect();
+            println!("slowest {e}: {}", slow.join(", "));
+        }
+    }
+    let stats: Vec<Stats> = lat.iter_mut().zip(clock).map(|(l, c)| Stats::of(l, c)).collect();
     println!(
         "\nper-request latency, single thread, {} decisions per engine ({n} requests x {passes} passes, interleaved):",
         n * passes
     );
     println!(
-        "  {:<8} {:>10} {:>10} {:>10} {:>10} {:>14}",
-        "engine", "p50", "p99", "mean", "max", "decisions/s"
+        "  {:<8} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>7}",
+        "engine", "p50", "p99", "mean", "max", "decisions/s", "CPU/decision", "on CPU"
     );
     for (name, s) in ["gov", "cedar", "regorus"].iter().zip(&stats) {
         println!(
-            "  {name:<8} {:>10} {:>10} {:>10} {:>10} {:>14.0}",
+            "  {name:<8} {:>10} {:>10} {:>10} {:>10} {:>12.0} {:>12} {:>6.0}%",
             us(s.p50),
             us(s.p99),
             us(s.mean),
             us(s.max),
-            s.per_sec
+            s.per_sec,
+            us(s.cpu),
+            s.on_cpu * 100.0
         );
     }
+    let overhead = timer_overhead();
+    println!(
+        "  (wall-clock figures include the timer, {:.0} ns per call; CPU/decision is the thread's \
+         CPU time over the passes, which contention from other processes inflates much less)",
+        overhead
+    );
     let (g, c, r) = (&stats[0], &stats[1], &stats[2]);
     println!("\nratios (how many times faster gov is; > 1 = gov faster):");
-    println!(
-        "  gov vs cedar:   p50 {:.2}x  p99 {:.2}x  mean {:.2}x",
-        c.p50 / g.p50,
-        c.p99 / g.p99,
-        c.mean / g.mean
-    );
-    println!(
-        "  gov vs regorus: p50 {:.1}x  p99 {:.1}x  mean {:.1}x",
-        r.p50 / g.p50,
-        r.p99 / g.p99,
-        r.mean / g.mean
-    );
+    for (other, o) in [("cedar  ", c), ("regorus", r)] {
+        println!(
+            "  gov vs {other}: p50 {:.1}x  p99 {:.1}x  mean {:.1}x  CPU/decision {:.1}x",
+            o.p50 / g.p50,
+            o.p99 / g.p99,
+            o.mean / g.mean,
+            o.cpu / g.cpu
+        );
+    }
     let targets = [
         ("gov p50 < 2 us", g.p50 < 2_000.0),
         ("gov p99 < 20 us", g.p99 < 20_000.0),
@@ -251,14 +267,36 @@ fn disagreement(g: &Verdict, c: &Verdict, r: &Verdict) -> Option<String> {
     None
 }
 
-fn pass(n: usize, out: &mut Vec<u64>, busy: &mut Duration, mut f: impl FnMut(usize) -> Effect) {
+/// One timed pass over the requests: the wall-clock latency of each call
+/// into `out`, the pass's wall and thread CPU time into `clock`.
+fn pass(n: usize, out: &mut Vec<u64>, clock: &mut Clock, mut f: impl FnMut(usize) -> Effect) {
+    let cpu = thread_cpu_ns();
     let start = Instant::now();
     for i in 0..n {
         let t = Instant::now();
         black_box(f(black_box(i)));
         out.push(u64::try_from(t.elapsed().as_nanos()).unwrap_or(u64::MAX));
     }
-    *busy += start.elapsed();
+    clock.wall += start.elapsed();
+    clock.cpu_ns += thread_cpu_ns().saturating_sub(cpu);
+}
+
+#[derive(Clone, Copy, Default)]
+struct Clock {
+    wall: Duration,
+    cpu_ns: u64,
+}
+
+/// CPU time of the calling thread, in nanoseconds.
+fn thread_cpu_ns() -> u64 {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec and CLOCK_THREAD_CPUTIME_ID
+    // is supported on Linux; on failure `ts` stays zero.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    if rc != 0 {
+        return 0;
+    }
+    u64::try_from(ts.tv_sec).unwrap_or(0) * 1_000_000_000 + u64::try_from(ts.tv_nsec).unwrap_or(0)
 }
 
 /// Latencies in nanoseconds.
@@ -268,23 +306,40 @@ struct Stats {
     mean: f64,
     max: f64,
     per_sec: f64,
+    /// Thread CPU time per decision (includes the two `Instant::now` calls).
+    cpu: f64,
+    /// Share of the wall time the thread was on a CPU.
+    on_cpu: f64,
 }
 
 impl Stats {
-    fn of(lat: &mut [u64], busy: Duration) -> Stats {
+    fn of(lat: &mut [u64], clock: Clock) -> Stats {
         lat.sort_unstable();
         let at = |q: f64| {
             lat.get(((lat.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(0) as f64
         };
-        let mean = lat.iter().sum::<u64>() as f64 / lat.len().max(1) as f64;
+        let count = lat.len().max(1) as f64;
         Stats {
             p50: at(0.50),
             p99: at(0.99),
-            mean,
+            mean: lat.iter().sum::<u64>() as f64 / count,
             max: lat.last().copied().unwrap_or(0) as f64,
-            per_sec: lat.len() as f64 / busy.as_secs_f64(),
+            per_sec: count / clock.wall.as_secs_f64(),
+            cpu: clock.cpu_ns as f64 / count,
+            on_cpu: clock.cpu_ns as f64 / 1e9 / clock.wall.as_secs_f64(),
         }
     }
+}
+
+/// The cost of the two `Instant::now` calls around each timed call.
+fn timer_overhead() -> f64 {
+    let rounds = 100_000u32;
+    let start = Instant::now();
+    for _ in 0..rounds {
+        let t = Instant::now();
+        black_box(t.elapsed());
+    }
+    start.elapsed().as_nanos() as f64 / f64::from(rounds)
 }
 
 fn us(ns: f64) -> String {
