@@ -201,10 +201,17 @@ impl DecideError {
 
 impl Engine {
     /// From a compiled program and its graph (the program must have been
-    /// compiled against `graph.schema()`).
+    /// compiled against `graph.schema()`). The revision is a hash of the
+    /// compiled program and of the graph's size and source file names (a
+    /// content hash of a large graph would cost seconds; [`Engine::load`]
+    /// hashes the file contents instead).
     pub fn new(program: Program, graph: Graph) -> Engine {
-        let revision =
-            revision_of_parts(&[program.dump().as_bytes(), graph.canonical_dump().as_bytes()]);
+        let shape = format!("{} nodes, {} edges", graph.node_count(), graph.edge_count());
+        let mut parts: Vec<&[u8]> = vec![b"new", shape.as_bytes()];
+        parts.extend(graph.files().iter().map(|f| f.as_bytes()));
+        let dump = program.dump();
+        parts.push(dump.as_bytes());
+        let revision = revision_of_parts(&parts);
         Engine::with_revision(program, graph, revision)
     }
 
