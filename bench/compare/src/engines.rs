@@ -65,9 +65,7 @@ impl Gov {
                 .map_err(|d| render(&d))
         })?
         .program;
-        let engine = timed(steps, "Engine::new (includes the revision hash)", || {
-            gov::Engine::new(program, graph)
-        });
+        let engine = timed(steps, "Engine::new", || gov::Engine::new(program, graph));
         eprintln!("gov: inventory {:.1} MB", bytes as f64 / 1e6);
         let requests = requests
             .iter()
