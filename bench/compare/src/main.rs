@@ -106,34 +106,14 @@ fn run() -> Result<ExitCode, String> {
     }
 
     // ------------------------------------------------------------ agreement
-    let mut mix: BTreeMap<&str, usize> = BTreeMap::new();
-    let mut fired: BTreeMap<String, usize> = BTreeMap::new();
-    let mut disagreements = 0usize;
-    for (i, request) in requests.iter().enumerate() {
-        let g = gov.verdict(i);
-        let c = cedar.verdict(i);
-        let r = rego.verdict(i);
-        let problem = match (&g, &c, &r) {
-            (Ok(g), Ok(c), Ok(r)) => {
-                *mix.entry(g.effect.as_str()).or_default() += 1;
-                for reason in &r.reasons {
-                    *fired.entry(reason.clone()).or_default() += 1;
-                }
-                disagreement(g, c, r)
-            }
-            _ => Some("an engine failed".to_owned()),
-        };
-        if let Some(problem) = problem {
-            disagreements += 1;
-            if disagreements <= 10 {
-                eprintln!("DISAGREEMENT on request {i} {request:?}: {problem}");
-                eprintln!("  gov:     {g:?}\n  cedar:   {c:?}\n  regorus: {r:?}");
-            }
+    let Agreement { mix, fired, disagreements } = agreement(&gov, &cedar, &mut rego, &requests);
+    if !disagreements.is_empty() {
+        for d in disagreements.iter().take(10) {
+            eprintln!("{d}");
         }
-    }
-    if disagreements > 0 {
         eprintln!(
-            "\n{disagreements} of {} requests decided differently: no timing",
+            "\n{} of {} requests decided differently: no timing",
+            disagreements.len(),
             requests.len()
         );
         return Ok(ExitCode::FAILURE);
@@ -226,6 +206,44 @@ fn run() -> Result<ExitCode, String> {
         println!("  {what}: {}", if met { "met" } else { "MISSED" });
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What the three engines said about the request list.
+struct Agreement {
+    /// Requests by effect.
+    mix: BTreeMap<&'static str, usize>,
+    /// Every clause that holds (from Rego, which computes all of them), by
+    /// how many requests it holds for.
+    fired: BTreeMap<String, usize>,
+    /// One report per request decided differently (or that an engine failed on).
+    disagreements: Vec<String>,
+}
+
+/// Decides every request with the three engines and compares the verdicts.
+fn agreement(gov: &Gov, cedar: &Cedar, rego: &mut Rego, requests: &[data::Req]) -> Agreement {
+    let mut out =
+        Agreement { mix: BTreeMap::new(), fired: BTreeMap::new(), disagreements: Vec::new() };
+    for (i, request) in requests.iter().enumerate() {
+        let g = gov.verdict(i);
+        let c = cedar.verdict(i);
+        let r = rego.verdict(i);
+        let problem = match (&g, &c, &r) {
+            (Ok(g), Ok(c), Ok(r)) => {
+                *out.mix.entry(g.effect.as_str()).or_default() += 1;
+                for reason in &r.reasons {
+                    *out.fired.entry(reason.clone()).or_default() += 1;
+                }
+                disagreement(g, c, r)
+            }
+            _ => Some("an engine failed".to_owned()),
+        };
+        if let Some(problem) = problem {
+            out.disagreements.push(format!(
+                "DISAGREEMENT on request {i} {request:?}: {problem}\n  gov:     {g:?}\n  cedar:   {c:?}\n  regorus: {r:?}"
+            ));
+        }
+    }
+    out
 }
 
 /// Why three verdicts differ, if they do: the effect, and the reasons of
@@ -352,4 +370,58 @@ fn us(ns: f64) -> String {
 
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The three encodings decide alike on a small graph, every clause of
+    /// the decision holds for some request, and all four effects occur.
+    #[test]
+    fn engines_agree_and_every_clause_matters() {
+        let now = gov::time::Timestamp::parse("2026-11-23").unwrap().0;
+        let world = data::World::generate(10_000, 7, now);
+        let requests = world.requests(2_000, 7);
+        assert!(world.max_membership_depth() <= 4);
+        let mut steps = Setup::new();
+        let gov = Gov::setup(&world, GOV_POLICY, &requests, &mut steps).unwrap();
+        let cedar = Cedar::setup(&world, CEDAR_POLICY, &requests, &mut steps).unwrap();
+        let mut rego = Rego::setup(&world, REGO_POLICY, &requests, &mut steps).unwrap();
+        let a = agreement(&gov, &cedar, &mut rego, &requests);
+        assert!(a.disagreements.is_empty(), "{}", a.disagreements.join("\n"));
+        assert_eq!(a.mix.len(), 4, "effects: {:?}", a.mix);
+        let clauses = CEDAR_POLICY.lines().filter(|l| l.starts_with("@clause(")).count();
+        assert_eq!(clauses, 20);
+        assert_eq!(a.fired.len(), clauses, "clauses that hold: {:?}", a.fired);
+    }
+
+    /// A disagreement is found: a Cedar policy set without the first deny
+    /// clause decides some requests differently from gov and Rego.
+    #[test]
+    fn a_changed_policy_is_a_disagreement() {
+        let now = gov::time::Timestamp::parse("2026-11-23").unwrap().0;
+        let world = data::World::generate(2_000, 3, now);
+        let requests = world.requests(1_000, 3);
+        let weaker =
+            CEDAR_POLICY.replacen("context.credential.expires_at < context.now", "false", 1);
+        assert_ne!(weaker, CEDAR_POLICY);
+        let mut steps = Setup::new();
+        let gov = Gov::setup(&world, GOV_POLICY, &requests, &mut steps).unwrap();
+        let cedar = Cedar::setup(&world, &weaker, &requests, &mut steps).unwrap();
+        let mut rego = Rego::setup(&world, REGO_POLICY, &requests, &mut steps).unwrap();
+        let a = agreement(&gov, &cedar, &mut rego, &requests);
+        assert!(!a.disagreements.is_empty());
+        assert!(a.disagreements[0].contains("credential expired"), "{}", a.disagreements[0]);
+    }
+
+    #[test]
+    fn same_seed_same_bytes() {
+        let a = data::World::generate(500, 5, 0);
+        let b = data::World::generate(500, 5, 0);
+        assert_eq!(a.gov_inventory(), b.gov_inventory());
+        assert_eq!(a.cedar_entities(), b.cedar_entities());
+        assert_eq!(a.rego_data(), b.rego_data());
+        assert_ne!(a.gov_inventory(), data::World::generate(500, 6, 0).gov_inventory());
+    }
 }
