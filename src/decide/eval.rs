@@ -38,22 +38,24 @@ pub(super) fn site_of(loc: &crate::source::Loc) -> ClauseSite {
 }
 
 thread_local! {
-    /// Frame slots reused across requests on one thread: a decision then
-    /// allocates only its result (and what path walks need).
-    static SLOTS: Cell<Vec<Value<'static>>> = const { Cell::new(Vec::new()) };
+    /// Frame buffers reused across requests on one thread: a decision then
+    /// allocates only its result (and what variable-length path walks need).
+    static BUFFERS: Cell<(Vec<Value<'static>>, Vec<NodeId>)> =
+        const { Cell::new((Vec::new(), Vec::new())) };
 }
 
-/// Takes the thread's slot buffer (empty, with its capacity).
-fn take_slots<'a>() -> Vec<Value<'a>> {
-    SLOTS.with(Cell::take)
+/// Takes the thread's buffers (empty, with their capacity).
+fn take_buffers<'a>() -> (Vec<Value<'a>>, Vec<NodeId>) {
+    BUFFERS.with(Cell::take)
 }
 
-/// Gives the buffer back. Emptied first, the `Vec<Value<'a>>` becomes a
+/// Gives the buffers back. Emptied first, the `Vec<Value<'a>>` becomes a
 /// `Vec<Value<'static>>` in place (same layout: std reuses the allocation).
-fn give_slots(mut slots: Vec<Value<'_>>) {
+fn give_buffers(mut slots: Vec<Value<'_>>, mut trail: Vec<NodeId>) {
     slots.clear();
+    trail.clear();
     let slots: Vec<Value<'static>> = slots.into_iter().map(|_| Value::Missing).collect();
-    SLOTS.with(|c| c.set(slots));
+    BUFFERS.with(|c| c.set((slots, trail)));
 }
 
 pub(super) fn decide(inner: &Inner, request: &Request) -> Result<Decision, DecideError> {
@@ -98,19 +100,19 @@ pub(crate) fn decide_in(
             return Err(DecideError::UnknownInput { input: name.clone() });
         }
     }
-    let mut slots = take_slots();
+    let (mut slots, trail) = take_buffers();
     slots.resize(d.frame.max(1), Value::Missing);
     for input in &d.inputs {
         let v = match request.input.get(&*input.name) {
             None | Some(Json::Null) if input.optional => Value::Missing,
             None | Some(Json::Null) => {
-                give_slots(slots);
+                give_buffers(slots, trail);
                 return Err(DecideError::MissingInput { input: input.name.to_string() });
             }
             Some(j) => match decode(graph, &input.ty, j) {
                 Ok(v) => v,
                 Err(e) => {
-                    give_slots(slots);
+                    give_buffers(slots, trail);
                     return Err(e.into_error(input, &program.schema));
                 }
             },
@@ -125,8 +127,7 @@ pub(crate) fn decide_in(
     });
     let now = request.now.unwrap_or_else(Timestamp::now);
     let engine = Interp::new(program, graph, now);
-    let mut frame = Frame::new(0, service.unwrap_or(NodeId(0)));
-    frame.slots = slots;
+    let mut frame = Frame::with_buffers(slots, trail, service.unwrap_or(NodeId(0)));
     frame.set_service(service);
     let mut run = Run { engine: &engine, d, sites, lets_done: 0 };
     let mut decision = run.clauses(&mut frame);
@@ -142,7 +143,7 @@ pub(crate) fn decide_in(
             decision.priority = Some(format!("P{level}"));
         }
     }
-    give_slots(std::mem::take(&mut frame.slots));
+    give_buffers(std::mem::take(&mut frame.slots), std::mem::take(&mut frame.trail));
     Ok(decision)
 }
 
@@ -354,4 +355,23 @@ fn decode<'a>(graph: &Graph, t: &InputType, j: &'a Json) -> Result<Value<'a>, In
         },
         _ => return Err(InputError::Bad),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_buffers_keep_their_allocation_across_requests() {
+        let (mut slots, mut trail) = take_buffers();
+        slots.resize(16, Value::Missing);
+        trail.extend([NodeId(1), NodeId(2)]);
+        let (ptr, cap) = (slots.as_ptr() as usize, slots.capacity());
+        give_buffers(slots, trail);
+        let (slots, trail) = take_buffers();
+        assert!(slots.is_empty() && trail.is_empty());
+        assert_eq!(slots.as_ptr() as usize, ptr, "the slot buffer was reallocated");
+        assert_eq!(slots.capacity(), cap);
+        assert!(trail.capacity() >= 2);
+    }
 }

@@ -70,6 +70,12 @@ impl<'a> Frame<'a> {
         Frame { slots: vec![Value::Missing; size.max(1)], entity, service: None, trail: Vec::new() }
     }
 
+    /// A frame over buffers the caller reuses across evaluations (slots
+    /// already sized and missing; the trail empty).
+    pub fn with_buffers(slots: Vec<Value<'a>>, trail: Vec<NodeId>, entity: NodeId) -> Self {
+        Frame { slots, entity, service: None, trail }
+    }
+
     /// Reuses the frame for another entity.
     pub fn reset(&mut self, entity: NodeId) {
         for s in &mut self.slots {
@@ -502,7 +508,18 @@ impl<'a> Engine<'a> {
     ) -> Result<Flow, EvalError> {
         let Some(step) = steps.get(i) else { return Ok(visit(self, f)) };
         let depth = f.trail.len();
-        for m in self.reach(at, step) {
+        // One hop over one edge kind (the common step) walks the graph's
+        // adjacency slice directly; other steps collect their reach first.
+        let owned;
+        let reached: &[NodeId] = match (step.min, step.max, step.direction, &step.edges[..]) {
+            (1, Some(1), Direction::Out, [e]) => self.graph.out(at, *e),
+            (1, Some(1), Direction::In, [e]) => self.graph.inc(at, *e),
+            _ => {
+                owned = self.reach(at, step);
+                &owned
+            }
+        };
+        for &m in reached {
             if !step.kinds.is_empty() && !step.kinds.contains(&self.graph.kind(m)) {
                 continue;
             }
