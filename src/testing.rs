@@ -533,7 +533,9 @@ fn decision_expectation(
             }
         }
     }
-    let request = crate::decide::Request { decision: decision.name.clone(), input, now: Some(now) };
+    // `pkg.call-service` names the decision `call-service` (as rules are named).
+    let local = decision.name.rsplit('.').next().unwrap_or(&decision.name).to_owned();
+    let request = crate::decide::Request { decision: local, input, now: Some(now) };
     let got = match crate::decide::decide_borrowed(program, graph, &request) {
         Ok(d) => d,
         Err(crate::decide::DecideError::UnknownDecision { suggestion, .. }) => {

@@ -159,6 +159,10 @@ fn approval_wins_over_allow_with_the_union_of_approvers() {
     assert_eq!(d.reasons.len(), 2);
     assert!(d.reasons.iter().all(|r| r.clause == "approval"));
     assert_eq!(d.reasons[0].message, "approval required from alice@example.com");
+    assert_eq!(
+        d.reasons[1].message,
+        "approval required from secops@example.com, alice@example.com"
+    );
     assert_eq!(d.priority.as_deref(), Some("P1"));
 }
 
@@ -327,4 +331,60 @@ fn a_broken_reload_keeps_the_old_engine_serving() {
     let previous = handle.replace((*held).clone());
     assert_eq!(previous.revision(), new);
     assert_eq!(handle.current().revision(), old);
+}
+
+fn run_tests(text: &str) -> Result<gov::testing::TestReport, gov::Diagnostics> {
+    let parsed = gov::syntax::parse(&gov::source::SourceFile::new("t.gov", text)).unwrap();
+    gov::testing::run(&[parsed], &gov::testing::TestOptions { filter: None, coverage: false })
+}
+
+const TESTED: &str = r#"
+decision d {
+  input who: identity, n: int?
+  deny "left" when who.active == false
+  allow "n is big" when default(n, 0) > 10
+}
+
+test "decisions" {
+  now 2026-11-23
+  given {
+    identity "alice" { type: "human", active: true }
+    identity "bob" { type: "human", active: false }
+  }
+  expect decision d with { who: "alice", n: 11 } is allow
+  expect decision d with { who: "alice" } is not_permitted
+  expect decision d with { who: "bob", n: 11 } is deny
+  expect decision pkg.d with { who: "bob" } is deny
+  expect decision d with { who: "alice", n: 11 } is EFFECT
+}
+"#;
+
+#[test]
+fn gov_test_checks_decision_expectations() {
+    let report = run_tests(&TESTED.replace("is EFFECT", "is approval")).unwrap();
+    let r = &report.results[0];
+    assert!(!r.passed);
+    assert_eq!(r.expectations, 5);
+    assert_eq!(r.failures, ["expected decision d to be approval, but it is allow (n is big)"]);
+    let report = run_tests(&TESTED.replace("is EFFECT", "is allow")).unwrap();
+    assert!(report.results[0].passed, "{:?}", report.results[0].failures);
+}
+
+#[test]
+fn gov_test_rejects_unknown_decisions_and_inputs() {
+    let diags = run_tests(&TESTED.replace(
+        "decision d with { who: \"alice\", n: 11 } is EFFECT",
+        "decision e with {} is allow",
+    ))
+    .unwrap_err();
+    let d = diags.iter().next().unwrap();
+    assert_eq!(d.code.as_str(), "gov::check::unknown_decision");
+    assert_eq!(d.help.as_deref(), Some("did you mean `d`?"));
+    let diags = run_tests(
+        &TESTED.replace("who: \"alice\", n: 11 } is EFFECT", "who: \"alice\", n: \"x\" } is allow"),
+    )
+    .unwrap_err();
+    let d = diags.iter().next().unwrap();
+    assert_eq!(d.code.as_str(), "gov::check::invalid_decision_input");
+    assert_eq!(d.message, "decision `d`: input `n`: expected an integer");
 }

@@ -173,21 +173,24 @@ impl<'a> Run<'_, 'a> {
         for (i, c) in self.d.clauses().filter(|(_, c)| c.effect == ClauseEffect::Approval) {
             match self.holds(i, c, f) {
                 Ok(true) => {
-                    let before = approvers.len();
+                    let mut own = Vec::new();
                     if let Some(a) = &c.approvers {
                         match self.engine.eval(a, f) {
-                            Ok(v) => self.approvers_of(&v, &mut approvers),
+                            Ok(v) => self.approvers_of(&v, &mut own),
                             Err(e) => return self.failed(i, &e, reasons),
                         }
                     }
-                    let mut r = self.reason(i, c, f);
-                    r.message = match approvers.get(before..) {
-                        Some(new) if !new.is_empty() => {
-                            format!("approval required from {}", new.join(", "))
-                        }
-                        _ if before > 0 => "approval required".to_owned(),
-                        _ => "approval required, but no approver is known".to_owned(),
+                    let message = if own.is_empty() {
+                        "approval required, but no approver is known".to_owned()
+                    } else {
+                        format!("approval required from {}", own.join(", "))
                     };
+                    for a in own {
+                        if !approvers.contains(&a) {
+                            approvers.push(a);
+                        }
+                    }
+                    let r = self.reason_at(i, ClauseEffect::Approval.as_str(), message);
                     reasons.push(r);
                 }
                 Ok(false) => {}
@@ -323,8 +326,10 @@ pub(super) fn expected(t: &InputType, schema: &crate::graph::Schema) -> String {
         InputType::Str => "a string".into(),
         InputType::Time => "a timestamp string (RFC 3339 or YYYY-MM-DD)".into(),
         InputType::Duration => "a duration string (`90d`, `24h`)".into(),
-        InputType::List(e) => format!("a list of {}", expected(e, schema).trim_start_matches("a ")),
-        InputType::Node(_) => format!("the id of a `{}` (a string)", t.show(schema)),
+        InputType::List(e) => format!("a list, each element {}", expected(e, schema)),
+        InputType::Node(_) => {
+            format!("the id of an entity of kind `{}` (a string)", t.show(schema))
+        }
     }
 }
 
