@@ -127,6 +127,9 @@ fn main() {
         .map(|r| graph.nodes_of_kind(r.kind).len())
         .sum();
 
+    // Best of `GOV_BENCH_RUNS` runs (3); 1 under a profiler.
+    let runs: usize =
+        std::env::var("GOV_BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(3);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let mut thread_counts = vec![1, 2];
     if cores > 2 {
@@ -138,7 +141,7 @@ fn main() {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
         let mut best = f64::MAX;
         let mut findings = 0;
-        for _ in 0..3 {
+        for _ in 0..runs {
             let t = Instant::now();
             let a = pool.install(|| {
                 audit(&program, &graph, &AuditOptions { now: Some(now), ..Default::default() })
@@ -158,7 +161,7 @@ fn main() {
     let pool = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
     let mut best = f64::MAX;
     let mut attr_findings = 0;
-    for _ in 0..3 {
+    for _ in 0..runs {
         let t = Instant::now();
         let a = pool.install(|| {
             audit(

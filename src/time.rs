@@ -193,6 +193,41 @@ impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (y, m, d) = self.date();
         let secs = self.0.rem_euclid(86_400);
+        // Digits by hand: findings print a timestamp per evidence value, and
+        // `write!` with padded fields showed up in the audit profile.
+        let Ok(year) = u32::try_from(y) else { return self.fmt_slow(f, y, m, d, secs) };
+        if year > 9999 {
+            return self.fmt_slow(f, y, m, d, secs);
+        }
+        let mut buf = *b"0000-00-00T00:00:00Z";
+        let two = |buf: &mut [u8; 20], at: usize, v: u32| {
+            if let Some(s) = buf.get_mut(at..at + 2) {
+                s.copy_from_slice(&[b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8]);
+            }
+        };
+        two(&mut buf, 0, year / 100);
+        two(&mut buf, 2, year % 100);
+        two(&mut buf, 5, m);
+        two(&mut buf, 8, d);
+        let secs = secs as u32;
+        two(&mut buf, 11, secs / 3600);
+        two(&mut buf, 14, secs / 60 % 60);
+        two(&mut buf, 17, secs % 60);
+        let len = if secs == 0 { 10 } else { 20 };
+        let text = buf.get(..len).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default();
+        f.write_str(text)
+    }
+}
+
+impl Timestamp {
+    fn fmt_slow(
+        &self,
+        f: &mut fmt::Formatter<'_>,
+        y: i64,
+        m: u32,
+        d: u32,
+        secs: i64,
+    ) -> fmt::Result {
         if secs == 0 {
             write!(f, "{y:04}-{m:02}-{d:02}")
         } else {
@@ -330,6 +365,32 @@ impl<'de> Deserialize<'de> for Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    struct Slow(Timestamp);
+    impl fmt::Display for Slow {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            let (y, m, d) = self.0.date();
+            self.0.fmt_slow(f, y, m, d, self.0.0.rem_euclid(86_400))
+        }
+    }
+
+    #[test]
+    fn fast_display_matches_the_padded_format() {
+        // Every hour over ±2 centuries, a step that is not a divisor of a day,
+        // and the edges of the four-digit years.
+        let mut t = -6_000_000_000_i64;
+        while t < 6_000_000_000 {
+            assert_eq!(Timestamp(t).to_string(), Slow(Timestamp(t)).to_string(), "{t}");
+            t += 3_601 * 7;
+        }
+        for s in ["0000-01-01", "9999-12-31T23:59:59Z", "1970-01-01T00:00:01Z", "2026-11-23"] {
+            let ts = Timestamp::parse(s).unwrap();
+            assert_eq!(ts.to_string(), s);
+        }
+        for t in [i64::MIN / 1000, -62_167_219_201, 253_402_300_800, i64::MAX / 1000] {
+            assert_eq!(Timestamp(t).to_string(), Slow(Timestamp(t)).to_string(), "{t}");
+        }
+    }
 
     #[test]
     fn parses_dates_and_timestamps() {

@@ -10,6 +10,8 @@ pub mod ingest_cmd;
 mod output;
 mod parse_cmd;
 mod policy;
+#[cfg(feature = "serve")]
+mod serve_cmd;
 mod test_cmd;
 
 use std::process::ExitCode;
@@ -86,6 +88,9 @@ pub enum Command {
     Ingest(ingest_cmd::IngestArgs),
     /// Inspect identity graphs: stats, the neighbourhood of one entity, synthetic inventories.
     Graph(graph_cmd::GraphArgs),
+    /// Serve decisions over HTTP (JSON API, NGINX auth_request, Envoy ext_authz).
+    #[cfg(feature = "serve")]
+    Serve(Box<serve_cmd::ServeArgs>),
 }
 
 /// Entry point: parses arguments, runs the command, maps the result to an exit code.
@@ -106,6 +111,8 @@ pub fn main() -> ExitCode {
         Command::Test(args) => test_cmd::run(args, out),
         Command::Ingest(args) => return ingest_cmd::run(args),
         Command::Graph(args) => return graph_cmd::run(args),
+        #[cfg(feature = "serve")]
+        Command::Serve(args) => serve_cmd::run(args, out),
     };
     exit.into()
 }

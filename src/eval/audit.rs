@@ -29,30 +29,45 @@ pub fn exception_expired(until: Timestamp, now: Timestamp) -> bool {
 }
 
 /// Runs every rule of `program` over `graph`.
+///
+/// Two passes per rule. The first evaluates every entity in scope and keeps
+/// only a compact record of each failure (node, the `require` or error, the
+/// waiving exception); it allocates nothing per passing or failing check. The
+/// second materialises a [`Finding`] (message, evidence, priority, origin) for
+/// each failure by evaluating that entity again: evaluation is deterministic,
+/// so the second run ends where the first did. Entities are visited in id
+/// order, so findings come out ordered without a sort.
 pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit {
     let now = options.now.unwrap_or_else(Timestamp::now);
     let engine = Engine::new(program, graph, now);
     let only_entity = options.entity.as_deref().map(|id| graph.lookup(id));
     let mut rules = Vec::new();
-    // Findings stay boxed per rule until the total is known: growing one
-    // vector of multi-hundred-byte records by doubling copied gigabytes.
-    let mut per_rule: Vec<Vec<Box<Finding>>> = Vec::new();
+    let mut hits: Vec<(usize, Vec<NodeId>)> = Vec::new();
     for (index, rule) in program.rules.iter().enumerate() {
         if !options.rules.is_empty() && !options.rules.iter().any(|r| **r == *rule.id) {
             continue;
         }
-        let entities: Vec<NodeId> = match only_entity {
-            Some(Some(n)) if graph.kind(n) == rule.kind => vec![n],
-            Some(_) => Vec::new(),
-            None => graph.nodes_of_kind(rule.kind).to_vec(),
+        let one;
+        let entities: &[NodeId] = match only_entity {
+            Some(Some(n)) if graph.kind(n) == rule.kind => {
+                one = [n];
+                &one
+            }
+            Some(_) => &[],
+            None => graph.nodes_of_kind_by_id(rule.kind),
         };
-        // One frame per worker thread, reset per entity: no allocation per check.
-        let results: Vec<Outcome> = entities
-            .par_iter()
-            .map_init(
-                || Frame::new(rule.frame, NodeId(0)),
-                |f, n| check_entity(&engine, index, *n, f),
-            )
+        // Chunks keep their order in the collected vector, so the failing
+        // nodes stay in id order. One frame per chunk: no allocation per check.
+        let tallies: Vec<Tally> = entities
+            .par_chunks(CHUNK)
+            .map(|chunk| {
+                let mut f = Frame::new(rule.frame, NodeId(0));
+                let mut t = Tally::default();
+                for n in chunk {
+                    t.add(probe(&engine, index, *n, &mut f), *n);
+                }
+                t
+            })
             .collect();
         let mut summary = RuleSummary {
             id: rule.id.to_string(),
@@ -66,26 +81,35 @@ pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit 
             waived: 0,
             errors: 0,
         };
-        // Boxed while sorting: a finding is a few hundred bytes.
-        let mut rule_findings: Vec<Box<Finding>> = Vec::new();
-        for r in results {
-            match r {
-                Outcome::OutOfScope => {}
-                Outcome::Pass => summary.checked += 1,
-                Outcome::Finding(f) => {
-                    summary.checked += 1;
-                    match (f.kind, f.is_open()) {
-                        (FindingKind::Error, _) => summary.errors += 1,
-                        (_, true) => summary.failed += 1,
-                        (_, false) => summary.waived += 1,
-                    }
-                    rule_findings.push(f);
-                }
-            }
+        let mut failing = Vec::with_capacity(tallies.iter().map(|t| t.hits.len()).sum());
+        for t in tallies {
+            summary.checked += t.checked;
+            summary.failed += t.failed;
+            summary.waived += t.waived;
+            summary.errors += t.errors;
+            failing.extend(t.hits);
         }
-        rule_findings.sort_by(|a, b| a.entity.cmp(&b.entity));
-        per_rule.push(rule_findings);
+        hits.push((index, failing));
         rules.push(summary);
+    }
+    let total = hits.iter().map(|(_, h)| h.len()).sum();
+    let mut findings: Vec<Finding> = Vec::with_capacity(total);
+    for (index, nodes) in &hits {
+        let Some(rule) = program.rules.get(*index) else { continue };
+        findings.par_extend(
+            nodes
+                .par_iter()
+                .map_init(
+                    || Frame::new(rule.frame, NodeId(0)),
+                    |f, n| match check_entity(&engine, *index, *n, f) {
+                        Outcome::Finding(finding) => Some(*finding),
+                        // Evaluation is deterministic, so the first pass's
+                        // failures fail again; nothing else can reach here.
+                        Outcome::Pass | Outcome::OutOfScope => None,
+                    },
+                )
+                .flatten(),
+        );
     }
     let expired_exceptions = program
         .exceptions
@@ -98,9 +122,59 @@ pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit 
             loc: e.loc.clone(),
         })
         .collect();
-    let mut findings = Vec::with_capacity(per_rule.iter().map(Vec::len).sum());
-    findings.extend(per_rule.into_iter().flatten().map(|f| *f));
     Audit { now, rules, findings, expired_exceptions, inventory_files: graph.files().to_vec() }
+}
+
+/// Entities per unit of parallel work in the first pass.
+const CHUNK: usize = 2048;
+
+/// What the first pass keeps of a chunk of entities.
+#[derive(Default)]
+struct Tally {
+    checked: usize,
+    failed: usize,
+    waived: usize,
+    errors: usize,
+    hits: Vec<NodeId>,
+}
+
+impl Tally {
+    fn add(&mut self, p: Probe, n: NodeId) {
+        match p {
+            Probe::OutOfScope => return,
+            Probe::Pass => {}
+            Probe::Failed { waived: false } => self.failed += 1,
+            Probe::Failed { waived: true } => self.waived += 1,
+            Probe::Errored => self.errors += 1,
+        }
+        self.checked += 1;
+        if !matches!(p, Probe::Pass) {
+            self.hits.push(n);
+        }
+    }
+}
+
+/// The first pass's verdict on one entity.
+#[derive(Clone, Copy)]
+enum Probe {
+    OutOfScope,
+    Pass,
+    Failed { waived: bool },
+    Errored,
+}
+
+/// Evaluates one rule for one entity without building a finding.
+fn probe<'a>(engine: &Engine<'a>, rule_index: usize, n: NodeId, f: &mut Frame<'a>) -> Probe {
+    let Some(rule) = engine.program.rules.get(rule_index) else { return Probe::OutOfScope };
+    match run(engine, rule, n, f) {
+        End::OutOfScope => Probe::OutOfScope,
+        End::Pass => Probe::Pass,
+        End::Errored(_) => Probe::Errored,
+        End::Failed(cond) => {
+            finish_lets(engine, rule, cond, f);
+            Probe::Failed { waived: waiving(engine, rule_index, f).is_some() }
+        }
+    }
 }
 
 /// The highest level a severity can give (the rule's headline severity).
@@ -119,7 +193,44 @@ enum Outcome {
     Finding(Box<Finding>),
 }
 
-/// Evaluates one rule for one entity.
+/// Where evaluating a rule for an entity stopped. The frame holds the state
+/// at that point.
+enum End<'a> {
+    OutOfScope,
+    Pass,
+    Failed(&'a ir::Expr),
+    Errored(EvalError),
+}
+
+/// Evaluates the rule's filter and body for one entity, up to the first
+/// failing `require` or error.
+fn run<'a>(engine: &Engine<'a>, rule: &'a ir::Rule, n: NodeId, f: &mut Frame<'a>) -> End<'a> {
+    f.reset(n);
+    f.set(rule.var, Value::Node(n));
+    if let Some(filter) = &rule.filter {
+        match engine.eval(filter, f) {
+            Ok(v) if v.truthy() => {}
+            Ok(_) => return End::OutOfScope,
+            Err(e) => return End::Errored(e),
+        }
+    }
+    for step in &rule.body {
+        match step {
+            BodyStep::Let { slot, value, .. } => match engine.eval(value, f) {
+                Ok(v) => f.set(*slot, v),
+                Err(e) => return End::Errored(e),
+            },
+            BodyStep::Require { cond, .. } => match engine.eval(cond, f) {
+                Ok(v) if v.truthy() => {}
+                Ok(_) => return End::Failed(cond),
+                Err(e) => return End::Errored(e),
+            },
+        }
+    }
+    End::Pass
+}
+
+/// Evaluates one rule for one entity and builds its finding.
 fn check_entity<'a>(
     engine: &Engine<'a>,
     rule_index: usize,
@@ -127,42 +238,17 @@ fn check_entity<'a>(
     f: &mut Frame<'a>,
 ) -> Outcome {
     let Some(rule) = engine.program.rules.get(rule_index) else { return Outcome::OutOfScope };
-    f.reset(n);
-    f.set(rule.var, Value::Node(n));
-    if let Some(filter) = &rule.filter {
-        match engine.eval(filter, f) {
-            Ok(v) if v.truthy() => {}
-            Ok(_) => return Outcome::OutOfScope,
-            Err(e) => {
-                return Outcome::Finding(Box::new(error_finding(engine, rule, n, &e, f)));
-            }
+    match run(engine, rule, n, f) {
+        End::OutOfScope => Outcome::OutOfScope,
+        End::Pass => Outcome::Pass,
+        End::Errored(e) => Outcome::Finding(Box::new(error_finding(engine, rule, n, &e, f))),
+        End::Failed(cond) => {
+            // Exceptions may read any `let`, also one written after the
+            // failing `require`: evaluate the rest before waivers.
+            finish_lets(engine, rule, cond, f);
+            Outcome::Finding(Box::new(violation(engine, rule_index, rule, n, cond, f)))
         }
     }
-    for step in &rule.body {
-        match step {
-            BodyStep::Let { slot, value, .. } => match engine.eval(value, f) {
-                Ok(v) => f.set(*slot, v),
-                Err(e) => {
-                    return Outcome::Finding(Box::new(error_finding(engine, rule, n, &e, f)));
-                }
-            },
-            BodyStep::Require { cond, .. } => match engine.eval(cond, f) {
-                Ok(v) if v.truthy() => {}
-                Ok(_) => {
-                    // Exceptions may read any `let`, also one written after
-                    // the failing `require`: evaluate the rest before waivers.
-                    finish_lets(engine, rule, cond, f);
-                    return Outcome::Finding(Box::new(violation(
-                        engine, rule_index, rule, n, cond, f,
-                    )));
-                }
-                Err(e) => {
-                    return Outcome::Finding(Box::new(error_finding(engine, rule, n, &e, f)));
-                }
-            },
-        }
-    }
-    Outcome::Pass
 }
 
 /// Evaluates the `let`s after `failed` (errors leave the slot missing).
@@ -284,25 +370,27 @@ fn violation<'a>(
 }
 
 /// The first unexpired exception of the rule whose `when` holds.
+fn waiving<'a>(
+    engine: &Engine<'a>,
+    rule_index: usize,
+    f: &mut Frame<'a>,
+) -> Option<&'a ir::Exception> {
+    engine.program.exceptions.iter().filter(|e| e.rule == rule_index).find(|e| {
+        !exception_expired(e.until, engine.now)
+            && match &e.when {
+                None => true,
+                Some(w) => engine.eval(w, f).is_ok_and(|v| v.truthy()),
+            }
+    })
+}
+
 fn waiver<'a>(engine: &Engine<'a>, rule_index: usize, f: &mut Frame<'a>) -> Option<Waiver> {
-    for e in engine.program.exceptions.iter().filter(|e| e.rule == rule_index) {
-        if exception_expired(e.until, engine.now) {
-            continue;
-        }
-        let applies = match &e.when {
-            None => true,
-            Some(w) => engine.eval(w, f).is_ok_and(|v| v.truthy()),
-        };
-        if applies {
-            return Some(Waiver {
-                exception: e.id.to_string(),
-                until: e.until,
-                approved_by: e.approved_by.clone(),
-                reason: e.reason.clone(),
-            });
-        }
-    }
-    None
+    waiving(engine, rule_index, f).map(|e| Waiver {
+        exception: e.id.to_string(),
+        until: e.until,
+        approved_by: e.approved_by.clone(),
+        reason: e.reason.clone(),
+    })
 }
 
 /// The attribute values (and `now`) a condition reads, outside quantifiers.

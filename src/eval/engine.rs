@@ -201,24 +201,29 @@ impl<'a> Engine<'a> {
     }
 
     /// Evaluates an expression.
+    ///
+    /// The common nodes of attribute rules (constants, locals, attributes,
+    /// `has`, logic, comparisons) are handled here; the rest in
+    /// [`Engine::eval_complex`]. Keeping this function small keeps its stack
+    /// frame small, and it runs several times per rule-entity check.
+    #[inline]
     pub fn eval(&self, e: &'a Expr, f: &mut Frame<'a>) -> Result<Value<'a>, EvalError> {
         Ok(match &e.kind {
             ExprKind::Const(c) => Value::from_const(c),
             ExprKind::Now => Value::Time(self.now),
             ExprKind::Local(s) => f.slots.get(usize::from(*s)).cloned().unwrap_or(Value::Missing),
-            ExprKind::Service => self.service(f).map_or(Value::Missing, Value::Node),
-            ExprKind::Attr { node, slots, .. } => match self.eval(node, f)? {
-                Value::Node(n) => {
+            ExprKind::Attr { node, slots, .. } => match self.eval_node(node, f)? {
+                Some(n) => {
                     let k = self.graph.kind(n);
                     match slots.iter().find(|(sk, _)| *sk == k) {
                         Some((_, a)) => from_graph(self.graph.attr(n, *a)),
                         None => Value::Missing,
                     }
                 }
-                _ => Value::Missing,
+                None => Value::Missing,
             },
-            ExprKind::Has { node, slots, .. } => match self.eval(node, f)? {
-                Value::Node(n) => {
+            ExprKind::Has { node, slots, .. } => match self.eval_node(node, f)? {
+                Some(n) => {
                     let k = self.graph.kind(n);
                     Value::Bool(
                         slots
@@ -226,17 +231,9 @@ impl<'a> Engine<'a> {
                             .any(|(sk, a)| *sk == k && !self.graph.attr(n, *a).is_missing()),
                     )
                 }
-                _ => Value::Bool(false),
+                None => Value::Bool(false),
             },
-            ExprKind::List(xs) => {
-                let mut out = Vec::with_capacity(xs.len());
-                for x in xs {
-                    out.push(self.eval(x, f)?);
-                }
-                Value::List(Arc::new(out))
-            }
             ExprKind::Not(x) => Value::Bool(!self.eval(x, f)?.truthy()),
-            ExprKind::Neg(x) => value::neg(&self.eval(x, f)?).map_err(|m| self.err(m.0, &e.loc))?,
             ExprKind::And(a, b) => {
                 Value::Bool(self.eval(a, f)?.truthy() && self.eval(b, f)?.truthy())
             }
@@ -246,8 +243,60 @@ impl<'a> Engine<'a> {
             ExprKind::Binary(op, a, b) => {
                 let x = self.eval(a, f)?;
                 let y = self.eval(b, f)?;
-                value::binary(*op, &x, &y).map_err(|m| self.err(m.0, &e.loc))?
+                match value::binary(*op, &x, &y) {
+                    Ok(v) => v,
+                    Err(m) => return Err(self.op_err(m, &e.loc)),
+                }
             }
+            _ => return self.eval_complex(e, f),
+        })
+    }
+
+    /// The node an expression denotes (`None` for any other value), without
+    /// cloning a local's value.
+    #[inline]
+    fn eval_node(&self, e: &'a Expr, f: &mut Frame<'a>) -> Result<Option<NodeId>, EvalError> {
+        let v = match &e.kind {
+            ExprKind::Local(s) => match f.slots.get(usize::from(*s)) {
+                Some(Value::Node(n)) => return Ok(Some(*n)),
+                _ => return Ok(None),
+            },
+            _ => self.eval(e, f)?,
+        };
+        Ok(match v {
+            Value::Node(n) => Some(n),
+            _ => None,
+        })
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn op_err(&self, m: value::OpError, loc: &Loc) -> EvalError {
+        self.err(m.0, loc)
+    }
+
+    /// The expressions [`Engine::eval`] leaves out.
+    #[inline(never)]
+    fn eval_complex(&self, e: &'a Expr, f: &mut Frame<'a>) -> Result<Value<'a>, EvalError> {
+        Ok(match &e.kind {
+            ExprKind::Const(_)
+            | ExprKind::Now
+            | ExprKind::Local(_)
+            | ExprKind::Attr { .. }
+            | ExprKind::Has { .. }
+            | ExprKind::Not(_)
+            | ExprKind::And(..)
+            | ExprKind::Or(..)
+            | ExprKind::Binary(..) => return self.eval(e, f),
+            ExprKind::Service => self.service(f).map_or(Value::Missing, Value::Node),
+            ExprKind::List(xs) => {
+                let mut out = Vec::with_capacity(xs.len());
+                for x in xs {
+                    out.push(self.eval(x, f)?);
+                }
+                Value::List(Arc::new(out))
+            }
+            ExprKind::Neg(x) => value::neg(&self.eval(x, f)?).map_err(|m| self.err(m.0, &e.loc))?,
             ExprKind::If(c, a, b) => {
                 if self.eval(c, f)?.truthy() {
                     self.eval(a, f)?
@@ -265,17 +314,30 @@ impl<'a> Engine<'a> {
                 Value::Missing
             }
             ExprKind::Call(b, args) => {
-                let mut vals = Vec::with_capacity(args.len());
-                for a in args {
-                    vals.push(self.eval(a, f)?);
-                }
+                // Built-ins take at most a few arguments: keep them on the
+                // stack (a heap vector per call showed up in the profile).
+                const STACK: usize = 4;
+                let mut stack: [Value<'a>; STACK] = std::array::from_fn(|_| Value::Missing);
+                let mut heap = Vec::new();
+                let vals: &[Value<'a>] = if args.len() <= STACK {
+                    for (slot, a) in stack.iter_mut().zip(args) {
+                        *slot = self.eval(a, f)?;
+                    }
+                    stack.get(..args.len()).unwrap_or_default()
+                } else {
+                    heap.reserve(args.len());
+                    for a in args {
+                        heap.push(self.eval(a, f)?);
+                    }
+                    &heap
+                };
                 if *b == Builtin::Id {
                     return Ok(match vals.first() {
                         Some(Value::Node(n)) => Value::Str(Cow::Borrowed(self.graph.id(*n))),
                         _ => Value::Missing,
                     });
                 }
-                value::builtin(*b, &vals).map_err(|m| self.err(m.0, &e.loc))?
+                value::builtin(*b, vals).map_err(|m| self.err(m.0, &e.loc))?
             }
             ExprKind::Block(binds, body) => {
                 for (slot, v) in binds {

@@ -834,12 +834,14 @@ impl GraphBuilder {
         let mut node_prov = node_prov;
         node_prov.shrink_to_fit();
         let files = self.files.iter().map(|f| f.src.name().to_owned()).collect();
+        let by_kind_sorted = by_kind.iter().map(|_| std::sync::OnceLock::new()).collect();
         let graph = Graph {
             schema: self.schema,
             topo,
             ids,
             node_row,
             by_kind,
+            by_kind_sorted,
             columns,
             strings,
             out,

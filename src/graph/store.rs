@@ -3,8 +3,10 @@
 //! kind, and provenance for every node and edge. Read-only and `Send + Sync`.
 
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 use petgraph::graph::DiGraph;
+use rayon::slice::ParallelSliceMut as _;
 use serde::Serialize;
 
 use crate::graph::column::{Column, Interner, NONE, Value};
@@ -119,6 +121,8 @@ pub struct Graph {
     pub(crate) ids: Interner,
     pub(crate) node_row: Vec<u32>,
     pub(crate) by_kind: Vec<Vec<NodeId>>,
+    /// `by_kind` in id order, sorted on first use (the audit's output order).
+    pub(crate) by_kind_sorted: Vec<OnceLock<Box<[NodeId]>>>,
     pub(crate) columns: Vec<Vec<Column>>,
     pub(crate) strings: Interner,
     pub(crate) out: Csr,
@@ -186,6 +190,19 @@ impl Graph {
     /// node whose attributes sit in row `row` of the kind's columns.
     pub fn nodes_of_kind(&self, k: KindId) -> &[NodeId] {
         self.by_kind.get(usize::from(k.0)).map_or(&[], Vec::as_slice)
+    }
+
+    /// The nodes of one kind in id order (byte-wise), sorted once on first use
+    /// and kept: reports list findings by entity id, and visiting entities in
+    /// that order makes the audit's output ordered without sorting findings.
+    pub fn nodes_of_kind_by_id(&self, k: KindId) -> &[NodeId] {
+        let Some(cell) = self.by_kind_sorted.get(usize::from(k.0)) else { return &[] };
+        cell.get_or_init(|| {
+            let mut nodes = self.nodes_of_kind(k).to_vec();
+            // Ids are unique, so an unstable sort is deterministic.
+            nodes.par_sort_unstable_by(|a, b| self.id(*a).cmp(self.id(*b)));
+            nodes.into_boxed_slice()
+        })
     }
 
     /// An attribute of a node ([`Value::Missing`] when absent or not in its kind).

@@ -1,0 +1,232 @@
+//! The process around the routes: load, bind, the accept loop on hyper's
+//! HTTP/1 connection builder (header size and header read timeout), SIGHUP,
+//! shutdown on SIGINT/SIGTERM, and the decision log's writer thread.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::header::HeaderName;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use tokio::net::TcpListener;
+
+use super::config::{Config, InputNames, MIN_HEADER_BYTES};
+use super::log::DecisionLog;
+use super::metrics::Metrics;
+use super::{reload, routes};
+use crate::decide::{Engine, EngineHandle};
+use crate::diag::Diagnostics;
+
+/// Why the server did not start (or stopped).
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// The policies, inventories or mapping have errors.
+    #[error("the policies or inventories have errors")]
+    Load(Diagnostics),
+    /// A setting is invalid.
+    #[error("{0}")]
+    Config(String),
+    /// Binding the address, opening the decision log, starting the runtime.
+    #[error("{what}: {source}")]
+    Io {
+        /// What was being done.
+        what: String,
+        /// The error.
+        source: std::io::Error,
+    },
+}
+
+/// Everything a request handler reads; shared by every connection.
+pub(crate) struct State {
+    pub engine: Arc<EngineHandle>,
+    pub metrics: Arc<Metrics>,
+    pub log: Option<DecisionLog>,
+    pub token: Option<Vec<u8>>,
+    pub decision: Option<String>,
+    pub headers: Headers,
+    pub inputs: InputNames,
+    pub max_body_bytes: usize,
+    pub timeout: Duration,
+}
+
+/// The gateway header names, parsed once.
+pub(crate) struct Headers {
+    pub identity: HeaderName,
+    pub target: HeaderName,
+    pub action: HeaderName,
+    pub decision: HeaderName,
+}
+
+fn header_name(what: &str, name: &str) -> Result<HeaderName, ServeError> {
+    HeaderName::from_bytes(name.trim().to_ascii_lowercase().as_bytes()).map_err(|_| {
+        ServeError::Config(format!("the {what} header `{name}` is not a valid header name"))
+    })
+}
+
+/// Loads the sources and serves until SIGINT or SIGTERM. Prints
+/// `gov serve: listening on http://ADDR` to stderr once the port is bound.
+pub fn run(config: Config) -> Result<(), ServeError> {
+    let headers = Headers {
+        identity: header_name("identity", &config.headers.identity)?,
+        target: header_name("target", &config.headers.target)?,
+        action: header_name("action", &config.headers.action)?,
+        decision: header_name("decision", &config.headers.decision)?,
+    };
+    if config.max_body_bytes == 0 {
+        return Err(ServeError::Config("--max-body must be at least 1 byte".into()));
+    }
+    if config.timeout.is_zero() {
+        return Err(ServeError::Config("--timeout must be at least 1 ms".into()));
+    }
+    let snapshot = reload::Snapshot::take(&config.sources);
+    let engine = Engine::load(&config.sources).map_err(ServeError::Load)?;
+    let metrics = Arc::new(Metrics::default());
+    let (log, log_thread) = match &config.decision_log {
+        Some(path) => {
+            let (log, thread) =
+                DecisionLog::open(path, config.decision_log_capacity, Arc::clone(&metrics))
+                    .map_err(|source| ServeError::Io {
+                        what: format!("cannot open the decision log `{}`", path.display()),
+                        source,
+                    })?;
+            (Some(log), Some(thread))
+        }
+        None => (None, None),
+    };
+    let revision = engine.revision().to_owned();
+    let decisions: Vec<String> = engine.decisions().map(str::to_owned).collect();
+    let handle = Arc::new(EngineHandle::new(engine));
+    let reload_tx = reload::spawn(
+        config.sources.clone(),
+        snapshot,
+        Arc::clone(&handle),
+        Arc::clone(&metrics),
+        config.watch_interval,
+    )
+    .map_err(|source| ServeError::Io { what: "cannot start the reload thread".into(), source })?;
+    let state = Arc::new(State {
+        engine: handle,
+        metrics,
+        log,
+        token: config.token.as_ref().map(|t| t.trim().as_bytes().to_vec()),
+        decision: config.decision.clone(),
+        headers,
+        inputs: config.inputs.clone(),
+        max_body_bytes: config.max_body_bytes,
+        timeout: config.timeout,
+    });
+    let mut rt = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = config.threads {
+        rt.worker_threads(n.max(1));
+    }
+    let rt = rt
+        .enable_all()
+        .build()
+        .map_err(|source| ServeError::Io { what: "cannot start the runtime".into(), source })?;
+    let result = rt.block_on(async {
+        let listener = TcpListener::bind(config.listen).await.map_err(|source| ServeError::Io {
+            what: format!("cannot listen on {}", config.listen),
+            source,
+        })?;
+        let addr = listener.local_addr().unwrap_or(config.listen);
+        eprintln!(
+            "gov serve: revision {revision}, decisions: {}",
+            if decisions.is_empty() { "(none)".to_owned() } else { decisions.join(", ") }
+        );
+        eprintln!("gov serve: listening on http://{addr}");
+        spawn_sighup(reload_tx.clone());
+        accept_loop(listener, Arc::clone(&state), &config).await;
+        eprintln!("gov serve: shutting down");
+        Ok(())
+    });
+    rt.shutdown_timeout(Duration::from_secs(1));
+    drop(reload_tx);
+    // The last handle on the log's queue: its thread writes what is queued and ends.
+    drop(state);
+    if let Some(thread) = log_thread {
+        let _ = thread.join();
+    }
+    result
+}
+
+#[cfg(unix)]
+fn spawn_sighup(tx: std::sync::mpsc::Sender<()>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::hangup()) {
+        Ok(mut hup) => {
+            tokio::spawn(async move {
+                while hup.recv().await.is_some() {
+                    if tx.send(()).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        Err(e) => {
+            eprintln!("gov serve: cannot listen for SIGHUP ({e}); reload on file change only")
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn spawn_sighup(_tx: std::sync::mpsc::Sender<()>) {}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}
+
+async fn accept_loop(listener: TcpListener, state: Arc<State>, config: &Config) {
+    let mut builder = http1::Builder::new();
+    builder
+        .timer(TokioTimer::new())
+        .header_read_timeout(config.timeout)
+        .max_header_size(config.max_header_bytes.max(MIN_HEADER_BYTES))
+        .keep_alive(true);
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors and the like: wait, do not spin.
+                    eprintln!("gov serve: accept failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => return,
+        };
+        let _ = stream.set_nodelay(true);
+        let state = Arc::clone(&state);
+        let conn = builder.serve_connection(
+            TokioIo::new(stream),
+            service_fn(move |req| {
+                let state = Arc::clone(&state);
+                async move { Ok::<_, Infallible>(routes::handle(state, req).await) }
+            }),
+        );
+        tokio::spawn(async move {
+            let _ = conn.await;
+        });
+    }
+}
+
+/// The address a `--listen` value names.
+pub fn parse_listen(s: &str) -> Result<SocketAddr, String> {
+    s.parse::<SocketAddr>().map_err(|_| format!("`{s}` is not an address such as 127.0.0.1:8181"))
+}
