@@ -30,19 +30,15 @@ pub fn exception_expired(until: Timestamp, now: Timestamp) -> bool {
 
 /// Runs every rule of `program` over `graph`.
 ///
-/// Two passes per rule. The first evaluates every entity in scope and keeps
-/// only a compact record of each failure (node, the `require` or error, the
-/// waiving exception); it allocates nothing per passing or failing check. The
-/// second materialises a [`Finding`] (message, evidence, priority, origin) for
-/// each failure by evaluating that entity again: evaluation is deterministic,
-/// so the second run ends where the first did. Only the failing node ids are
-/// sorted (by a per-kind id rank), never the findings.
+/// Entities are scanned in load order, the order of their attribute rows,
+/// in chunks; a chunk keeps its failures with their node, and only those are
+/// ordered by entity id at the end (an integer sort on the graph's id rank).
 pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit {
     let now = options.now.unwrap_or_else(Timestamp::now);
     let engine = Engine::new(program, graph, now);
     let only_entity = options.entity.as_deref().map(|id| graph.lookup(id));
     let mut rules = Vec::new();
-    let mut hits: Vec<(usize, Vec<NodeId>)> = Vec::new();
+    let mut per_rule: Vec<Vec<(NodeId, Box<Finding>)>> = Vec::new();
     for (index, rule) in program.rules.iter().enumerate() {
         if !options.rules.is_empty() && !options.rules.iter().any(|r| **r == *rule.id) {
             continue;
@@ -56,19 +52,20 @@ pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit 
             Some(_) => &[],
             None => graph.nodes_of_kind(rule.kind),
         };
-        // Entities in load order: their attribute rows are in that order, so
-        // the scan reads columns front to back. One frame per chunk: no
-        // allocation per check.
+        // One frame per worker, reset per entity: no allocation per passing
+        // check. Chunks keep their order in the collected vector.
         let tallies: Vec<Tally> = entities
             .par_chunks(CHUNK)
-            .map(|chunk| {
-                let mut f = Frame::new(rule.frame, NodeId(0));
-                let mut t = Tally::default();
-                for n in chunk {
-                    t.add(probe(&engine, index, *n, &mut f), *n);
-                }
-                t
-            })
+            .map_init(
+                || Frame::new(rule.frame, NodeId(0)),
+                |f, chunk| {
+                    let mut t = Tally::default();
+                    for n in chunk {
+                        t.add(check_entity(&engine, index, *n, f), *n);
+                    }
+                    t
+                },
+            )
             .collect();
         let mut summary = RuleSummary {
             id: rule.id.to_string(),
@@ -90,29 +87,15 @@ pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit 
             summary.errors += t.errors;
             failing.extend(t.hits);
         }
-        graph.sort_by_id(&mut failing);
-        hits.push((index, failing));
+        // All of one kind, so the rank orders them by id.
+        failing.par_sort_unstable_by_key(|(n, _)| graph.id_rank(*n));
+        per_rule.push(failing);
         rules.push(summary);
     }
-    let total = hits.iter().map(|(_, h)| h.len()).sum();
-    let mut findings: Vec<Finding> = Vec::with_capacity(total);
-    for (index, nodes) in &hits {
-        let Some(rule) = program.rules.get(*index) else { continue };
-        findings.par_extend(
-            nodes
-                .par_iter()
-                .map_init(
-                    || Frame::new(rule.frame, NodeId(0)),
-                    |f, n| match check_entity(&engine, *index, *n, f) {
-                        Outcome::Finding(finding) => Some(*finding),
-                        // Evaluation is deterministic, so the first pass's
-                        // failures fail again; nothing else can reach here.
-                        Outcome::Pass | Outcome::OutOfScope => None,
-                    },
-                )
-                .flatten(),
-        );
-    }
+    // Findings stay boxed until the total is known: moving multi-hundred-byte
+    // records while sorting or growing a vector copied gigabytes.
+    let mut findings = Vec::with_capacity(per_rule.iter().map(Vec::len).sum());
+    findings.extend(per_rule.into_iter().flatten().map(|(_, f)| *f));
     let expired_exceptions = program
         .exceptions
         .iter()
@@ -130,52 +113,31 @@ pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit 
 /// Entities per unit of parallel work in the first pass.
 const CHUNK: usize = 2048;
 
-/// What the first pass keeps of a chunk of entities.
+/// What the scan keeps of a chunk of entities.
 #[derive(Default)]
 struct Tally {
     checked: usize,
     failed: usize,
     waived: usize,
     errors: usize,
-    hits: Vec<NodeId>,
+    hits: Vec<(NodeId, Box<Finding>)>,
 }
 
 impl Tally {
-    fn add(&mut self, p: Probe, n: NodeId) {
-        match p {
-            Probe::OutOfScope => return,
-            Probe::Pass => {}
-            Probe::Failed { waived: false } => self.failed += 1,
-            Probe::Failed { waived: true } => self.waived += 1,
-            Probe::Errored => self.errors += 1,
+    fn add(&mut self, o: Outcome, n: NodeId) {
+        match o {
+            Outcome::OutOfScope => return,
+            Outcome::Pass => {}
+            Outcome::Finding(f) => {
+                match (f.kind, f.is_open()) {
+                    (FindingKind::Error, _) => self.errors += 1,
+                    (_, true) => self.failed += 1,
+                    (_, false) => self.waived += 1,
+                }
+                self.hits.push((n, f));
+            }
         }
         self.checked += 1;
-        if !matches!(p, Probe::Pass) {
-            self.hits.push(n);
-        }
-    }
-}
-
-/// The first pass's verdict on one entity.
-#[derive(Clone, Copy)]
-enum Probe {
-    OutOfScope,
-    Pass,
-    Failed { waived: bool },
-    Errored,
-}
-
-/// Evaluates one rule for one entity without building a finding.
-fn probe<'a>(engine: &Engine<'a>, rule_index: usize, n: NodeId, f: &mut Frame<'a>) -> Probe {
-    let Some(rule) = engine.program.rules.get(rule_index) else { return Probe::OutOfScope };
-    match run(engine, rule, n, f) {
-        End::OutOfScope => Probe::OutOfScope,
-        End::Pass => Probe::Pass,
-        End::Errored(_) => Probe::Errored,
-        End::Failed(cond) => {
-            finish_lets(engine, rule, cond, f);
-            Probe::Failed { waived: waiving(engine, rule_index, f).is_some() }
-        }
     }
 }
 
@@ -188,7 +150,6 @@ pub fn default_severity(s: &ir::Severity) -> SeverityLevel {
         }
     }
 }
-
 enum Outcome {
     OutOfScope,
     Pass,

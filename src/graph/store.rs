@@ -192,22 +192,13 @@ impl Graph {
         self.by_kind.get(usize::from(k.0)).map_or(&[], Vec::as_slice)
     }
 
-    /// Sorts nodes by id (byte-wise). Nodes of one kind sort by a rank
-    /// table computed once per kind on first use (an integer sort instead of
-    /// string comparisons: the audit orders every rule's failures by id).
-    pub fn sort_by_id(&self, nodes: &mut [NodeId]) {
-        let Some(first) = nodes.first() else { return };
-        let kind = self.kind(*first);
-        let rank = self.id_ranks(kind);
-        if !rank.is_empty() && nodes.iter().all(|n| self.kind(*n) == kind) {
-            let key = |n: &NodeId| {
-                let row = self.node_row.get(n.0 as usize).copied().unwrap_or(NONE);
-                rank.get(row as usize).copied().unwrap_or(u32::MAX)
-            };
-            nodes.par_sort_unstable_by_key(key);
-        } else {
-            nodes.par_sort_unstable_by(|a, b| self.id(*a).cmp(self.id(*b)));
-        }
+    /// The position of a node among the nodes of its kind in id order
+    /// (byte-wise). The table is computed once per kind on first use, so
+    /// ordering a kind's nodes by id is an integer sort (the audit orders
+    /// every rule's findings by entity id).
+    pub fn id_rank(&self, n: NodeId) -> u32 {
+        let row = self.node_row.get(n.0 as usize).copied().unwrap_or(NONE);
+        self.id_ranks(self.kind(n)).get(row as usize).copied().unwrap_or(u32::MAX)
     }
 
     /// For each row of a kind, the position of its node in id order.
