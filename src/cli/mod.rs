@@ -8,6 +8,7 @@ pub mod graph_cmd;
 pub mod ingest_cmd;
 mod output;
 mod parse_cmd;
+mod plugin_args;
 mod policy;
 mod test_cmd;
 
@@ -38,6 +39,9 @@ pub struct Cli {
     /// When to use colour in human output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    #[command(flatten)]
+    pub plugins: plugin_args::PluginArgs,
 
     #[command(subcommand)]
     pub command: Command,
@@ -93,6 +97,7 @@ static OUTPUT: std::sync::OnceLock<output::Output> = std::sync::OnceLock::new();
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = OUTPUT.get_or_init(|| output::Output::new(cli.error_format, cli.color));
+    cli.plugins.configure();
     let exit = match &cli.command {
         Command::Parse(args) => parse_cmd::run(args, out),
         Command::Fmt(args) => fmt_cmd::run(args, out),
