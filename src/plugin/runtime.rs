@@ -105,7 +105,10 @@ fn reason(e: &wasmtime::Error, guard: &Guard, limits: &Limits) -> String {
         Some(Trap::StackOverflow) => {
             format!("overflowed its stack ({} bytes): recursion too deep", limits.stack)
         }
-        Some(t) => format!("trapped: {t}"),
+        Some(t) => {
+            let t = t.to_string();
+            format!("trapped: {}", t.strip_prefix("wasm trap: ").unwrap_or(&t))
+        }
         None => format!("failed: {e:#}"),
     }
 }
@@ -160,7 +163,7 @@ pub(crate) fn call<'v>(
         return Err(format!("no plugin with id {plugin}"));
     };
     let p = &p.inner;
-    let name = |f: &str| format!("plugin `{}` (`{}.{f}`)", p.name, p.name);
+    let name = |f: &str| format!("plugin `{}` function `{f}`", p.name);
     let Some(sig) = p.fns.get(usize::from(func)) else {
         return Err(format!("plugin `{}` has no function {func}", p.name));
     };
