@@ -273,7 +273,7 @@ fn gov_alloc_returning_garbage_is_rejected() {
 fn assert_diag(policy: &str, modules: &[(&str, &[u8])], code: Code, message: &str, under: &str) {
     let dir = tempfile::tempdir().unwrap();
     let (r, _, text) = compile_in(dir.path(), policy, modules, &host());
-    let diags = r.err().expect("the policy must not compile");
+    let diags = r.expect_err("the policy must not compile");
     let errors: Vec<_> = diags.iter().filter(|d| d.is_error()).collect();
     assert_eq!(errors.len(), 1, "one root cause, one error: {errors:#?}");
     let d = errors[0];

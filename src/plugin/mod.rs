@@ -126,7 +126,8 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub(crate) fn load(message: impl Into<String>, help: impl Into<String>) -> Self {
+    /// A [`ProblemKind::Load`] problem about the whole declaration.
+    pub fn load(message: impl Into<String>, help: impl Into<String>) -> Self {
         Problem {
             kind: ProblemKind::Load,
             message: message.into(),

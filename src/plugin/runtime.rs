@@ -247,7 +247,7 @@ fn invoke<'v>(
         };
         let base = alloc.call(&mut live.store, len).map_err(|e| trap(e, &live.store))?;
         let mut at = base as u32 as usize;
-        let end = at.checked_add(total).unwrap_or(usize::MAX);
+        let end = at.saturating_add(total);
         if end > memory.data_size(&live.store) {
             return Err(Failure::Result(format!(
                 "`gov_alloc({total})` returned {at}, outside its memory of {} bytes",
@@ -360,7 +360,7 @@ fn write_json(v: &Value<'_>, out: &mut Vec<u8>) {
 }
 
 /// Reads `len` bytes at `ptr` of guest memory, checking bounds and the size cap.
-fn read_out<'m>(live: &'m Live, packed: i64, max: usize) -> Result<&'m [u8], String> {
+fn read_out(live: &Live, packed: i64, max: usize) -> Result<&[u8], String> {
     let ptr = ((packed as u64) >> 32) as usize;
     let len = ((packed as u64) & 0xffff_ffff) as usize;
     if len > max {
