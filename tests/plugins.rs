@@ -577,3 +577,21 @@ fn example_plugins_pass_their_tests() {
         assert!(r.passed, "{}: {:?}", r.name, r.failures);
     }
 }
+
+/// `gov test` runs the examples, and `--plugin-fuel` reaches the sandbox.
+#[cfg(feature = "cli")]
+#[test]
+fn cli_runs_the_examples_and_honours_plugin_fuel() {
+    let gov = env!("CARGO_BIN_EXE_gov");
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/plugins");
+    let ok = std::process::Command::new(gov).arg("test").arg(&examples).output().unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stdout));
+    let starved = std::process::Command::new(gov)
+        .args(["test", "--plugin-fuel", "200"])
+        .arg(&examples)
+        .output()
+        .unwrap();
+    assert_eq!(starved.status.code(), Some(1));
+    let out = String::from_utf8_lossy(&starved.stdout);
+    assert!(out.contains("ran out of fuel (200 units per call)"), "{out}");
+}
