@@ -7,9 +7,7 @@ use std::hash::{DefaultHasher, Hasher};
 use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
-use wasmtime::{
-    Cache, CacheConfig, Config, Engine, ExternType, FuncType, Module, OptLevel, ValType,
-};
+use wasmtime::{Cache, CacheConfig, Config, Engine, ExternType, Module, OptLevel, ValType};
 
 use super::{
     ABI_VERSION, AbiType, Declaration, FnSig, HostOptions, Limits, Loader, MAX_PARAMS, Plugin,
@@ -327,9 +325,9 @@ impl Host {
     }
 }
 
-#[allow(dead_code)]
-fn _assert_send_sync() {
-    fn is<T: Send + Sync>() {}
-    is::<Loaded>();
-    is::<FuncType>();
-}
+// A compiled program is shared by every audit worker: its plugins must be too.
+const _: () = {
+    const fn shared<T: Send + Sync>() {}
+    shared::<Loaded>();
+    shared::<super::PluginSet>();
+};
