@@ -103,8 +103,14 @@ codes! {
     WrongArity => "gov::check::wrong_arity",
     /// A function that calls itself (functions are inlined and must terminate).
     RecursiveFunction => "gov::check::recursive_function",
-    /// A call of a plugin function in a build or version without a plugin host.
+    /// A `plugin` declaration in a build without the `plugins` feature.
     PluginUnavailable => "gov::check::plugin_unavailable",
+    /// A plugin module that cannot be used: a missing file, an invalid module,
+    /// an import, a wrong ABI version, a start that fails.
+    PluginLoad => "gov::check::plugin_load",
+    /// A declared plugin function that the module does not export with a
+    /// matching signature, or a type that cannot cross the plugin boundary.
+    PluginSignature => "gov::check::plugin_signature",
     /// A `schema` block that conflicts with the schema.
     InvalidSchema => "gov::check::invalid_schema",
     /// A path that does not start at a bound node.

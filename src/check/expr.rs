@@ -777,17 +777,7 @@ impl Checker<'_> {
                     && self.is_plugin(&p.name)
                     && self.lookup(&p.name).is_none()
                 {
-                    for a in args {
-                        self.expr(a);
-                    }
-                    self.error(
-                        Code::PluginUnavailable,
-                        format!("cannot call plugin function `{}.{}`: this version has no WebAssembly plugin host", p.name, m.name),
-                        loc,
-                        "plugin call",
-                    )
-                    .help("plugin calls arrive with the `plugins` feature's host; until then, express the check with built-in functions");
-                    return (konst(Const::Null, loc), T::unknown());
+                    return self.plugin_call(p, m, args, loc);
                 }
                 if let Some(b) = builtin_named(&m.name) {
                     // Method style: `x.f(a)` is `f(x, a)`.

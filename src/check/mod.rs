@@ -9,6 +9,7 @@
 
 mod decision;
 mod expr;
+mod plugins;
 pub mod types;
 
 use std::collections::HashMap;
@@ -43,13 +44,25 @@ pub struct Options {
 /// Checks and lowers parsed files against a base schema.
 ///
 /// Returns every error and warning of every file, ordered by file and
-/// position, when there is at least one error.
+/// position, when there is at least one error. Plugins are loaded by
+/// [`crate::plugin::default_loader`]; see [`compile_with`] to pass another.
 pub fn compile(
     files: &[Parsed],
     base: &Schema,
     options: &Options,
 ) -> Result<Compiled, Diagnostics> {
-    let mut cx = Checker::new(base.clone(), options.clone());
+    compile_with(files, base, options, crate::plugin::default_loader())
+}
+
+/// [`compile`] with the loader that loads and verifies `plugin` modules
+/// (a [`crate::plugin::Host`] with its own limits and cache, say).
+pub fn compile_with(
+    files: &[Parsed],
+    base: &Schema,
+    options: &Options,
+    loader: &dyn crate::plugin::Loader,
+) -> Result<Compiled, Diagnostics> {
+    let mut cx = Checker::new(base.clone(), options.clone(), loader);
     cx.declare(files);
     cx.lower_all(files);
     let mut diags = std::mem::take(&mut cx.diags);
@@ -63,6 +76,7 @@ pub fn compile(
         exceptions: cx.exceptions,
         priority: cx.priority,
         decisions: cx.decisions,
+        plugins: cx.plugin_set,
     };
     Ok(Compiled { program, warnings: diags })
 }
@@ -114,6 +128,10 @@ pub(crate) struct Checker<'a> {
     fns: HashMap<String, FnInfo<'a>>,
     fn_stack: Vec<String>,
     plugins: HashMap<String, &'a ast::Plugin>,
+    /// Loads plugin modules (no wasmtime type reaches the checker).
+    loader: &'a dyn crate::plugin::Loader,
+    plugin_states: HashMap<String, plugins::PluginState>,
+    plugin_set: crate::plugin::PluginSet,
     /// While inlining a function body a second time, errors were already reported.
     quiet: usize,
     /// Unknown names reported in this frame, with the index of their report.
@@ -137,7 +155,7 @@ pub(crate) struct Checker<'a> {
 }
 
 impl<'a> Checker<'a> {
-    fn new(schema: Schema, options: Options) -> Self {
+    fn new(schema: Schema, options: Options, loader: &'a dyn crate::plugin::Loader) -> Self {
         Checker {
             schema,
             options,
@@ -155,6 +173,9 @@ impl<'a> Checker<'a> {
             fns: HashMap::new(),
             fn_stack: Vec::new(),
             plugins: HashMap::new(),
+            loader,
+            plugin_states: HashMap::new(),
+            plugin_set: crate::plugin::PluginSet::default(),
             quiet: 0,
             unbound: Vec::new(),
             path_binders: Vec::new(),
@@ -462,6 +483,7 @@ impl<'a> Checker<'a> {
     // ------------------------------------------------------------ items
 
     fn lower_all(&mut self, files: &'a [Parsed]) {
+        self.load_plugins(files);
         for f in files {
             for item in &f.module.items {
                 match item {

@@ -9,6 +9,7 @@ pub mod graph_cmd;
 pub mod ingest_cmd;
 mod output;
 mod parse_cmd;
+mod plugin_args;
 mod policy;
 #[cfg(feature = "serve")]
 mod serve_cmd;
@@ -41,6 +42,9 @@ pub struct Cli {
     /// When to use colour in human output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+
+    #[command(flatten)]
+    pub plugins: plugin_args::PluginArgs,
 
     #[command(subcommand)]
     pub command: Command,
@@ -101,6 +105,7 @@ static OUTPUT: std::sync::OnceLock<output::Output> = std::sync::OnceLock::new();
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = OUTPUT.get_or_init(|| output::Output::new(cli.error_format, cli.color));
+    cli.plugins.configure();
     let exit = match &cli.command {
         Command::Parse(args) => parse_cmd::run(args, out),
         Command::Fmt(args) => fmt_cmd::run(args, out),

@@ -392,7 +392,9 @@ fn collect_reads<'a>(e: &'a ir::Expr, out: &mut Vec<&'a ir::Expr>) {
         K::Now => out.push(e),
         K::Const(_) | K::Local(_) | K::Service | K::Aggregate { .. } => {}
         K::Has { node, .. } | K::Not(node) | K::Neg(node) => collect_reads(node, out),
-        K::List(xs) | K::Call(_, xs) => xs.iter().for_each(|x| collect_reads(x, out)),
+        K::List(xs) | K::Call(_, xs) | K::PluginCall { args: xs, .. } => {
+            xs.iter().for_each(|x| collect_reads(x, out))
+        }
         K::And(a, b) | K::Or(a, b) | K::Binary(_, a, b) => {
             collect_reads(a, out);
             collect_reads(b, out);

@@ -62,18 +62,28 @@ pub struct Frame<'a> {
     service: Option<Option<NodeId>>,
     /// Nodes of the last path match visited, for witnesses.
     pub trail: Vec<NodeId>,
+    /// This worker's plugin instances (created on first call, reused across entities).
+    pub plugins: crate::plugin::Instances,
 }
 
 impl<'a> Frame<'a> {
     /// A frame of `size` missing slots for `entity`.
     pub fn new(size: usize, entity: NodeId) -> Self {
-        Frame { slots: vec![Value::Missing; size.max(1)], entity, service: None, trail: Vec::new() }
+        Frame {
+            slots: vec![Value::Missing; size.max(1)],
+            entity,
+            service: None,
+            trail: Vec::new(),
+            plugins: crate::plugin::Instances::default(),
+        }
     }
 
     /// A frame over buffers the caller reuses across evaluations (slots
-    /// already sized and missing; the trail empty).
+    /// already sized and missing; the trail empty). Plugin instances are not
+    /// reused: they belong to one program's modules, and a decision's
+    /// program can be swapped between calls.
     pub fn with_buffers(slots: Vec<Value<'a>>, trail: Vec<NodeId>, entity: NodeId) -> Self {
-        Frame { slots, entity, service: None, trail }
+        Frame { slots, entity, service: None, trail, plugins: crate::plugin::Instances::default() }
     }
 
     /// Reuses the frame for another entity.
@@ -338,6 +348,18 @@ impl<'a> Engine<'a> {
                     });
                 }
                 value::builtin(*b, vals).map_err(|m| self.err(m.0, &e.loc))?
+            }
+            ExprKind::PluginCall { plugin, func, args, .. } => {
+                // Arguments on the stack: no allocation for a scalar call.
+                let mut vals: [Value<'a>; crate::plugin::MAX_PARAMS] =
+                    std::array::from_fn(|_| Value::Missing);
+                for (v, a) in vals.iter_mut().zip(args) {
+                    *v = self.eval(a, f)?;
+                }
+                let n = args.len().min(crate::plugin::MAX_PARAMS);
+                let args = vals.get(..n).unwrap_or_default();
+                crate::plugin::call(&self.program.plugins, &mut f.plugins, *plugin, *func, args)
+                    .map_err(|m| self.err(m, &e.loc))?
             }
             ExprKind::Block(binds, body) => {
                 for (slot, v) in binds {

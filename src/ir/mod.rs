@@ -277,6 +277,17 @@ pub enum ExprKind {
     Match(Box<Expr>, Vec<(Pattern, Expr)>),
     /// A built-in call.
     Call(Builtin, Vec<Expr>),
+    /// A plugin call `plugin.func(args)`: ids into [`Program::plugins`].
+    PluginCall {
+        /// The plugin's id in [`Program::plugins`].
+        plugin: u16,
+        /// The function's index in the plugin's declaration.
+        func: u16,
+        /// `plugin.func`, for dumps and messages.
+        name: Arc<str>,
+        /// Arguments.
+        args: Vec<Expr>,
+    },
     /// `let` bindings scoped over an expression (from inlined functions).
     Block(Vec<(Slot, Expr)>, Box<Expr>),
     /// A quantifier or aggregate.
@@ -487,6 +498,8 @@ pub struct Program {
     pub priority: Option<PriorityRule>,
     /// Decision blocks in declaration order.
     pub decisions: Vec<Decision>,
+    /// The WebAssembly plugins its rules call (compiled once, shared by workers).
+    pub plugins: crate::plugin::PluginSet,
 }
 
 impl Program {
@@ -609,6 +622,9 @@ pub fn expr_text(e: &Expr, schema: &Schema) -> String {
         }
         ExprKind::Call(b, args) => {
             format!("{}({})", b.name(), args.iter().map(t).collect::<Vec<_>>().join(", "))
+        }
+        ExprKind::PluginCall { name, args, .. } => {
+            format!("{name}({})", args.iter().map(t).collect::<Vec<_>>().join(", "))
         }
         ExprKind::Block(binds, body) => {
             let b = binds.iter().map(|(s, v)| format!("${s} = {}", t(v))).collect::<Vec<_>>();
