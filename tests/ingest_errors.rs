@@ -687,3 +687,21 @@ fn records_before_the_format_field_wait_for_it() {
     );
     assert_eq!(only(&d).0.code, Code::UnsupportedFormat);
 }
+
+#[test]
+fn a_mapping_file_beside_the_inventories_is_not_read_as_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = r#"{"format": "gov.inventory/v1", "nodes": [{"id": "a", "kind": "identity", "type": "bot"}]}"#;
+    std::fs::write(dir.path().join("inventory.json"), inv).unwrap();
+    std::fs::write(dir.path().join("mapping.yaml"), "owner: [team-owner]\ntier: [criticality]\n")
+        .unwrap();
+    // YAML that is neither a mapping nor an inventory is still read, and reported.
+    std::fs::write(dir.path().join("stray.yaml"), "nodez: []\n").unwrap();
+    let paths = ingest::expand_paths(&[dir.path().to_path_buf()]).unwrap();
+    let names: Vec<String> =
+        paths.iter().map(|p| p.file_name().unwrap().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, ["inventory.json", "stray.yaml"]);
+    // Named on its own, a mapping file is read as an inventory and reported.
+    let file = dir.path().join("mapping.yaml");
+    assert_eq!(ingest::expand_paths(std::slice::from_ref(&file)).unwrap(), [file]);
+}

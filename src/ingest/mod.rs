@@ -89,7 +89,10 @@ pub fn read_source(path: &Path) -> Result<Arc<SourceFile>, IoError> {
 }
 
 /// Expands directories into their inventory files (`.json`, `.yaml`, `.yml`,
-/// `.csv`, recursively, sorted), keeping files as given.
+/// `.csv`, recursively, sorted), keeping files as given. A YAML file found in
+/// a directory that is a mapping file (no `format:` key, only mapping keys) is
+/// left out, so `mapping.yaml` can sit beside the inventories it maps; named
+/// on its own, it is read as an inventory and reported.
 pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IoError> {
     let mut out = Vec::new();
     for p in paths {
@@ -102,12 +105,30 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IoError> {
                 ))
             })?;
             found.sort();
-            out.extend(found);
+            out.extend(found.into_iter().filter(|f| !is_mapping_file(f)));
         } else {
             out.push(p.clone());
         }
     }
     Ok(out)
+}
+
+/// A YAML file that parses as a mapping file and declares no inventory format.
+fn is_mapping_file(path: &Path) -> bool {
+    let name = path.to_string_lossy();
+    if !native::is_yaml_name(&name) {
+        return false;
+    }
+    // Mapping files are a few lines; an inventory is never skipped unread.
+    let Ok(meta) = std::fs::metadata(path) else { return false };
+    if meta.len() > 1 << 20 {
+        return false;
+    }
+    let Ok(text) = std::fs::read_to_string(path) else { return false };
+    if text.trim().is_empty() || text.contains("format:") {
+        return false;
+    }
+    Mapping::parse(&SourceFile::new(name, text)).is_ok()
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
