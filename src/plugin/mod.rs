@@ -22,6 +22,8 @@ use std::path::PathBuf;
 use crate::ir::value::Value;
 
 #[cfg(feature = "plugins")]
+mod fast;
+#[cfg(feature = "plugins")]
 mod host;
 #[cfg(feature = "plugins")]
 mod runtime;

@@ -8,6 +8,7 @@
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use super::fast::Fast;
 use wasmtime::{Func, Instance, Memory, ResourceLimiter, Store, Trap, TypedFunc, Val};
 
 use super::host::Loaded;
@@ -74,6 +75,8 @@ struct Live {
     alloc: Option<TypedFunc<i32, i32>>,
     last_error: Option<TypedFunc<(), i64>>,
     funcs: Vec<Func>,
+    /// Typed entry points of `funcs`, where the signature has one.
+    fast: Vec<Option<Fast>>,
 }
 
 /// The instances of one worker, by plugin id.
@@ -140,7 +143,8 @@ fn instantiate(p: &Arc<Loaded>) -> Result<Live, String> {
             None => return Err(format!("does not export `{}`", f.name)),
         }
     }
-    Ok(Live { plugin: Arc::clone(p), store, memory, alloc, last_error, funcs })
+    let fast = funcs.iter().map(|f| Fast::new(f, &store)).collect();
+    Ok(Live { plugin: Arc::clone(p), store, memory, alloc, last_error, funcs, fast })
 }
 
 /// Instantiates the module once and calls `gov_abi_version()` (at load time).
@@ -303,12 +307,20 @@ fn invoke<'v>(
             }
         }
     }
+    let params = params.get(..n).unwrap_or_default();
+    if let Some(Some(fast)) = live.fast.get(func) {
+        match fast.call(&mut live.store, params) {
+            Ok(Some(result)) => return decode(live, sig, &result),
+            Ok(None) => {}
+            Err(e) => return Err(trap(e, &live.store)),
+        }
+    }
     let mut results = [Val::I32(0)];
     let Some(f) = live.funcs.get(func) else {
         return Err(Failure::Result("is not exported".into()));
     };
     let f = *f;
-    let call = f.call(&mut live.store, params.get(..n).unwrap_or_default(), &mut results);
+    let call = f.call(&mut live.store, params, &mut results);
     if let Err(e) = call {
         return Err(trap(e, &live.store));
     }
