@@ -235,11 +235,7 @@ impl<'a> Engine<'a> {
             ExprKind::Has { node, slots, .. } => match self.eval_node(node, f)? {
                 Some(n) => {
                     let k = self.graph.kind(n);
-                    Value::Bool(
-                        slots
-                            .iter()
-                            .any(|(sk, a)| *sk == k && !self.graph.attr(n, *a).is_missing()),
-                    )
+                    Value::Bool(slots.iter().any(|(sk, a)| *sk == k && self.graph.has_attr(n, *a)))
                 }
                 None => Value::Bool(false),
             },

@@ -16,7 +16,7 @@ use serde::{Serialize, Serializer};
 use crate::diag::{Code, Diag, Diagnostics, did_you_mean};
 use crate::graph::column::{Cell, Column, Interner, NONE};
 use crate::graph::schema::{AttrType, EdgeKindId, KindId, Schema};
-use crate::graph::store::{Csr, Graph, NodeId, Provenance};
+use crate::graph::store::{Csr, Graph, NodeId, NodeMeta, Provenance};
 use crate::source::{SourceFile, Span};
 use crate::time::{Duration, Timestamp};
 
@@ -791,10 +791,10 @@ impl GraphBuilder {
         };
         let n = slots.len();
         let mut topo: DiGraph<KindId, EdgeKindId, u32> = DiGraph::with_capacity(n, kept.len());
-        let mut node_row = Vec::with_capacity(n);
+        let mut node_meta = Vec::with_capacity(n);
         for s in &slots {
             topo.add_node(KindId(s.kind));
-            node_row.push(s.row);
+            node_meta.push(NodeMeta { row: s.row, kind: KindId(s.kind) });
         }
         drop(slots);
         let mut out = Vec::with_capacity(kept.len());
@@ -839,7 +839,7 @@ impl GraphBuilder {
             schema: self.schema,
             topo,
             ids,
-            node_row,
+            node_meta,
             by_kind,
             by_kind_rank,
             columns,
