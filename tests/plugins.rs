@@ -595,3 +595,56 @@ fn cli_runs_the_examples_and_honours_plugin_fuel() {
     let out = String::from_utf8_lossy(&starved.stdout);
     assert!(out.contains("ran out of fuel (200 units per call)"), "{out}");
 }
+
+/// Decisions reuse a thread's plugin instances across requests; after a swap
+/// to a program with another module, the new module answers, not the old
+/// instance.
+#[test]
+fn decisions_call_plugins_and_a_new_program_gets_its_own_instances() {
+    let dir = tempfile::tempdir().unwrap();
+    let inv = dir.path().join("inventory.json");
+    std::fs::write(
+        &inv,
+        r#"{"format": "gov.inventory/v1", "nodes": [
+          {"id": "svc-a", "kind": "identity", "attrs": {"type": "service_account", "name": "a"}}
+        ]}"#,
+    )
+    .unwrap();
+    let engine_with = |answer: i32, name: &str| {
+        let wasm = wat::parse_str(module(&format!(
+            r#"(func (export "ok") (param i32 i32) (result i32) (i32.const {answer}))"#
+        )))
+        .unwrap();
+        std::fs::write(dir.path().join(format!("{name}.wasm")), wasm).unwrap();
+        let policy = dir.path().join(format!("{name}.gov"));
+        std::fs::write(
+            &policy,
+            format!(
+                r#"plugin p = "{name}.wasm" {{
+  fn ok(name: string) -> bool
+}}
+
+decision gate {{
+  input subject: identity
+  allow when p.ok(default(subject.name, ""))
+}}
+"#
+            ),
+        )
+        .unwrap();
+        gov::Engine::load(&gov::Sources {
+            policies: vec![policy],
+            inventories: vec![inv.clone()],
+            mapping: None,
+        })
+        .unwrap()
+    };
+    let request: gov::Request =
+        serde_json::from_str(r#"{"decision": "gate", "input": {"subject": "svc-a"}}"#).unwrap();
+    let yes = engine_with(1, "yes");
+    let no = engine_with(0, "no");
+    for _ in 0..3 {
+        assert_eq!(yes.decide(&request).unwrap().effect, gov::Effect::Allow);
+        assert_eq!(no.decide(&request).unwrap().effect, gov::Effect::NotPermitted);
+    }
+}

@@ -44,6 +44,13 @@ thread_local! {
         const { Cell::new((Vec::new(), Vec::new())) };
 }
 
+thread_local! {
+    /// Plugin instances reused across requests on one thread. An instance is
+    /// tied to its module: after a hot swap the new program's plugins are
+    /// different modules, and the host starts new instances for them.
+    static PLUGINS: Cell<crate::plugin::Instances> = Cell::new(crate::plugin::Instances::default());
+}
+
 /// Takes the thread's buffers (empty, with their capacity).
 fn take_buffers<'a>() -> (Vec<Value<'a>>, Vec<NodeId>) {
     BUFFERS.with(Cell::take)
@@ -128,6 +135,7 @@ pub(crate) fn decide_in(
     let now = request.now.unwrap_or_else(Timestamp::now);
     let engine = Interp::new(program, graph, now);
     let mut frame = Frame::with_buffers(slots, trail, service.unwrap_or(NodeId(0)));
+    frame.plugins = PLUGINS.with(Cell::take);
     frame.set_service(service);
     let mut run = Run { engine: &engine, d, sites, lets_done: 0 };
     let mut decision = run.clauses(&mut frame);
@@ -144,6 +152,7 @@ pub(crate) fn decide_in(
         }
     }
     give_buffers(std::mem::take(&mut frame.slots), std::mem::take(&mut frame.trail));
+    PLUGINS.with(|c| c.set(std::mem::take(&mut frame.plugins)));
     Ok(decision)
 }
 

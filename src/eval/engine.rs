@@ -79,9 +79,8 @@ impl<'a> Frame<'a> {
     }
 
     /// A frame over buffers the caller reuses across evaluations (slots
-    /// already sized and missing; the trail empty). Plugin instances are not
-    /// reused: they belong to one program's modules, and a decision's
-    /// program can be swapped between calls.
+    /// already sized and missing; the trail empty), with no plugin instances
+    /// (set [`Frame::plugins`] to reuse some).
     pub fn with_buffers(slots: Vec<Value<'a>>, trail: Vec<NodeId>, entity: NodeId) -> Self {
         Frame { slots, entity, service: None, trail, plugins: crate::plugin::Instances::default() }
     }
