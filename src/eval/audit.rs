@@ -110,7 +110,7 @@ pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit 
     Audit { now, rules, findings, expired_exceptions, inventory_files: graph.files().to_vec() }
 }
 
-/// Entities per unit of parallel work in the first pass.
+/// Entities per unit of parallel work.
 const CHUNK: usize = 2048;
 
 /// What the scan keeps of a chunk of entities.
@@ -150,6 +150,7 @@ pub fn default_severity(s: &ir::Severity) -> SeverityLevel {
         }
     }
 }
+
 enum Outcome {
     OutOfScope,
     Pass,
@@ -333,22 +334,15 @@ fn violation<'a>(
 }
 
 /// The first unexpired exception of the rule whose `when` holds.
-fn waiving<'a>(
-    engine: &Engine<'a>,
-    rule_index: usize,
-    f: &mut Frame<'a>,
-) -> Option<&'a ir::Exception> {
-    engine.program.exceptions.iter().filter(|e| e.rule == rule_index).find(|e| {
+fn waiver<'a>(engine: &Engine<'a>, rule_index: usize, f: &mut Frame<'a>) -> Option<Waiver> {
+    let e = engine.program.exceptions.iter().filter(|e| e.rule == rule_index).find(|e| {
         !exception_expired(e.until, engine.now)
             && match &e.when {
                 None => true,
                 Some(w) => engine.eval(w, f).is_ok_and(|v| v.truthy()),
             }
-    })
-}
-
-fn waiver<'a>(engine: &Engine<'a>, rule_index: usize, f: &mut Frame<'a>) -> Option<Waiver> {
-    waiving(engine, rule_index, f).map(|e| Waiver {
+    })?;
+    Some(Waiver {
         exception: e.id.to_string(),
         until: e.until,
         approved_by: e.approved_by.clone(),
