@@ -111,7 +111,7 @@ fn allow_when_an_allow_clause_matches() {
     assert_eq!(d.reasons.len(), 1);
     assert_eq!(d.reasons[0].clause, "allow");
     assert_eq!(d.reasons[0].message, "member of a team with access");
-    assert_eq!(d.reasons[0].decision, "call");
+    assert_eq!(&*d.reasons[0].decision, "call");
     assert!(d.reasons[0].file.ends_with("policy.gov"));
     assert_eq!(d.reasons[0].line, 13);
     assert_eq!(d.reasons[0].column, 3);

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use serde_json::Value as Json;
 
 use super::{DecideError, Decision, Effect, Inner, Reason, Request};
-use crate::eval::engine::{Engine as Interp, EvalError, Frame, matches_pattern};
+use crate::eval::engine::{Engine as Interp, EvalError, Frame, Known, matches_pattern};
 use crate::graph::{Graph, NodeId};
 use crate::ir::value::Value;
 use crate::ir::{self, ClauseEffect, DecisionStep, InputType};
@@ -40,8 +40,7 @@ pub(super) fn site_of(loc: &crate::source::Loc) -> ClauseSite {
 thread_local! {
     /// Frame buffers reused across requests on one thread: a decision then
     /// allocates only its result (and what variable-length path walks need).
-    static BUFFERS: Cell<(Vec<Value<'static>>, Vec<NodeId>)> =
-        const { Cell::new((Vec::new(), Vec::new())) };
+    static BUFFERS: Cell<Buffers<'static>> = const { Cell::new((Vec::new(), Vec::new(), Vec::new())) };
 }
 
 thread_local! {
@@ -51,18 +50,21 @@ thread_local! {
     static PLUGINS: Cell<crate::plugin::Instances> = Cell::new(crate::plugin::Instances::default());
 }
 
+/// Frame slots, path trail, path-step scratch.
+type Buffers<'a> = (Vec<Value<'a>>, Vec<NodeId>, Vec<Vec<NodeId>>);
+
 /// Takes the thread's buffers (empty, with their capacity).
-fn take_buffers<'a>() -> (Vec<Value<'a>>, Vec<NodeId>) {
+fn take_buffers<'a>() -> Buffers<'a> {
     BUFFERS.with(Cell::take)
 }
 
 /// Gives the buffers back. Emptied first, the `Vec<Value<'a>>` becomes a
 /// `Vec<Value<'static>>` in place (same layout: std reuses the allocation).
-fn give_buffers(mut slots: Vec<Value<'_>>, mut trail: Vec<NodeId>) {
+fn give_buffers((mut slots, mut trail, scratch): Buffers<'_>) {
     slots.clear();
     trail.clear();
     let slots: Vec<Value<'static>> = slots.into_iter().map(|_| Value::Missing).collect();
-    BUFFERS.with(|c| c.set((slots, trail)));
+    BUFFERS.with(|c| c.set((slots, trail, scratch)));
 }
 
 pub(super) fn decide(inner: &Inner, request: &Request) -> Result<Decision, DecideError> {
@@ -70,7 +72,7 @@ pub(super) fn decide(inner: &Inner, request: &Request) -> Result<Decision, Decid
         return Err(unknown_decision(&inner.program, &request.decision));
     };
     let sites = inner.sites.get(index).map_or(&[][..], Vec::as_slice);
-    decide_in(&inner.program, &inner.graph, index, sites, request)
+    decide_in(&inner.program, &inner.graph, inner.known, index, sites, request)
 }
 
 /// The error for a decision name the program does not declare.
@@ -95,6 +97,7 @@ pub(super) fn sites_of(d: &ir::Decision) -> Vec<ClauseSite> {
 pub(crate) fn decide_in(
     program: &ir::Program,
     graph: &Graph,
+    known: Known,
     index: usize,
     sites: &[ClauseSite],
     request: &Request,
@@ -102,24 +105,24 @@ pub(crate) fn decide_in(
     let Some(d) = program.decisions.get(index) else {
         return Err(unknown_decision(program, &request.decision));
     };
-    for name in request.input.keys() {
-        if d.input(name).is_none() {
-            return Err(DecideError::UnknownInput { input: name.clone() });
-        }
-    }
-    let (mut slots, trail) = take_buffers();
+    let (mut slots, trail, scratch) = take_buffers();
     slots.resize(d.frame.max(1), Value::Missing);
+    // Every key of the request must be a declared input: counting the
+    // declared ones found is enough to know, without a second pass.
+    let mut given = 0;
     for input in &d.inputs {
-        let v = match request.input.get(&*input.name) {
+        let found = request.input.get(&*input.name);
+        given += usize::from(found.is_some());
+        let v = match found {
             None | Some(Json::Null) if input.optional => Value::Missing,
             None | Some(Json::Null) => {
-                give_buffers(slots, trail);
+                give_buffers((slots, trail, scratch));
                 return Err(DecideError::MissingInput { input: input.name.to_string() });
             }
             Some(j) => match decode(graph, &input.ty, j) {
                 Ok(v) => v,
                 Err(e) => {
-                    give_buffers(slots, trail);
+                    give_buffers((slots, trail, scratch));
                     return Err(e.into_error(input, &program.schema));
                 }
             },
@@ -128,13 +131,20 @@ pub(crate) fn decide_in(
             *s = v;
         }
     }
+    if given != request.input.len()
+        && let Some(name) = request.input.keys().find(|k| d.input(k).is_none())
+    {
+        give_buffers((slots, trail, scratch));
+        return Err(DecideError::UnknownInput { input: name.clone() });
+    }
     let service = d.service.and_then(|s| match slots.get(usize::from(s)) {
         Some(Value::Node(n)) => Some(*n),
         _ => None,
     });
     let now = request.now.unwrap_or_else(Timestamp::now);
-    let engine = Interp::new(program, graph, now);
+    let engine = Interp::with_known(program, graph, now, known);
     let mut frame = Frame::with_buffers(slots, trail, service.unwrap_or(NodeId(0)));
+    frame.scratch = scratch;
     frame.plugins = PLUGINS.with(Cell::take);
     frame.set_service(service);
     let mut run = Run { engine: &engine, d, sites, lets_done: 0 };
@@ -148,10 +158,14 @@ pub(crate) fn decide_in(
         if let Ok(v) = engine.eval(&p.by, &mut frame)
             && let Some((_, level, _)) = p.arms.iter().find(|(pat, _, _)| matches_pattern(pat, &v))
         {
-            decision.priority = Some(format!("P{level}"));
+            decision.priority = Some(priority_label(*level));
         }
     }
-    give_buffers(std::mem::take(&mut frame.slots), std::mem::take(&mut frame.trail));
+    give_buffers((
+        std::mem::take(&mut frame.slots),
+        std::mem::take(&mut frame.trail),
+        std::mem::take(&mut frame.scratch),
+    ));
     PLUGINS.with(|c| c.set(std::mem::take(&mut frame.plugins)));
     Ok(decision)
 }
@@ -165,7 +179,7 @@ struct Run<'e, 'a> {
 
 impl<'a> Run<'_, 'a> {
     fn clauses(&mut self, f: &mut Frame<'a>) -> Decision {
-        let mut reasons = Vec::new();
+        let mut reasons = Vec::with_capacity(4);
         // Deny: every clause, for every reason.
         for (i, c) in self.d.clauses().filter(|(_, c)| c.effect == ClauseEffect::Deny) {
             match self.holds(i, c, f) {
@@ -248,19 +262,12 @@ impl<'a> Run<'_, 'a> {
         self.reason_at(i, c.effect.as_str(), message)
     }
 
-    fn reason_at(&self, i: usize, clause: &str, message: String) -> Reason {
+    fn reason_at(&self, i: usize, clause: &'static str, message: String) -> Reason {
         let (file, line, column) = match self.sites.get(i) {
-            Some(s) => (s.file.to_string(), s.line, s.column),
-            None => (String::new(), 0, 0),
+            Some(s) => (Arc::clone(&s.file), s.line, s.column),
+            None => (Arc::from(""), 0, 0),
         };
-        Reason {
-            decision: self.d.name.to_string(),
-            clause: clause.to_owned(),
-            message,
-            file,
-            line,
-            column,
-        }
+        Reason { decision: Arc::clone(&self.d.name), clause, message, file, line, column }
     }
 
     /// Fail closed: a clause that cannot be evaluated denies.
@@ -272,7 +279,7 @@ impl<'a> Run<'_, 'a> {
             "error",
             format!("evaluation failed, denied (fail closed): {}", e.message),
         );
-        r.file = e.loc.file.name().to_owned();
+        r.file = Arc::from(e.loc.file.name());
         r.line = u32::try_from(line).unwrap_or(u32::MAX);
         r.column = u32::try_from(column).unwrap_or(u32::MAX);
         reasons.push(r);
@@ -297,6 +304,18 @@ impl<'a> Run<'_, 'a> {
         if !name.is_empty() && !out.contains(&name) {
             out.push(name);
         }
+    }
+}
+
+/// `P1`..`P5` without formatting on every request.
+fn priority_label(level: u8) -> String {
+    match level {
+        1 => "P1".to_owned(),
+        2 => "P2".to_owned(),
+        3 => "P3".to_owned(),
+        4 => "P4".to_owned(),
+        5 => "P5".to_owned(),
+        n => format!("P{n}"),
     }
 }
 
@@ -377,13 +396,15 @@ mod tests {
 
     #[test]
     fn frame_buffers_keep_their_allocation_across_requests() {
-        let (mut slots, mut trail) = take_buffers();
+        let (mut slots, mut trail, mut scratch) = take_buffers();
         slots.resize(16, Value::Missing);
         trail.extend([NodeId(1), NodeId(2)]);
+        scratch.push(Vec::with_capacity(8));
         let (ptr, cap) = (slots.as_ptr() as usize, slots.capacity());
-        give_buffers(slots, trail);
-        let (slots, trail) = take_buffers();
+        give_buffers((slots, trail, scratch));
+        let (slots, trail, scratch) = take_buffers();
         assert!(slots.is_empty() && trail.is_empty());
+        assert_eq!(scratch.len(), 1, "the path-step buffers were dropped");
         assert_eq!(slots.as_ptr() as usize, ptr, "the slot buffer was reallocated");
         assert_eq!(slots.capacity(), cap);
         assert!(trail.capacity() >= 2);

@@ -37,6 +37,8 @@ struct Inner {
     by_name: HashMap<Box<str>, usize>,
     /// Per decision, per step: where the clause is (computed once).
     sites: Vec<Vec<eval::ClauseSite>>,
+    /// Schema ids the interpreter needs, resolved once.
+    known: crate::eval::engine::Known,
 }
 
 impl std::fmt::Debug for Engine {
@@ -128,14 +130,14 @@ impl Effect {
 /// One clause that contributed to a decision.
 #[derive(Clone, Debug, Serialize)]
 pub struct Reason {
-    /// The decision block.
-    pub decision: String,
+    /// The decision block (shared with the compiled program: no copy per reason).
+    pub decision: Arc<str>,
     /// `deny`, `allow`, `approval` or `error`.
-    pub clause: String,
+    pub clause: &'static str,
     /// The clause's reason text with its placeholders filled in (or the error).
     pub message: String,
-    /// The policy file of the clause.
-    pub file: String,
+    /// The policy file of the clause (shared, like `decision`).
+    pub file: Arc<str>,
     /// 1-based line of the clause.
     pub line: u32,
     /// 1-based column of the clause.
@@ -221,7 +223,8 @@ impl Engine {
             by_name.entry(Box::from(&*d.name)).or_insert(i);
         }
         let sites = program.decisions.iter().map(eval::sites_of).collect();
-        Engine { inner: Arc::new(Inner { program, graph, revision, by_name, sites }) }
+        let known = crate::eval::engine::Known::of(&graph);
+        Engine { inner: Arc::new(Inner { program, graph, revision, by_name, sites, known }) }
     }
 
     /// Reads policy files/dirs (`.gov`), inventories (any format `gov ingest`
@@ -302,7 +305,8 @@ pub(crate) fn decide_borrowed(
         return Err(eval::unknown_decision(program, &request.decision));
     };
     let sites = program.decisions.get(index).map(eval::sites_of).unwrap_or_default();
-    eval::decide_in(program, graph, index, &sites, request)
+    let known = crate::eval::engine::Known::of(graph);
+    eval::decide_in(program, graph, known, index, &sites, request)
 }
 mod load;
 

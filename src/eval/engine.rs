@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::graph::{EdgeKindId, Graph, KindId, NodeId, Value as GValue};
 use crate::ir::value::{self, Value};
 use crate::ir::{
-    Agg, Bind, Builtin, Expr, ExprKind, Path, Pattern, Program, Source, Step, Template,
+    Agg, Bind, Builtin, Const, Expr, ExprKind, Op, Path, Pattern, Program, Source, Step, Template,
     TemplatePart,
 };
 use crate::source::Loc;
@@ -64,6 +64,8 @@ pub struct Frame<'a> {
     pub trail: Vec<NodeId>,
     /// This worker's plugin instances (created on first call, reused across entities).
     pub plugins: crate::plugin::Instances,
+    /// Node buffers for variable-length path steps, reused across walks.
+    pub(crate) scratch: Vec<Vec<NodeId>>,
 }
 
 impl<'a> Frame<'a> {
@@ -75,6 +77,7 @@ impl<'a> Frame<'a> {
             service: None,
             trail: Vec::new(),
             plugins: crate::plugin::Instances::default(),
+            scratch: Vec::new(),
         }
     }
 
@@ -82,7 +85,14 @@ impl<'a> Frame<'a> {
     /// already sized and missing; the trail empty), with no plugin instances
     /// (set [`Frame::plugins`] to reuse some).
     pub fn with_buffers(slots: Vec<Value<'a>>, trail: Vec<NodeId>, entity: NodeId) -> Self {
-        Frame { slots, entity, service: None, trail, plugins: crate::plugin::Instances::default() }
+        Frame {
+            slots,
+            entity,
+            service: None,
+            trail,
+            plugins: crate::plugin::Instances::default(),
+            scratch: Vec::new(),
+        }
     }
 
     /// Reuses the frame for another entity.
@@ -146,18 +156,41 @@ fn from_graph(v: GValue<'_>) -> Value<'_> {
     }
 }
 
-impl<'a> Engine<'a> {
-    /// An engine for one program, graph and time.
-    pub fn new(program: &'a Program, graph: &'a Graph, now: Timestamp) -> Self {
+/// The schema ids the engine looks up by name, resolved once per graph (a
+/// decision builds an engine per request).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Known {
+    service_kind: Option<KindId>,
+    supports: Option<EdgeKindId>,
+    has_credential: Option<EdgeKindId>,
+}
+
+impl Known {
+    pub(crate) fn of(graph: &Graph) -> Self {
         let schema = graph.schema();
-        Engine {
-            program,
-            graph,
-            now,
+        Known {
             service_kind: schema.kind("service"),
             supports: schema.edge_kind("supports"),
             has_credential: schema.edge_kind("has_credential"),
         }
+    }
+}
+
+impl<'a> Engine<'a> {
+    /// An engine for one program, graph and time.
+    pub fn new(program: &'a Program, graph: &'a Graph, now: Timestamp) -> Self {
+        Self::with_known(program, graph, now, Known::of(graph))
+    }
+
+    /// [`Engine::new`] with the schema ids already resolved ([`Known::of`] the same graph).
+    pub(crate) fn with_known(
+        program: &'a Program,
+        graph: &'a Graph,
+        now: Timestamp,
+        known: Known,
+    ) -> Self {
+        let Known { service_kind, supports, has_credential } = known;
+        Engine { program, graph, now, service_kind, supports, has_credential }
     }
 
     /// The business service of an entity: itself for a service, else the most
@@ -246,6 +279,9 @@ impl<'a> Engine<'a> {
                 Value::Bool(self.eval(a, f)?.truthy() || self.eval(b, f)?.truthy())
             }
             ExprKind::Binary(op, a, b) => {
+                if let (Op::In | Op::NotIn, ExprKind::Const(Const::List(items))) = (op, &b.kind) {
+                    return self.in_consts(*op, a, items, f);
+                }
                 let x = self.eval(a, f)?;
                 let y = self.eval(b, f)?;
                 match value::binary(*op, &x, &y) {
@@ -255,6 +291,21 @@ impl<'a> Engine<'a> {
             }
             _ => return self.eval_complex(e, f),
         })
+    }
+
+    /// `x in [constants]`: compared element by element, without building
+    /// the list as a value on every evaluation.
+    #[inline(never)]
+    fn in_consts(
+        &self,
+        op: Op,
+        x: &'a Expr,
+        items: &'a [Const],
+        f: &mut Frame<'a>,
+    ) -> Result<Value<'a>, EvalError> {
+        let x = self.eval(x, f)?;
+        let found = items.iter().any(|c| Value::from_const(c).equals(&x));
+        Ok(Value::Bool(found == (op == Op::In)))
     }
 
     /// The node an expression denotes (`None` for any other value), without
@@ -537,44 +588,93 @@ impl<'a> Engine<'a> {
         }
     }
 
-    /// Nodes reachable from `n` in `min..=max` hops of the step's edges, each once.
-    fn reach(&self, n: NodeId, step: &Step) -> Vec<NodeId> {
-        let mut result = Vec::new();
+    /// Nodes reachable from `n` in `min..=max` hops of the step's edges, each
+    /// once, in breadth-first order, into `out` (cleared first). `seen` is
+    /// scratch space: every node discovered, in discovery order, which is
+    /// also the queue.
+    fn reach(&self, n: NodeId, step: &Step, out: &mut Vec<NodeId>, seen: &mut Vec<NodeId>) {
+        out.clear();
+        seen.clear();
         if step.min == 1 && step.max == Some(1) {
-            self.neighbours(n, step, &mut result);
-            return result;
+            self.neighbours(n, step, out);
+            return;
         }
+        // Most reach sets are a few dozen nodes: a linear scan of `seen` beats
+        // hashing; past that a hash set takes over.
+        const SMALL: usize = 48;
+        let mut big: Option<hashbrown::HashSet<NodeId>> = None;
+        let mut first = |y: NodeId, seen: &mut Vec<NodeId>| -> bool {
+            if let Some(set) = &mut big {
+                return set.insert(y);
+            }
+            if seen.contains(&y) {
+                return false;
+            }
+            if seen.len() >= SMALL {
+                let mut set: hashbrown::HashSet<NodeId> = seen.iter().copied().collect();
+                set.insert(y);
+                big = Some(set);
+            }
+            true
+        };
         // The start is reached again only through a cycle (at depth 1 or
         // more), so widening the bounds never loses a match.
-        let mut visited: HashSet<NodeId> = HashSet::new();
         if step.min == 0 {
-            visited.insert(n);
-            result.push(n);
+            first(n, seen);
+            seen.push(n);
+            out.push(n);
         }
-        let mut frontier = vec![n];
-        let mut depth = 0u32;
-        let mut buf = Vec::new();
-        while !frontier.is_empty()
-            && step.max.is_none_or(|m| depth < m)
-            && visited.len() < MAX_REACH
-        {
-            depth += 1;
-            let mut next = Vec::new();
-            for x in frontier {
-                buf.clear();
-                self.neighbours(x, step, &mut buf);
-                for y in buf.iter().copied() {
-                    if visited.insert(y) {
-                        next.push(y);
-                        if depth >= step.min {
-                            result.push(y);
-                        }
+        let mut lo = seen.len();
+        let mut depth = 1u32;
+        let mut expand = |x: NodeId, depth: u32, seen: &mut Vec<NodeId>, out: &mut Vec<NodeId>| {
+            let mut visit = |y: NodeId| {
+                if first(y, seen) {
+                    seen.push(y);
+                    if depth >= step.min {
+                        out.push(y);
                     }
                 }
+            };
+            self.for_neighbours(x, step, &mut visit);
+        };
+        expand(n, depth, seen, out);
+        while lo < seen.len() && step.max.is_none_or(|m| depth < m) && seen.len() < MAX_REACH {
+            depth += 1;
+            let hi = seen.len();
+            for i in lo..hi {
+                if let Some(&x) = seen.get(i) {
+                    expand(x, depth, seen, out);
+                }
             }
-            frontier = next;
+            lo = hi;
         }
-        result
+    }
+
+    /// Calls `visit` for each neighbour of `n` over the step's edges, without
+    /// collecting them.
+    fn for_neighbours(&self, n: NodeId, step: &Step, visit: &mut dyn FnMut(NodeId)) {
+        let g = self.graph;
+        let dirs: &[Direction] = match step.direction {
+            Direction::Out => &[Direction::Out],
+            Direction::In => &[Direction::In],
+            Direction::Either => &[Direction::Out, Direction::In],
+        };
+        for d in dirs {
+            if step.edges.is_empty() {
+                match d {
+                    Direction::In => g.inc_all(n).for_each(|r| visit(r.other)),
+                    _ => g.out_all(n).for_each(|r| visit(r.other)),
+                }
+            } else {
+                for e in &step.edges {
+                    let ns = match d {
+                        Direction::In => g.inc(n, *e),
+                        _ => g.out(n, *e),
+                    };
+                    ns.iter().for_each(|&y| visit(y));
+                }
+            }
+        }
     }
 
     fn step(
@@ -589,40 +689,52 @@ impl<'a> Engine<'a> {
         let depth = f.trail.len();
         // One hop over one edge kind (the common step) walks the graph's
         // adjacency slice directly; other steps collect their reach first.
-        let owned;
+        let mut owned = Vec::new();
         let reached: &[NodeId] = match (step.min, step.max, step.direction, &step.edges[..]) {
             (1, Some(1), Direction::Out, [e]) => self.graph.out(at, *e),
             (1, Some(1), Direction::In, [e]) => self.graph.inc(at, *e),
             _ => {
-                owned = self.reach(at, step);
+                let mut seen = f.scratch.pop().unwrap_or_default();
+                owned = f.scratch.pop().unwrap_or_default();
+                self.reach(at, step, &mut owned, &mut seen);
+                f.scratch.push(seen);
                 &owned
             }
         };
-        for &m in reached {
-            if !step.kinds.is_empty() && !step.kinds.contains(&self.graph.kind(m)) {
-                continue;
-            }
-            match step.bind {
-                Bind::Anonymous => {}
-                Bind::New(s) => f.set(s, Value::Node(m)),
-                Bind::Pinned(s) => {
-                    if f.slots.get(usize::from(s)) != Some(&Value::Node(m)) {
-                        continue;
+        let flow = 'scan: {
+            for &m in reached {
+                if !step.kinds.is_empty() && !step.kinds.contains(&self.graph.kind(m)) {
+                    continue;
+                }
+                match step.bind {
+                    Bind::Anonymous => {}
+                    Bind::New(s) => f.set(s, Value::Node(m)),
+                    Bind::Pinned(s) => {
+                        if f.slots.get(usize::from(s)) != Some(&Value::Node(m)) {
+                            continue;
+                        }
                     }
                 }
+                if let Some(filter) = &step.filter {
+                    match self.eval(filter, f) {
+                        Ok(v) if v.truthy() => {}
+                        Ok(_) => continue,
+                        Err(e) => break 'scan Err(e),
+                    }
+                }
+                f.trail.truncate(depth);
+                f.trail.push(m);
+                match self.step(steps, i + 1, m, f, visit) {
+                    Ok(Flow::Continue) => {}
+                    other => break 'scan other,
+                }
             }
-            if let Some(filter) = &step.filter
-                && !self.eval(filter, f)?.truthy()
-            {
-                continue;
-            }
-            f.trail.truncate(depth);
-            f.trail.push(m);
-            if let Flow::Stop = self.step(steps, i + 1, m, f, visit)? {
-                return Ok(Flow::Stop);
-            }
+            Ok(Flow::Continue)
+        };
+        if owned.capacity() > 0 {
+            f.scratch.push(owned);
         }
-        Ok(Flow::Continue)
+        flow
     }
 }
 
