@@ -251,7 +251,7 @@ impl<'a> Run<'_, 'a> {
             }
             self.lets_done += 1;
         }
-        Ok(self.engine.eval(&c.when, f)?.truthy())
+        self.engine.test(&c.when, f)
     }
 
     fn reason(&self, i: usize, c: &'a ir::DecisionClause, f: &mut Frame<'a>) -> Reason {

@@ -172,9 +172,9 @@ fn run<'a>(engine: &Engine<'a>, rule: &'a ir::Rule, n: NodeId, f: &mut Frame<'a>
     f.reset(n);
     f.set(rule.var, Value::Node(n));
     if let Some(filter) = &rule.filter {
-        match engine.eval(filter, f) {
-            Ok(v) if v.truthy() => {}
-            Ok(_) => return End::OutOfScope,
+        match engine.test(filter, f) {
+            Ok(true) => {}
+            Ok(false) => return End::OutOfScope,
             Err(e) => return End::Errored(e),
         }
     }
@@ -184,9 +184,9 @@ fn run<'a>(engine: &Engine<'a>, rule: &'a ir::Rule, n: NodeId, f: &mut Frame<'a>
                 Ok(v) => f.set(*slot, v),
                 Err(e) => return End::Errored(e),
             },
-            BodyStep::Require { cond, .. } => match engine.eval(cond, f) {
-                Ok(v) if v.truthy() => {}
-                Ok(_) => return End::Failed(cond),
+            BodyStep::Require { cond, .. } => match engine.test(cond, f) {
+                Ok(true) => {}
+                Ok(false) => return End::Failed(cond),
                 Err(e) => return End::Errored(e),
             },
         }

@@ -111,6 +111,7 @@ impl<'a> Frame<'a> {
     }
 
     /// Sets a slot (growing the frame if an exception needs more).
+    #[inline]
     pub fn set(&mut self, slot: u16, v: Value<'a>) {
         let i = usize::from(slot);
         if i >= self.slots.len() {
@@ -293,6 +294,42 @@ impl<'a> Engine<'a> {
         })
     }
 
+    /// Evaluates a condition: the same truth as `eval(e)?.truthy()`, but
+    /// logic and comparisons give a bool directly, without building a
+    /// [`Value`] for every node, and a constant operand is read in place.
+    pub fn test(&self, e: &'a Expr, f: &mut Frame<'a>) -> Result<bool, EvalError> {
+        match &e.kind {
+            ExprKind::And(a, b) => Ok(self.test(a, f)? && self.test(b, f)?),
+            ExprKind::Or(a, b) => Ok(self.test(a, f)? || self.test(b, f)?),
+            ExprKind::Not(x) => Ok(!self.test(x, f)?),
+            ExprKind::Has { node, slots, .. } => Ok(match self.eval_node(node, f)? {
+                Some(n) => {
+                    let k = self.graph.kind(n);
+                    slots.iter().any(|(sk, a)| *sk == k && self.graph.has_attr(n, *a))
+                }
+                None => false,
+            }),
+            ExprKind::Binary(op, a, b) => {
+                if let (Op::In | Op::NotIn, ExprKind::Const(Const::List(items))) = (op, &b.kind) {
+                    return Ok(self.in_consts(*op, a, items, f)?.truthy());
+                }
+                let x = self.eval(a, f)?;
+                let y = match &b.kind {
+                    ExprKind::Const(c) => Value::from_const(c),
+                    _ => self.eval(b, f)?,
+                };
+                if let Some(r) = value::compare_op(*op, &x, &y) {
+                    return Ok(r);
+                }
+                match value::binary(*op, &x, &y) {
+                    Ok(v) => Ok(v.truthy()),
+                    Err(m) => Err(self.op_err(m, &e.loc)),
+                }
+            }
+            _ => Ok(self.eval(e, f)?.truthy()),
+        }
+    }
+
     /// `x in [constants]`: compared element by element, without building
     /// the list as a value on every evaluation.
     #[inline(never)]
@@ -456,7 +493,8 @@ impl<'a> Engine<'a> {
         loc: &Loc,
     ) -> Result<Value<'a>, EvalError> {
         let mut acc = Acc::new(agg);
-        let mut seen: HashSet<Vec<u32>> = HashSet::new();
+        // Only count and sum dedupe; the others never pay for the set.
+        let mut seen: Option<HashSet<Vec<u32>>> = None;
         let mut first_err: Option<EvalError> = None;
         let dedup = matches!(agg, Agg::Count | Agg::Sum);
         let named: &[u16] = match source {
@@ -466,8 +504,8 @@ impl<'a> Engine<'a> {
         let is_path = matches!(source, Source::Path(_));
         let mut visit = |eng: &Self, f: &mut Frame<'a>| -> Flow {
             let pass = match cond {
-                Some(c) => match eng.eval(c, f) {
-                    Ok(v) => v.truthy(),
+                Some(c) => match eng.test(c, f) {
+                    Ok(v) => v,
                     Err(e) => {
                         first_err = Some(e);
                         return Flow::Stop;
@@ -506,7 +544,7 @@ impl<'a> Engine<'a> {
                                 })
                                 .collect()
                         };
-                        if !seen.insert(key) {
+                        if !seen.get_or_insert_with(HashSet::new).insert(key) {
                             return Flow::Continue;
                         }
                     }
@@ -716,8 +754,8 @@ impl<'a> Engine<'a> {
                     }
                 }
                 if let Some(filter) = &step.filter {
-                    match self.eval(filter, f) {
-                        Ok(v) if v.truthy() => {}
+                    match self.test(filter, f) {
+                        Ok(true) => {}
                         Ok(_) => continue,
                         Err(e) => break 'scan Err(e),
                     }

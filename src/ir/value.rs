@@ -115,21 +115,33 @@ fn overflow() -> OpError {
     OpError("arithmetic overflow".into())
 }
 
-/// Applies a binary operator.
-pub fn binary<'a>(op: Op, a: &Value<'a>, b: &Value<'a>) -> Result<Value<'a>, OpError> {
-    use Value as V;
-    Ok(match op {
-        Op::Eq => V::Bool(a.equals(b)),
-        Op::Ne => V::Bool(!a.equals(b)),
+/// A comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`) as a plain bool; `None`
+/// for the other operators. Unordered operands compare false.
+#[inline]
+pub fn compare_op(op: Op, a: &Value<'_>, b: &Value<'_>) -> Option<bool> {
+    Some(match op {
+        Op::Eq => a.equals(b),
+        Op::Ne => !a.equals(b),
         Op::Lt | Op::Le | Op::Gt | Op::Ge => match a.compare(b) {
-            None => V::Bool(false),
-            Some(o) => V::Bool(match op {
+            None => false,
+            Some(o) => match op {
                 Op::Lt => o == Ordering::Less,
                 Op::Le => o != Ordering::Greater,
                 Op::Gt => o == Ordering::Greater,
                 _ => o != Ordering::Less,
-            }),
+            },
         },
+        _ => return None,
+    })
+}
+
+/// Applies a binary operator.
+pub fn binary<'a>(op: Op, a: &Value<'a>, b: &Value<'a>) -> Result<Value<'a>, OpError> {
+    use Value as V;
+    Ok(match op {
+        Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge => {
+            V::Bool(compare_op(op, a, b).unwrap_or(false))
+        }
         Op::In | Op::NotIn => {
             let found = match b {
                 V::List(xs) => xs.iter().any(|x| x.equals(a)),
