@@ -60,6 +60,13 @@ decision approval-only {
   input who: identity
   require approval from who when true
 }
+
+decision lazy-let {
+  input n: int, action: string
+  let ratio = 100 / n
+  deny "no deletes" when action == "delete"
+  allow "small ratio" when ratio < 10
+}
 "#;
 
 struct Fixture {
@@ -189,6 +196,26 @@ fn a_runtime_error_fails_closed() {
 }
 
 #[test]
+fn a_let_is_evaluated_only_for_the_clauses_that_read_it() {
+    let e = engine();
+    let ask = |n: i64, action: &str| {
+        e.decide(&request("lazy-let", &[("n", n.into()), ("action", action.into())])).unwrap()
+    };
+    // Denied before any clause reads `ratio`: its division by zero never runs.
+    let d = ask(0, "delete");
+    assert_eq!(d.effect, Effect::Deny);
+    let clauses: Vec<&str> = d.reasons.iter().map(|r| r.clause).collect();
+    assert_eq!(clauses, ["deny"]);
+    assert_eq!(d.reasons[0].message, "no deletes");
+    // The allow clause reads it: the error fails closed.
+    let d = ask(0, "read");
+    assert_eq!(d.effect, Effect::Deny);
+    assert_eq!(d.reasons.iter().map(|r| r.clause).collect::<Vec<_>>(), ["error"]);
+    assert!(d.reasons[0].message.contains("division by zero"), "{}", d.reasons[0].message);
+    assert_eq!(ask(20, "read").effect, Effect::Allow);
+}
+
+#[test]
 fn request_errors_have_stable_kinds() {
     let e = engine();
     let err = e.decide(&request("cal", &[])).unwrap_err();
@@ -260,7 +287,10 @@ fn requests_decode_from_json() {
 fn engine_lists_its_decisions_and_has_a_stable_revision() {
     let a = engine();
     let b = engine();
-    assert_eq!(a.decisions().collect::<Vec<_>>(), ["call", "ratio", "order-free", "approval-only"]);
+    assert_eq!(
+        a.decisions().collect::<Vec<_>>(),
+        ["call", "ratio", "order-free", "approval-only", "lazy-let"]
+    );
     assert_eq!(a.revision(), b.revision());
     assert_eq!(a.revision().len(), 16);
     let f = fixture(&POLICY.replace("no deletes", "no deletions"));

@@ -2,8 +2,9 @@
 //!
 //! Deny clauses are evaluated first (every one, so that all reasons are
 //! reported), then approval clauses (every one, for the union of approvers),
-//! then allow clauses up to the first that holds. Lets are evaluated in
-//! source order as the clauses after them need them. A clause that fails at
+//! then allow clauses up to the first that holds. A let is evaluated once,
+//! the first time a clause that reads it is (lets it reads first, in source
+//! order). A clause that fails at
 //! run time (division by zero, overflow) fails closed: the effect is `deny`
 //! with a reason of clause `error`.
 
@@ -26,14 +27,19 @@ pub(crate) struct ClauseSite {
     pub file: Arc<str>,
     pub line: u32,
     pub column: u32,
+    /// The lets (step indices, in source order) this step needs, directly
+    /// or through other lets: a clause evaluates only those, so a request
+    /// denied early never pays for a let that only later clauses read.
+    pub needs: Box<[usize]>,
 }
 
-pub(super) fn site_of(loc: &crate::source::Loc) -> ClauseSite {
+pub(super) fn site_of(loc: &crate::source::Loc, needs: Vec<usize>) -> ClauseSite {
     let (line, column) = loc.file.line_col(loc.span.start);
     ClauseSite {
         file: Arc::from(loc.file.name()),
         line: u32::try_from(line).unwrap_or(u32::MAX),
         column: u32::try_from(column).unwrap_or(u32::MAX),
+        needs: needs.into_boxed_slice(),
     }
 }
 
@@ -82,15 +88,47 @@ pub(crate) fn unknown_decision(program: &ir::Program, name: &str) -> DecideError
     DecideError::UnknownDecision { name: name.to_owned(), suggestion }
 }
 
-/// Where each step of a decision is.
+/// Where each step of a decision is, and the lets it needs.
 pub(super) fn sites_of(d: &ir::Decision) -> Vec<ClauseSite> {
-    d.steps
-        .iter()
-        .map(|s| match s {
-            DecisionStep::Clause(c) => site_of(&c.loc),
-            DecisionStep::Let { value, .. } => site_of(&value.loc),
-        })
-        .collect()
+    // The let that last bound each slot before a step (a later let of the
+    // same slot shadows an earlier one).
+    let mut bound: Vec<(ir::Slot, usize)> = Vec::new();
+    let mut needs_of: Vec<Vec<usize>> = Vec::with_capacity(d.steps.len());
+    let mut sites = Vec::with_capacity(d.steps.len());
+    for (i, step) in d.steps.iter().enumerate() {
+        let mut read = Vec::new();
+        let loc = match step {
+            DecisionStep::Clause(c) => {
+                c.when.slots_read(&mut read);
+                if let Some(a) = &c.approvers {
+                    a.slots_read(&mut read);
+                }
+                if let Some(t) = &c.reason {
+                    t.slots_read(&mut read);
+                }
+                &c.loc
+            }
+            DecisionStep::Let { value, .. } => {
+                value.slots_read(&mut read);
+                &value.loc
+            }
+        };
+        let mut needs: Vec<usize> = Vec::new();
+        for s in read {
+            if let Some(&(_, j)) = bound.iter().rev().find(|(b, _)| *b == s) {
+                needs.extend(needs_of.get(j).into_iter().flatten().copied());
+                needs.push(j);
+            }
+        }
+        needs.sort_unstable();
+        needs.dedup();
+        if let DecisionStep::Let { slot, .. } = step {
+            bound.push((*slot, i));
+        }
+        sites.push(site_of(loc, needs.clone()));
+        needs_of.push(needs);
+    }
+    sites
 }
 
 /// Decides a request for the decision at `index` (`sites` from [`sites_of`]).
@@ -147,7 +185,7 @@ pub(crate) fn decide_in(
     frame.scratch = scratch;
     frame.plugins = PLUGINS.with(Cell::take);
     frame.set_service(service);
-    let mut run = Run { engine: &engine, d, sites, lets_done: 0 };
+    let mut run = Run { engine: &engine, d, sites, lets: 0, lets_done: 0 };
     let mut decision = run.clauses(&mut frame);
     if let Some(p) = &program.priority
         && service.is_some()
@@ -174,6 +212,9 @@ struct Run<'e, 'a> {
     engine: &'e Interp<'a>,
     d: &'a ir::Decision,
     sites: &'e [ClauseSite],
+    /// Lets evaluated so far, by step index (steps past 128 are tracked in
+    /// `lets_done`: every let before them is evaluated in order).
+    lets: u128,
     lets_done: usize,
 }
 
@@ -237,21 +278,41 @@ impl<'a> Run<'_, 'a> {
         decision(Effect::NotPermitted, Vec::new(), Vec::new())
     }
 
-    /// Evaluates the lets before step `i` (once each), then the clause's condition.
+    /// Evaluates the lets step `i` needs (once each, in source order), then
+    /// the clause's condition.
     fn holds(
         &mut self,
         i: usize,
         c: &'a ir::DecisionClause,
         f: &mut Frame<'a>,
     ) -> Result<bool, EvalError> {
-        while self.lets_done < i {
-            if let Some(DecisionStep::Let { slot, value, .. }) = self.d.steps.get(self.lets_done) {
-                let v = self.engine.eval(value, f)?;
-                f.set(*slot, v);
+        match self.sites.get(i) {
+            Some(site) if i < 128 => {
+                for &j in &site.needs {
+                    if self.lets & (1 << j) == 0 {
+                        self.eval_let(j, f)?;
+                        self.lets |= 1 << j;
+                    }
+                }
             }
-            self.lets_done += 1;
+            _ => {
+                while self.lets_done < i {
+                    if self.lets_done >= 128 || self.lets & (1 << self.lets_done) == 0 {
+                        self.eval_let(self.lets_done, f)?;
+                    }
+                    self.lets_done += 1;
+                }
+            }
         }
         self.engine.test(&c.when, f)
+    }
+
+    fn eval_let(&self, j: usize, f: &mut Frame<'a>) -> Result<(), EvalError> {
+        if let Some(DecisionStep::Let { slot, value, .. }) = self.d.steps.get(j) {
+            let v = self.engine.eval(value, f)?;
+            f.set(*slot, v);
+        }
+        Ok(())
     }
 
     fn reason(&self, i: usize, c: &'a ir::DecisionClause, f: &mut Frame<'a>) -> Reason {

@@ -303,6 +303,81 @@ pub enum ExprKind {
     },
 }
 
+impl Expr {
+    /// Adds every frame slot the expression reads (`Local`) to `out`, each
+    /// once. Slots it binds itself (quantifier variables, block lets) are
+    /// included too: callers only ask about slots bound outside.
+    pub fn slots_read(&self, out: &mut Vec<Slot>) {
+        let add = |s: Slot, out: &mut Vec<Slot>| {
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        };
+        match &self.kind {
+            ExprKind::Const(_) | ExprKind::Now | ExprKind::Service => {}
+            ExprKind::Local(s) => add(*s, out),
+            ExprKind::Attr { node, .. } | ExprKind::Has { node, .. } => node.slots_read(out),
+            ExprKind::Not(x) | ExprKind::Neg(x) => x.slots_read(out),
+            ExprKind::And(a, b) | ExprKind::Or(a, b) | ExprKind::Binary(_, a, b) => {
+                a.slots_read(out);
+                b.slots_read(out);
+            }
+            ExprKind::If(c, a, b) => {
+                c.slots_read(out);
+                a.slots_read(out);
+                b.slots_read(out);
+            }
+            ExprKind::Match(x, arms) => {
+                x.slots_read(out);
+                for (_, e) in arms {
+                    e.slots_read(out);
+                }
+            }
+            ExprKind::List(xs) | ExprKind::Call(_, xs) | ExprKind::PluginCall { args: xs, .. } => {
+                for x in xs {
+                    x.slots_read(out);
+                }
+            }
+            ExprKind::Block(binds, body) => {
+                for (_, e) in binds {
+                    e.slots_read(out);
+                }
+                body.slots_read(out);
+            }
+            ExprKind::Aggregate { source, cond, projection, .. } => {
+                match &**source {
+                    Source::List { list, .. } => list.slots_read(out),
+                    Source::Path(p) => {
+                        p.start.slots_read(out);
+                        for step in &p.steps {
+                            if let Bind::Pinned(s) = step.bind {
+                                add(s, out);
+                            }
+                            if let Some(f) = &step.filter {
+                                f.slots_read(out);
+                            }
+                        }
+                    }
+                }
+                for e in [cond, projection].into_iter().flatten() {
+                    e.slots_read(out);
+                }
+            }
+        }
+    }
+}
+
+impl Template {
+    /// Adds the slots its holes read (see [`Expr::slots_read`]).
+    pub fn slots_read(&self, out: &mut Vec<Slot>) {
+        for p in &self.parts {
+            if let TemplatePart::Expr(e) = p {
+                e.slots_read(out);
+            }
+        }
+    }
+}
+
 /// A match pattern: any of the constants, or anything.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Pattern {
