@@ -267,8 +267,11 @@ struct PerRule<'a> {
     exceptions: Vec<usize>,
     /// For each `require`: its condition and the reads its evidence shows
     /// (distinct texts, at most [`MAX_EVIDENCE`]).
-    reads: Vec<(&'a ir::Expr, Vec<(&'a ir::Expr, Arc<str>)>)>,
+    reads: Vec<(&'a ir::Expr, Reads<'a>)>,
 }
+
+/// The reads a condition's evidence shows, with their source text.
+type Reads<'a> = Vec<(&'a ir::Expr, Arc<str>)>;
 
 /// Evidence values listed per finding, at most.
 const MAX_EVIDENCE: usize = 8;
@@ -551,10 +554,10 @@ pub fn evidence<'a>(engine: &Engine<'a>, cond: &'a ir::Expr, f: &mut Frame<'a>) 
 /// The reads [`evidence`] shows for a condition: distinct non-empty texts, in
 /// order, at most [`MAX_EVIDENCE`]. The same for every entity, so the audit
 /// computes them once per rule.
-fn evidence_reads(cond: &ir::Expr) -> Vec<(&ir::Expr, Arc<str>)> {
+fn evidence_reads(cond: &ir::Expr) -> Reads<'_> {
     let mut reads: Vec<&ir::Expr> = Vec::new();
     collect_reads(cond, &mut reads);
-    let mut out: Vec<(&ir::Expr, Arc<str>)> = Vec::new();
+    let mut out: Reads<'_> = Vec::new();
     for r in reads {
         let text = r.loc.text();
         if text.is_empty() || out.iter().any(|(_, t)| **t == *text) {
