@@ -351,7 +351,7 @@ fn check_expectation(
     now: Timestamp,
 ) -> Result<(), Mismatch> {
     fn findings_in<'x>(a: &'x Audit, rule: &str) -> std::vec::IntoIter<&'x crate::eval::Finding> {
-        a.findings.iter().filter(|f| f.rule == rule).collect::<Vec<_>>().into_iter()
+        a.findings.iter().filter(|f| &*f.rule == rule).collect::<Vec<_>>().into_iter()
     }
     let findings_of = |rule: &str| findings_in(a, rule);
     let describe = |rule: &str| {
@@ -401,7 +401,7 @@ fn check_expectation(
                     format!(
                         "expected {id} to fail on \"{}\", but the finding is waived by {}",
                         entity.value,
-                        f.waived_by.as_ref().map_or("", |w| w.exception.as_str())
+                        f.waived_by.as_ref().map_or("", |w| &*w.exception)
                     ),
                     i,
                     &entity.value,

@@ -191,31 +191,52 @@ impl Timestamp {
 impl fmt::Display for Timestamp {
     /// `YYYY-MM-DD` at midnight, RFC 3339 with `Z` otherwise.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (y, m, d) = self.date();
-        let secs = self.0.rem_euclid(86_400);
-        // Digits by hand: findings print a timestamp per evidence value, and
-        // `write!` with padded fields showed up in the audit profile.
-        let Ok(year) = u32::try_from(y) else { return self.fmt_slow(f, y, m, d, secs) };
-        if year > 9999 {
-            return self.fmt_slow(f, y, m, d, secs);
+        let mut buf = [0u8; 20];
+        match self.fast_text(&mut buf) {
+            Some(text) => f.write_str(text),
+            None => {
+                let (y, m, d) = self.date();
+                self.fmt_slow(f, y, m, d, self.0.rem_euclid(86_400))
+            }
         }
-        let mut buf = *b"0000-00-00T00:00:00Z";
+    }
+}
+
+impl Timestamp {
+    /// Appends the [`Display`](fmt::Display) text to `out` without the
+    /// formatting machinery (findings print a timestamp per evidence value).
+    pub fn push_to(&self, out: &mut String) {
+        let mut buf = [0u8; 20];
+        match self.fast_text(&mut buf) {
+            Some(text) => out.push_str(text),
+            None => {
+                use fmt::Write as _;
+                let _ = write!(out, "{self}");
+            }
+        }
+    }
+
+    /// The text of years 0 to 9999, digits by hand (`write!` with padded
+    /// fields showed up in the audit profile); `None` for other years.
+    fn fast_text<'b>(&self, buf: &'b mut [u8; 20]) -> Option<&'b str> {
+        let (y, m, d) = self.date();
+        let year = u32::try_from(y).ok().filter(|y| *y <= 9999)?;
+        *buf = *b"0000-00-00T00:00:00Z";
         let two = |buf: &mut [u8; 20], at: usize, v: u32| {
             if let Some(s) = buf.get_mut(at..at + 2) {
                 s.copy_from_slice(&[b'0' + (v / 10 % 10) as u8, b'0' + (v % 10) as u8]);
             }
         };
-        two(&mut buf, 0, year / 100);
-        two(&mut buf, 2, year % 100);
-        two(&mut buf, 5, m);
-        two(&mut buf, 8, d);
-        let secs = secs as u32;
-        two(&mut buf, 11, secs / 3600);
-        two(&mut buf, 14, secs / 60 % 60);
-        two(&mut buf, 17, secs % 60);
+        two(buf, 0, year / 100);
+        two(buf, 2, year % 100);
+        two(buf, 5, m);
+        two(buf, 8, d);
+        let secs = self.0.rem_euclid(86_400) as u32;
+        two(buf, 11, secs / 3600);
+        two(buf, 14, secs / 60 % 60);
+        two(buf, 17, secs % 60);
         let len = if secs == 0 { 10 } else { 20 };
-        let text = buf.get(..len).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default();
-        f.write_str(text)
+        buf.get(..len).and_then(|b| std::str::from_utf8(b).ok())
     }
 }
 
@@ -389,6 +410,16 @@ mod tests {
         }
         for t in [i64::MIN / 1000, -62_167_219_201, 253_402_300_800, i64::MAX / 1000] {
             assert_eq!(Timestamp(t).to_string(), Slow(Timestamp(t)).to_string(), "{t}");
+        }
+    }
+
+    #[test]
+    fn push_to_appends_the_display_text() {
+        let mut out = String::from("x");
+        for t in [0, 1, 86_399, -1, -62_167_219_201, 253_402_300_800, i64::MAX / 1000] {
+            out.truncate(1);
+            Timestamp(t).push_to(&mut out);
+            assert_eq!(out, format!("x{}", Slow(Timestamp(t))), "{t}");
         }
     }
 

@@ -156,7 +156,7 @@ fn the_smoke_policy_finds_the_planted_problems_in_every_priority() {
     let find = |rule: &str, entity: &str| {
         a.findings
             .iter()
-            .find(|f| f.rule == rule && f.entity.starts_with(entity))
+            .find(|f| &*f.rule == rule && f.entity.starts_with(entity))
             .unwrap_or_else(|| panic!("no {rule} finding on {entity}"))
     };
     let priority = |rule: &str, entity: &str| find(rule, entity).priority.as_ref().map(|p| p.level);

@@ -585,10 +585,10 @@ fn engine(policy: &str, graph_json: &str) -> Result<ROutcome, String> {
         .findings
         .iter()
         .map(|f| RFinding {
-            rule: f.rule.clone(),
+            rule: f.rule.to_string(),
             entity: f.entity.clone(),
             error: f.kind == FindingKind::Error,
-            waived_by: f.waived_by.as_ref().map(|w| w.exception.clone()),
+            waived_by: f.waived_by.as_ref().map(|w| w.exception.to_string()),
             severity: f.severity.as_str(),
             priority: f.priority.map(|p| p.level),
             service: f.service.clone(),
@@ -735,8 +735,7 @@ fn pinned_endpoint_and_shadowing() {
            require exists i -[has_credential]-> _ <-[has_credential]- i -[owned_by]-> p: identity where p.type == \"human\" }",
         &g,
     );
-    let got: Vec<(&str, &str)> =
-        o.findings.iter().map(|f| (f.rule.as_str(), f.entity.as_str())).collect();
+    let got: Vec<(&str, &str)> = o.findings.iter().map(|f| (&*f.rule, f.entity.as_str())).collect();
     assert_eq!(got, [("own", "s2"), ("shared", "s1"), ("shared", "s2")]);
 }
 
@@ -759,7 +758,7 @@ fn vacuous_all_and_missing_values() {
     );
     // `lonely` has no owners: `all` holds vacuously; `x`'s owner has no `active`.
     let all_active: Vec<_> =
-        o.findings.iter().filter(|f| f.rule == "all-active").map(|f| f.entity.as_str()).collect();
+        o.findings.iter().filter(|f| &*f.rule == "all-active").map(|f| f.entity.as_str()).collect();
     assert_eq!(all_active, ["x"]);
     assert!(o.findings.iter().all(|f| f.rule != "missing" && f.rule != "tier"));
 }
@@ -896,8 +895,7 @@ fn business_service_of_the_entity() {
          rule c { for s: service require service has tier }",
         &g,
     );
-    let got: Vec<(&str, &str)> =
-        o.findings.iter().map(|f| (f.rule.as_str(), f.entity.as_str())).collect();
+    let got: Vec<(&str, &str)> = o.findings.iter().map(|f| (&*f.rule, f.entity.as_str())).collect();
     assert_eq!(got, [("b", "k2"), ("c", "sx")]);
 }
 

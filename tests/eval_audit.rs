@@ -37,7 +37,7 @@ fn small_inventory_findings() {
         .findings
         .iter()
         .filter(|f| f.is_open())
-        .map(|f| (f.rule.clone(), f.entity.clone()))
+        .map(|f| (f.rule.to_string(), f.entity.clone()))
         .collect();
     assert_eq!(
         open,
@@ -58,7 +58,7 @@ fn small_inventory_findings() {
     assert_eq!(format!("{:?}", key.severity), "Critical");
     assert!(key.message.starts_with("key-billing-1 was last rotated 681d ago"), "{}", key.message);
     assert!(
-        key.evidence.iter().any(|e| e.expr == "c.rotated_at" && e.value == "2025-01-10"),
+        key.evidence.iter().any(|e| &*e.expr == "c.rotated_at" && e.value == "2025-01-10"),
         "{:?}",
         key.evidence
     );

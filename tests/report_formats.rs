@@ -113,7 +113,7 @@ fn priority(level: u8, within: &str, now: Timestamp) -> Option<PriorityAssignmen
 }
 
 fn origin(file: &str, line: Option<u32>, record: u32) -> Option<Origin> {
-    Some(Origin { file: file.to_owned(), line, record })
+    Some(Origin { file: file.into(), line, record })
 }
 
 fn rule_summary(
@@ -163,21 +163,21 @@ impl F<'_> {
         let rule_header = format!("rule {}", self.rule);
         Finding {
             kind: self.kind,
-            rule: self.rule.to_owned(),
+            rule: self.rule.into(),
             rule_loc: loc(file, &rule_header, self.rule),
             condition_loc: condition(file, &rule_header),
             entity: self.entity.to_owned(),
-            entity_kind: self.entity_kind.to_owned(),
+            entity_kind: self.entity_kind.into(),
             severity: self.severity,
             enforcement: self.enforcement,
             priority: self.priority,
             service: self.service.map(str::to_owned),
             message: self.message.to_owned(),
-            help: self.help.map(str::to_owned),
+            help: self.help.map(Into::into),
             evidence: self
                 .evidence
                 .iter()
-                .map(|(e, v)| Evidence { expr: (*e).to_owned(), value: (*v).to_owned() })
+                .map(|(e, v)| Evidence { expr: (*e).into(), value: (*v).to_owned() })
                 .collect(),
             witness: self.witness.iter().map(|w| (*w).to_owned()).collect(),
             origin: self.origin,
@@ -304,13 +304,13 @@ fn audit_of(policy: &str) -> Audit {
             origin: origin("inventory/aws-credential-report.csv", Some(5), 3),
             maps: age_maps,
             waived_by: Some(Waiver {
-                exception: "legacy-etl-key".to_owned(),
+                exception: "legacy-etl-key".into(),
                 until: ts("2027-01-31"),
-                approved_by: vec![
+                approved_by: Arc::from([
                     "ciso@example.com".to_owned(),
                     "security-lead@example.com".to_owned(),
-                ],
-                reason: Some("vendor cannot rotate before the migration".to_owned()),
+                ]),
+                reason: Some("vendor cannot rotate before the migration".into()),
             }),
         }
         .build(&file),
@@ -449,7 +449,7 @@ fn sarif_describes_rules_results_and_suppressions() {
     for (r, f) in results.iter().zip(&a.findings) {
         let index = r["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[index]["id"], r["ruleId"]);
-        assert_eq!(r["ruleId"], f.rule.as_str());
+        assert_eq!(r["ruleId"], &*f.rule);
     }
 
     // The primary location is the rule's name in the policy.
@@ -730,6 +730,15 @@ fn json_snapshot() {
     );
     assert_eq!(summary["blocking"], 2);
     insta::assert_snapshot!("json", json::render_string(&audit()));
+    assert_json_text_is_the_document(&audit());
+    assert_json_text_is_the_document(&clean_audit());
+}
+
+/// `render_string` streams the findings; its text must be the document of
+/// `render` printed (same keys, same order, same layout).
+fn assert_json_text_is_the_document(a: &Audit) {
+    let printed = serde_json::to_string_pretty(&json::render(a)).unwrap() + "\n";
+    assert_eq!(json::render_string(a), printed);
 }
 
 #[test]
@@ -779,6 +788,7 @@ fn renderers_accept_a_real_audit() {
 
     let doc = json::render(&a);
     assert_eq!(doc["findings"].as_array().unwrap().len(), a.findings.len());
+    assert_json_text_is_the_document(&a);
     let text = human::render(&a);
     let md = markdown::render(&a, &markdown::Options::default());
     for f in open {

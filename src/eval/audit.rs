@@ -1,6 +1,10 @@
 //! The audit: every rule over every entity in its scope, in parallel, with
 //! deterministic output.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+
 use rayon::prelude::*;
 
 use super::engine::{Engine, EvalError, Frame, matches_pattern};
@@ -37,6 +41,7 @@ pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit 
     let now = options.now.unwrap_or_else(Timestamp::now);
     let engine = Engine::new(program, graph, now);
     let only_entity = options.entity.as_deref().map(|id| graph.lookup(id));
+    let shared = Shared::new(program, graph);
     let mut rules = Vec::new();
     let mut per_rule: Vec<Vec<(NodeId, Box<Finding>)>> = Vec::new();
     for (index, rule) in program.rules.iter().enumerate() {
@@ -52,16 +57,17 @@ pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit 
             Some(_) => &[],
             None => graph.nodes_of_kind(rule.kind),
         };
+        let per = PerRule::new(program, index, rule, graph);
         // One frame per worker, reset per entity: no allocation per passing
         // check. Chunks keep their order in the collected vector.
         let tallies: Vec<Tally> = entities
             .par_chunks(CHUNK)
             .map_init(
-                || Frame::new(rule.frame, NodeId(0)),
-                |f, chunk| {
+                || Worker::new(rule.frame, program),
+                |w, chunk| {
                     let mut t = Tally::default();
                     for n in chunk {
-                        t.add(check_entity(&engine, index, *n, f), *n);
+                        t.add(check_entity(&engine, &shared, &per, *n, w), *n);
                     }
                     t
                 },
@@ -87,15 +93,20 @@ pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit 
             summary.errors += t.errors;
             failing.extend(t.hits);
         }
-        // All of one kind, so the rank orders them by id.
-        failing.par_sort_unstable_by_key(|(n, _)| graph.id_rank(*n));
+        // All of one kind, so the rank orders them by id. Inventories often
+        // list entities in id order already: then there is nothing to sort.
+        if !failing.is_sorted_by_key(|(n, _)| graph.id_rank(*n)) {
+            failing.par_sort_unstable_by_key(|(n, _)| graph.id_rank(*n));
+        }
         per_rule.push(failing);
         rules.push(summary);
     }
     // Findings stay boxed until the total is known: moving multi-hundred-byte
     // records while sorting or growing a vector copied gigabytes.
     let mut findings = Vec::with_capacity(per_rule.iter().map(Vec::len).sum());
-    findings.extend(per_rule.into_iter().flatten().map(|(_, f)| *f));
+    for (_, f) in per_rule.into_iter().flatten() {
+        findings.push(*f);
+    }
     let expired_exceptions = program
         .exceptions
         .iter()
@@ -197,24 +208,104 @@ fn run<'a>(engine: &Engine<'a>, rule: &'a ir::Rule, n: NodeId, f: &mut Frame<'a>
 /// Evaluates one rule for one entity and builds its finding.
 fn check_entity<'a>(
     engine: &Engine<'a>,
-    rule_index: usize,
+    shared: &Shared,
+    per: &PerRule<'a>,
     n: NodeId,
-    f: &mut Frame<'a>,
+    w: &mut Worker<'a>,
 ) -> Outcome {
-    let Some(rule) = engine.program.rules.get(rule_index) else { return Outcome::OutOfScope };
-    match run(engine, rule, n, f) {
+    let rule = per.rule;
+    match run(engine, rule, n, &mut w.frame) {
         End::OutOfScope => Outcome::OutOfScope,
         End::Pass => Outcome::Pass,
-        End::Errored(e) => Outcome::Finding(Box::new(error_finding(engine, rule, n, &e, f))),
+        End::Errored(e) => Outcome::Finding(Box::new(error_finding(engine, shared, per, n, &e, w))),
         End::Failed(cond) => {
             // Exceptions may read any `let`, also one written after the
             // failing `require`: evaluate the rest before waivers.
-            finish_lets(engine, rule, cond, f);
-            Outcome::Finding(Box::new(violation(engine, rule_index, rule, n, cond, f)))
+            finish_lets(engine, rule, cond, &mut w.frame);
+            Outcome::Finding(Box::new(violation(engine, shared, per, n, cond, w)))
         }
     }
 }
 
+/// What an audit's findings share, built once per audit.
+struct Shared {
+    /// Inventory file names, by provenance index.
+    files: Vec<Arc<str>>,
+    /// The waiver of each exception of the program, by index.
+    waivers: Vec<Waiver>,
+}
+
+impl Shared {
+    fn new(program: &Program, graph: &Graph) -> Self {
+        Shared {
+            files: graph.files().iter().map(|f| Arc::from(f.as_str())).collect(),
+            waivers: program
+                .exceptions
+                .iter()
+                .map(|e| Waiver {
+                    exception: e.id.clone(),
+                    until: e.until,
+                    approved_by: Arc::from(e.approved_by.as_slice()),
+                    reason: e.reason.as_deref().map(Arc::from),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// What a rule's findings share, built once per rule.
+struct PerRule<'a> {
+    rule: &'a ir::Rule,
+    id: Arc<str>,
+    /// The name of the rule's kind (every entity it checks is of that kind).
+    kind: Arc<str>,
+    maps: Arc<[String]>,
+    severity: SeverityLevel,
+    /// The help text when it has no holes.
+    help: Option<Arc<str>>,
+    /// Indexes of the rule's exceptions, in declaration order.
+    exceptions: Vec<usize>,
+    /// For each `require`: its condition and the reads its evidence shows
+    /// (distinct texts, at most [`MAX_EVIDENCE`]).
+    reads: Vec<(&'a ir::Expr, Reads<'a>)>,
+}
+
+/// The reads a condition's evidence shows, with their source text.
+type Reads<'a> = Vec<(&'a ir::Expr, Arc<str>)>;
+
+/// Evidence values listed per finding, at most.
+const MAX_EVIDENCE: usize = 8;
+
+impl<'a> PerRule<'a> {
+    fn new(program: &Program, index: usize, rule: &'a ir::Rule, graph: &Graph) -> Self {
+        let help = rule.help.as_ref().and_then(|t| match t.parts.as_slice() {
+            [] => Some(Arc::from("")),
+            [ir::TemplatePart::Text(x)] => Some(x.clone()),
+            _ => None,
+        });
+        let reads = rule
+            .body
+            .iter()
+            .filter_map(|step| match step {
+                BodyStep::Require { cond, .. } => Some((cond, evidence_reads(cond))),
+                BodyStep::Let { .. } => None,
+            })
+            .collect();
+        PerRule {
+            rule,
+            id: rule.id.clone(),
+            kind: Arc::from(graph.schema().kind_name(rule.kind)),
+            maps: Arc::from(rule.maps.as_slice()),
+            severity: default_severity(&rule.severity),
+            help,
+            exceptions: (program.exceptions.iter().enumerate())
+                .filter(|(_, e)| e.rule == index)
+                .map(|(i, _)| i)
+                .collect(),
+            reads,
+        }
+    }
+}
 /// Evaluates the `let`s after `failed` (errors leave the slot missing).
 fn finish_lets<'a>(
     engine: &Engine<'a>,
@@ -235,6 +326,72 @@ fn finish_lets<'a>(
     }
 }
 
+/// A worker's reusable state: the rule's frame, the `priority by` frame and,
+/// when the priority depends on the service only, the priority per service.
+struct Worker<'a> {
+    frame: Frame<'a>,
+    priority: Frame<'a>,
+    /// `Some` when `priority by` reads nothing but `service` (and constants),
+    /// keyed by the service's node id (`u32::MAX`: none).
+    by_service: Option<ServiceMemo>,
+}
+
+impl Worker<'_> {
+    fn new(size: usize, program: &Program) -> Self {
+        let priority = program.priority.as_ref().map_or(0, |p| p.frame);
+        let by_service = program
+            .priority
+            .as_ref()
+            .is_some_and(|p| service_only(&p.by))
+            .then(ServiceMemo::default);
+        Worker {
+            frame: Frame::new(size, NodeId(0)),
+            priority: Frame::new(priority, NodeId(0)),
+            by_service,
+        }
+    }
+}
+
+/// Priorities by service node id.
+type ServiceMemo = HashMap<u32, Option<PriorityAssignment>, BuildHasherDefault<IdHasher>>;
+
+/// A hasher for node ids (a multiply, not SipHash: the memo is per worker
+/// and keyed by the graph's own ids).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 =
+                (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.0 = u64::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// True when the value of `e` depends on the entity's service only: it reads
+/// `service`, its attributes, constants and `now`, and calls only built-ins.
+fn service_only(e: &ir::Expr) -> bool {
+    use ir::ExprKind as K;
+    match &e.kind {
+        K::Const(_) | K::Now | K::Service => true,
+        K::Local(_) | K::Aggregate { .. } | K::PluginCall { .. } | K::Block(..) => false,
+        K::Attr { node, .. } | K::Has { node, .. } | K::Not(node) | K::Neg(node) => {
+            service_only(node)
+        }
+        K::List(xs) | K::Call(_, xs) => xs.iter().all(service_only),
+        K::And(a, b) | K::Or(a, b) | K::Binary(_, a, b) => service_only(a) && service_only(b),
+        K::If(c, a, b) => service_only(c) && service_only(a) && service_only(b),
+        K::Match(x, arms) => service_only(x) && arms.iter().all(|(_, v)| service_only(v)),
+    }
+}
+
 fn severity_for<'a>(engine: &Engine<'a>, rule: &'a ir::Rule, f: &mut Frame<'a>) -> SeverityLevel {
     match &rule.severity {
         ir::Severity::Fixed(l) => *l,
@@ -245,15 +402,17 @@ fn severity_for<'a>(engine: &Engine<'a>, rule: &'a ir::Rule, f: &mut Frame<'a>) 
     }
 }
 
+/// The `priority by` arm for entity `n`, evaluated in `f` (reset here).
 fn priority_for<'a>(
     engine: &Engine<'a>,
     n: NodeId,
     service: Option<NodeId>,
+    f: &mut Frame<'a>,
 ) -> Option<PriorityAssignment> {
     let p = engine.program.priority.as_ref()?;
-    let mut f = Frame::new(p.frame, n);
+    f.reset(n);
     f.set_service(service);
-    let v = engine.eval(&p.by, &mut f).ok()?;
+    let v = engine.eval(&p.by, f).ok()?;
     let (_, level, within) = p.arms.iter().find(|(pat, _, _)| matches_pattern(pat, &v))?;
     Some(PriorityAssignment {
         level: *level,
@@ -262,113 +421,175 @@ fn priority_for<'a>(
     })
 }
 
-fn origin(graph: &Graph, n: NodeId) -> Option<Origin> {
+fn origin(shared: &Shared, graph: &Graph, n: NodeId) -> Option<Origin> {
     let p = graph.provenance(n)?;
-    let file = graph.files().get(p.file as usize)?.clone();
+    let file = shared.files.get(p.file as usize)?.clone();
     Some(Origin { file, line: (p.line > 0).then_some(p.line), record: p.record })
 }
 
 fn base_finding<'a>(
     engine: &Engine<'a>,
-    rule: &ir::Rule,
+    shared: &Shared,
+    per: &PerRule<'a>,
     n: NodeId,
     kind: FindingKind,
     condition_loc: Loc,
-    f: &mut Frame<'a>,
+    w: &mut Worker<'a>,
 ) -> Finding {
     let graph = engine.graph;
-    let service = engine.frame_service(f);
+    let rule = per.rule;
+    let service = engine.frame_service(&mut w.frame);
     Finding {
         kind,
-        rule: rule.id.to_string(),
+        rule: per.id.clone(),
         rule_loc: rule.name_loc.clone(),
         condition_loc,
         entity: graph.id(n).to_owned(),
-        entity_kind: graph.schema().kind_name(graph.kind(n)).to_owned(),
-        severity: default_severity(&rule.severity),
+        entity_kind: per.kind.clone(),
+        severity: per.severity,
         enforcement: rule.enforcement,
-        priority: priority_for(engine, n, service),
+        priority: match &mut w.by_service {
+            Some(memo) => *memo
+                .entry(service.map_or(u32::MAX, |s| s.0))
+                .or_insert_with(|| priority_for(engine, n, service, &mut w.priority)),
+            None => priority_for(engine, n, service, &mut w.priority),
+        },
         service: service.map(|s| graph.id(s).to_owned()),
         message: String::new(),
         help: None,
         evidence: Vec::new(),
         witness: Vec::new(),
-        origin: origin(graph, n),
-        maps: rule.maps.clone(),
+        origin: origin(shared, graph, n),
+        maps: per.maps.clone(),
         waived_by: None,
     }
 }
 
+// Out of line: a finding is rare next to a check.
+#[inline(never)]
 fn error_finding<'a>(
     engine: &Engine<'a>,
-    rule: &'a ir::Rule,
+    shared: &Shared,
+    per: &PerRule<'a>,
     n: NodeId,
     e: &EvalError,
-    f: &mut Frame<'a>,
+    w: &mut Worker<'a>,
 ) -> Finding {
-    let mut finding = base_finding(engine, rule, n, FindingKind::Error, e.loc.clone(), f);
-    finding.severity = severity_for(engine, rule, f);
+    let mut finding = base_finding(engine, shared, per, n, FindingKind::Error, e.loc.clone(), w);
+    finding.severity = severity_for(engine, per.rule, &mut w.frame);
     finding.message = format!("could not evaluate `{}`: {}", e.loc.text(), e.message);
     finding
 }
 
+// Out of line: a finding is rare next to a check.
+#[inline(never)]
 fn violation<'a>(
     engine: &Engine<'a>,
-    rule_index: usize,
-    rule: &'a ir::Rule,
+    shared: &Shared,
+    per: &PerRule<'a>,
     n: NodeId,
     cond: &'a ir::Expr,
-    f: &mut Frame<'a>,
+    w: &mut Worker<'a>,
 ) -> Finding {
-    let mut finding = base_finding(engine, rule, n, FindingKind::Violation, cond.loc.clone(), f);
+    let rule = per.rule;
+    let mut finding =
+        base_finding(engine, shared, per, n, FindingKind::Violation, cond.loc.clone(), w);
+    let f = &mut w.frame;
     finding.severity = severity_for(engine, rule, f);
     finding.message = match &rule.message {
         Some(t) => engine.template(t, f),
-        None => format!("{} `{}` fails `{}`", finding.entity_kind, finding.entity, cond.loc.text()),
+        None => {
+            // `{kind} `{entity}` fails `{condition}``, without `format!`.
+            let text = cond.loc.text();
+            let mut m = String::with_capacity(
+                finding.entity_kind.len() + finding.entity.len() + text.len() + 12,
+            );
+            m.push_str(&finding.entity_kind);
+            m.push_str(" `");
+            m.push_str(&finding.entity);
+            m.push_str("` fails `");
+            m.push_str(text);
+            m.push('`');
+            m
+        }
     };
-    finding.help = rule.help.as_ref().map(|t| engine.template(t, f));
-    finding.evidence = evidence(engine, cond, f);
+    finding.help = match (&per.help, &rule.help) {
+        (Some(h), _) => Some(h.clone()),
+        (None, Some(t)) => Some(Arc::from(engine.template(t, f))),
+        (None, None) => None,
+    };
+    finding.evidence = match per.reads.iter().find(|(c, _)| std::ptr::eq(*c, cond)) {
+        Some((_, reads)) => evidence_of(engine, reads, f),
+        None => evidence(engine, cond, f),
+    };
     finding.witness = witness(engine, cond, f);
-    finding.waived_by = waiver(engine, rule_index, f);
+    finding.waived_by = waiver(engine, shared, per, f);
     finding
 }
 
 /// The first unexpired exception of the rule whose `when` holds.
-fn waiver<'a>(engine: &Engine<'a>, rule_index: usize, f: &mut Frame<'a>) -> Option<Waiver> {
-    let e = engine.program.exceptions.iter().filter(|e| e.rule == rule_index).find(|e| {
-        !exception_expired(e.until, engine.now)
-            && match &e.when {
-                None => true,
-                Some(w) => engine.eval(w, f).is_ok_and(|v| v.truthy()),
-            }
+fn waiver<'a>(
+    engine: &Engine<'a>,
+    shared: &Shared,
+    per: &PerRule<'a>,
+    f: &mut Frame<'a>,
+) -> Option<Waiver> {
+    let i = per.exceptions.iter().copied().find(|i| {
+        engine.program.exceptions.get(*i).is_some_and(|e| {
+            !exception_expired(e.until, engine.now)
+                && match &e.when {
+                    None => true,
+                    Some(w) => engine.eval(w, f).is_ok_and(|v| v.truthy()),
+                }
+        })
     })?;
-    Some(Waiver {
-        exception: e.id.to_string(),
-        until: e.until,
-        approved_by: e.approved_by.clone(),
-        reason: e.reason.clone(),
-    })
+    shared.waivers.get(i).cloned()
 }
 
 /// The attribute values (and `now`) a condition reads, outside quantifiers.
 pub fn evidence<'a>(engine: &Engine<'a>, cond: &'a ir::Expr, f: &mut Frame<'a>) -> Vec<Evidence> {
-    let mut reads: Vec<&'a ir::Expr> = Vec::new();
+    evidence_of(engine, &evidence_reads(cond), f)
+}
+
+/// The reads [`evidence`] shows for a condition: distinct non-empty texts, in
+/// order, at most [`MAX_EVIDENCE`]. The same for every entity, so the audit
+/// computes them once per rule.
+fn evidence_reads(cond: &ir::Expr) -> Reads<'_> {
+    let mut reads: Vec<&ir::Expr> = Vec::new();
     collect_reads(cond, &mut reads);
-    let mut out: Vec<Evidence> = Vec::new();
+    let mut out: Reads<'_> = Vec::new();
     for r in reads {
-        let text = r.loc.text().to_owned();
-        if out.iter().any(|e| e.expr == text) || text.is_empty() {
+        let text = r.loc.text();
+        if text.is_empty() || out.iter().any(|(_, t)| **t == *text) {
             continue;
         }
+        out.push((r, Arc::from(text)));
+        if out.len() >= MAX_EVIDENCE {
+            break;
+        }
+    }
+    out
+}
+
+/// Evaluates the reads of [`evidence_reads`] for the frame's entity.
+fn evidence_of<'a>(
+    engine: &Engine<'a>,
+    reads: &[(&'a ir::Expr, Arc<str>)],
+    f: &mut Frame<'a>,
+) -> Vec<Evidence> {
+    let mut out = Vec::with_capacity(reads.len());
+    for (r, text) in reads {
         let value = match engine.eval(r, f) {
             Ok(Value::Missing) => "missing".to_owned(),
             Ok(v) => engine.show(&v),
-            Err(e) => format!("error: {}", e.message),
+            Err(e) => {
+                let mut s = String::with_capacity(7 + e.message.len());
+                s.push_str("error: ");
+                s.push_str(&e.message);
+                s
+            }
         };
-        out.push(Evidence { expr: text, value });
-        if out.len() >= 8 {
-            break;
-        }
+        out.push(Evidence { expr: text.clone(), value });
     }
     out
 }

@@ -203,7 +203,19 @@ impl<'a> Engine<'a> {
             return Some(n);
         }
         let supports = self.supports?;
-        let mut candidates: Vec<NodeId> = g.out(n, supports).to_vec();
+        // One candidate (the common case): no list, no tier lookups.
+        let direct = g.out(n, supports);
+        if let [s] = direct {
+            return Some(*s);
+        }
+        if direct.is_empty()
+            && let Some(hc) = self.has_credential
+            && let [holder] = g.inc(n, hc)
+            && let [s] = g.out(*holder, supports)
+        {
+            return Some(*s);
+        }
+        let mut candidates: Vec<NodeId> = direct.to_vec();
         if candidates.is_empty()
             && let Some(hc) = self.has_credential
         {
@@ -460,26 +472,56 @@ impl<'a> Engine<'a> {
     /// Renders a message template.
     pub fn template(&self, t: &'a Template, f: &mut Frame<'a>) -> String {
         let mut s = String::new();
+        self.template_into(t, f, &mut s);
+        s
+    }
+
+    /// Renders a message template at the end of `out` (no string per hole).
+    pub fn template_into(&self, t: &'a Template, f: &mut Frame<'a>, out: &mut String) {
         for p in &t.parts {
             match p {
-                TemplatePart::Text(x) => s.push_str(x),
+                TemplatePart::Text(x) => out.push_str(x),
                 TemplatePart::Expr(e) => match self.eval(e, f) {
-                    Ok(v) => s.push_str(&self.show(&v)),
-                    Err(err) => s.push_str(&format!("<{}>", err.message)),
+                    Ok(v) => self.show_into(&v, out),
+                    Err(err) => {
+                        out.push('<');
+                        out.push_str(&err.message);
+                        out.push('>');
+                    }
                 },
             }
         }
-        s
     }
 
     /// A value as people read it (nodes by id).
     pub fn show(&self, v: &Value<'_>) -> String {
+        let mut s = String::new();
+        self.show_into(v, &mut s);
+        s
+    }
+
+    /// [`Engine::show`] at the end of `out`.
+    pub fn show_into(&self, v: &Value<'_>, out: &mut String) {
+        use std::fmt::Write as _;
         match v {
-            Value::Node(n) => self.graph.id(*n).to_owned(),
+            Value::Node(n) => out.push_str(self.graph.id(*n)),
+            Value::Str(x) => out.push_str(x),
+            Value::Time(t) => t.push_to(out),
+            Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             Value::List(xs) => {
-                format!("[{}]", xs.iter().map(|x| self.show(x)).collect::<Vec<_>>().join(", "))
+                out.push('[');
+                for (i, x) in xs.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    self.show_into(x, out);
+                }
+                out.push(']');
             }
-            other => other.to_string(),
+            // Writing to a `String` cannot fail.
+            other => {
+                let _ = write!(out, "{other}");
+            }
         }
     }
 

@@ -1,6 +1,13 @@
 //! The result of an audit: findings, with everything a reviewer or a CI system
 //! needs to act on them. Plain data, serialisable; renderers live in
 //! [`crate::report`].
+//!
+//! What is the same for every finding of a rule (rule id, entity kind,
+//! controls, evidence expressions, inventory file, exception) is shared
+//! (`Arc`), not copied per finding: an audit may hold millions of findings.
+//! Shared or not, a field serialises the same.
+
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -33,8 +40,8 @@ pub struct PriorityAssignment {
 /// A value the failed condition read, for the reviewer.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Evidence {
-    /// The expression as written, e.g. `c.rotated_at`.
-    pub expr: String,
+    /// The expression as written, e.g. `c.rotated_at` (shared by the rule's findings).
+    pub expr: Arc<str>,
     /// Its value, printed (`missing` when the entity has none).
     pub value: String,
 }
@@ -43,7 +50,7 @@ pub struct Evidence {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Origin {
     /// Inventory file as given.
-    pub file: String,
+    pub file: Arc<str>,
     /// One-based line of the record, when known.
     pub line: Option<u32>,
     /// Zero-based index of the record in its list.
@@ -54,13 +61,13 @@ pub struct Origin {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Waiver {
     /// Exception id.
-    pub exception: String,
+    pub exception: Arc<str>,
     /// Last day it holds.
     pub until: Timestamp,
     /// Who approved it.
-    pub approved_by: Vec<String>,
+    pub approved_by: Arc<[String]>,
     /// Why.
-    pub reason: Option<String>,
+    pub reason: Option<Arc<str>>,
 }
 
 /// One rule failing (or erroring) for one entity.
@@ -69,7 +76,7 @@ pub struct Finding {
     /// Violation or evaluation error.
     pub kind: FindingKind,
     /// Rule id, e.g. `owner-required`.
-    pub rule: String,
+    pub rule: Arc<str>,
     /// The rule's location in its `.gov` file (its name).
     pub rule_loc: Loc,
     /// The `require` that failed (or the expression that errored).
@@ -77,7 +84,7 @@ pub struct Finding {
     /// Entity id, e.g. `svc-billing`.
     pub entity: String,
     /// Entity kind, e.g. `identity`.
-    pub entity_kind: String,
+    pub entity_kind: Arc<str>,
     /// Severity (fixed, or chosen by the rule's `severity by`).
     pub severity: SeverityLevel,
     /// Enforcement level of the rule.
@@ -88,8 +95,8 @@ pub struct Finding {
     pub service: Option<String>,
     /// The interpolated message (or the error's text).
     pub message: String,
-    /// The rule's help text, interpolated.
-    pub help: Option<String>,
+    /// The rule's help text, interpolated (shared when it has no holes).
+    pub help: Option<Arc<str>>,
     /// Attribute values the failed condition read.
     pub evidence: Vec<Evidence>,
     /// For path conditions: the node ids of the path that was tried or found.
@@ -97,7 +104,7 @@ pub struct Finding {
     /// Where the entity's record is in the inventory.
     pub origin: Option<Origin>,
     /// Framework controls (`OWASP-NHI:NHI1`, ...).
-    pub maps: Vec<String>,
+    pub maps: Arc<[String]>,
     /// The exception that waives it, if any (waived findings are still listed).
     pub waived_by: Option<Waiver>,
 }

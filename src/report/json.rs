@@ -48,11 +48,13 @@
 //!
 //! Must not: decide anything (the exit code is the CLI's).
 
+use serde::Serialize;
+use serde::ser::{SerializeMap, Serializer};
 use serde_json::{Map, Value, json};
 
 use super::fingerprint;
 use super::summary::{MAX_PRIORITY, Summary, priority_label};
-use crate::eval::{Audit, ExpiredException, Finding, FindingKind, RuleSummary};
+use crate::eval::{Audit, Evidence, ExpiredException, Finding, FindingKind, RuleSummary};
 use crate::source::Loc;
 use crate::syntax::ast::{Enforcement, SeverityLevel};
 
@@ -61,22 +63,219 @@ pub const FORMAT: &str = "gov.findings/v1";
 
 /// The whole audit as a `gov.findings/v1` document.
 pub fn render(audit: &Audit) -> Value {
+    // Counted from the findings rather than trusted from the summary's
+    // fields, so that `status` agrees with `findings` even for a hand-made audit.
+    let status = RuleStatus::of(audit);
     json!({
         "format": FORMAT,
         "now": audit.now.to_string(),
         "inventory_files": audit.inventory_files,
         "summary": summary(audit),
-        "rules": audit.rules.iter().map(|r| rule(audit, r)).collect::<Vec<_>>(),
+        "rules": audit.rules.iter().map(|r| rule_with(r, status.of_rule(&r.id))).collect::<Vec<_>>(),
         "findings": audit.findings.iter().map(finding).collect::<Vec<_>>(),
         "expired_exceptions": audit.expired_exceptions.iter().map(expired).collect::<Vec<_>>(),
     })
 }
 
 /// [`render`], pretty-printed, with a final newline.
+///
+/// Findings are written as they are read, not built as a [`Value`] first
+/// (a map per finding cost more than the audit that made it); the text is
+/// the same as printing [`render`]'s document (keys in sorted order, as a
+/// `serde_json` map keeps them), which a test checks.
 pub fn render_string(audit: &Audit) -> String {
-    let mut s = serde_json::to_string_pretty(&render(audit)).unwrap_or_default();
-    s.push('\n');
-    s
+    // About 1.2 KB per finding.
+    let mut buf = Vec::with_capacity(4096 + audit.findings.len() * 1280);
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut buf, serde_json::ser::PrettyFormatter::new());
+    if Doc(audit).serialize(&mut ser).is_err() {
+        buf.clear();
+    }
+    buf.push(b'\n');
+    // serde_json writes UTF-8 only.
+    String::from_utf8(buf).unwrap_or_default()
+}
+
+/// The whole document; its keys in sorted order (see [`render_string`]).
+struct Doc<'a>(&'a Audit);
+
+impl Serialize for Doc<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let audit = self.0;
+        let mut m = s.serialize_map(Some(7))?;
+        m.serialize_entry(
+            "expired_exceptions",
+            &audit.expired_exceptions.iter().map(expired).collect::<Vec<_>>(),
+        )?;
+        m.serialize_entry("findings", &Findings(&audit.findings))?;
+        m.serialize_entry("format", FORMAT)?;
+        m.serialize_entry("inventory_files", &audit.inventory_files)?;
+        m.serialize_entry("now", &audit.now.to_string())?;
+        let status = RuleStatus::of(audit);
+        m.serialize_entry(
+            "rules",
+            &audit.rules.iter().map(|r| rule_with(r, status.of_rule(&r.id))).collect::<Vec<_>>(),
+        )?;
+        m.serialize_entry("summary", &summary(audit))?;
+        m.end()
+    }
+}
+
+struct Findings<'a>(&'a [Finding]);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(FindingOut::of))
+    }
+}
+
+/// One finding as [`finding`] writes it; fields in sorted key order.
+#[derive(Serialize)]
+struct FindingOut<'a> {
+    condition: &'a str,
+    condition_line: usize,
+    enforcement: &'static str,
+    entity: &'a str,
+    entity_kind: &'a str,
+    evidence: EvidenceOut<'a>,
+    fingerprint: String,
+    help: Option<&'a str>,
+    kind: &'static str,
+    maps: &'a [String],
+    message: &'a str,
+    origin: Option<OriginOut<'a>>,
+    priority: Option<PriorityOut>,
+    rule: &'a str,
+    rule_column: usize,
+    rule_file: &'a str,
+    rule_line: usize,
+    service: Option<&'a str>,
+    severity: &'static str,
+    status: &'static str,
+    waiver: Option<WaiverOut<'a>>,
+    witness: &'a [String],
+}
+
+struct EvidenceOut<'a>(&'a [Evidence]);
+
+impl Serialize for EvidenceOut<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.iter().map(|e| ExprValue { expr: &e.expr, value: &e.value }))
+    }
+}
+
+#[derive(Serialize)]
+struct ExprValue<'a> {
+    expr: &'a str,
+    value: &'a str,
+}
+
+#[derive(Serialize)]
+struct OriginOut<'a> {
+    file: &'a str,
+    line: Option<u32>,
+    record: u32,
+}
+
+#[derive(Serialize)]
+struct PriorityOut {
+    due: String,
+    label: String,
+    level: u8,
+    within: String,
+}
+
+#[derive(Serialize)]
+struct WaiverOut<'a> {
+    approved_by: &'a [String],
+    exception: &'a str,
+    reason: Option<&'a str>,
+    until: String,
+}
+
+impl<'a> FindingOut<'a> {
+    fn of(f: &'a Finding) -> Self {
+        let (rule_file, rule_line, rule_column) = position(&f.rule_loc);
+        let (_, condition_line, _) = position(&f.condition_loc);
+        FindingOut {
+            condition: f.condition_loc.text(),
+            condition_line,
+            enforcement: f.enforcement.as_str(),
+            entity: &f.entity,
+            entity_kind: &f.entity_kind,
+            evidence: EvidenceOut(&f.evidence),
+            fingerprint: fingerprint::of(f),
+            help: f.help.as_deref(),
+            kind: kind_str(f.kind),
+            maps: &f.maps,
+            message: &f.message,
+            origin: f.origin.as_ref().map(|o| OriginOut {
+                file: &o.file,
+                line: o.line,
+                record: o.record,
+            }),
+            priority: f.priority.map(|p| PriorityOut {
+                due: p.due.to_string(),
+                label: priority_label(p.level),
+                level: p.level,
+                within: p.within.to_string(),
+            }),
+            rule: &f.rule,
+            rule_column,
+            rule_file,
+            rule_line,
+            service: f.service.as_deref(),
+            severity: f.severity.as_str(),
+            status: status_str(f),
+            waiver: f.waived_by.as_ref().map(|w| WaiverOut {
+                approved_by: &w.approved_by,
+                exception: &w.exception,
+                reason: w.reason.as_deref(),
+                until: w.until.to_string(),
+            }),
+            witness: &f.witness,
+        }
+    }
+}
+
+fn kind_str(k: FindingKind) -> &'static str {
+    match k {
+        FindingKind::Violation => "violation",
+        FindingKind::Error => "error",
+    }
+}
+
+fn status_str(f: &Finding) -> &'static str {
+    if f.is_open() { "open" } else { "waived" }
+}
+
+/// Which rules have open violations and open errors, from one pass over the
+/// findings (not one per rule).
+struct RuleStatus<'a> {
+    open: std::collections::HashMap<&'a str, (bool, bool)>,
+}
+
+impl<'a> RuleStatus<'a> {
+    fn of(audit: &'a Audit) -> Self {
+        let mut open = std::collections::HashMap::new();
+        for f in audit.findings.iter().filter(|f| f.is_open()) {
+            let e: &mut (bool, bool) = open.entry(&*f.rule).or_default();
+            match f.kind {
+                FindingKind::Violation => e.0 = true,
+                FindingKind::Error => e.1 = true,
+            }
+        }
+        RuleStatus { open }
+    }
+
+    /// `fail` wins over `error`.
+    fn of_rule(&self, id: &str) -> &'static str {
+        match self.open.get(id) {
+            Some((true, _)) => "fail",
+            Some((false, true)) => "error",
+            _ => "pass",
+        }
+    }
 }
 
 fn summary(audit: &Audit) -> Value {
@@ -116,19 +315,8 @@ fn position(loc: &Loc) -> (&str, usize, usize) {
     (loc.file.name(), line, column)
 }
 
-fn rule(audit: &Audit, r: &RuleSummary) -> Value {
+fn rule_with(r: &RuleSummary, status: &str) -> Value {
     let (file, line, column) = position(&r.loc);
-    // Counted from the findings rather than trusted from the summary's
-    // fields, so that `status` agrees with `findings` even for a hand-made audit.
-    let open =
-        |kind| audit.findings.iter().any(|f| f.rule == r.id && f.is_open() && f.kind == kind);
-    let status = if open(FindingKind::Violation) {
-        "fail"
-    } else if open(FindingKind::Error) {
-        "error"
-    } else {
-        "pass"
-    };
     json!({
         "id": r.id,
         "doc": r.doc,

@@ -29,7 +29,7 @@ use crate::eval::{Audit, Finding, FindingKind};
 pub fn render(audit: &Audit) -> String {
     let s = Summary::of(audit);
     let passing: Vec<_> =
-        audit.rules.iter().filter(|r| !audit.findings.iter().any(|f| f.rule == r.id)).collect();
+        audit.rules.iter().filter(|r| !audit.findings.iter().any(|f| *f.rule == *r.id)).collect();
     let tests = passing.len() + audit.findings.len();
     let counts = format!(
         "tests=\"{tests}\" failures=\"{}\" errors=\"{}\" skipped=\"{}\" time=\"0\"",
@@ -62,7 +62,8 @@ pub fn render(audit: &Audit) -> String {
 
     // Rule order, then the audit's order within a rule.
     for rule in &audit.rules {
-        let findings: Vec<&Finding> = audit.findings.iter().filter(|f| f.rule == rule.id).collect();
+        let findings: Vec<&Finding> =
+            audit.findings.iter().filter(|f| *f.rule == *rule.id).collect();
         if findings.is_empty() {
             let (line, _) = rule.loc.file.line_col(rule.loc.span.start);
             let _ = writeln!(
@@ -88,7 +89,7 @@ pub fn render(audit: &Audit) -> String {
         }
     }
     // Findings of rules the audit does not list (a hand-built audit); kept, not dropped.
-    for f in audit.findings.iter().filter(|f| !audit.rules.iter().any(|r| r.id == f.rule)) {
+    for f in audit.findings.iter().filter(|f| !audit.rules.iter().any(|r| *r.id == *f.rule)) {
         testcase(&mut out, f);
     }
 

@@ -228,7 +228,7 @@ fn origin_location(id: u32, f: &Finding, o: &Origin) -> Value {
 }
 
 fn result(audit: &Audit, f: &Finding) -> Value {
-    let rule_index = audit.rules.iter().position(|r| r.id == f.rule);
+    let rule_index = audit.rules.iter().position(|r| *r.id == *f.rule);
     let mut related = Vec::new();
     if let Some(o) = &f.origin {
         related.push(origin_location(1, f, o));
@@ -261,13 +261,13 @@ fn result(audit: &Audit, f: &Finding) -> Value {
         set(&mut properties, "service", s.as_str());
     }
     if let Some(h) = &f.help {
-        set(&mut properties, "help", h.as_str());
+        set(&mut properties, "help", &**h);
     }
     if !f.witness.is_empty() {
         set(&mut properties, "witness", f.witness.clone());
     }
     if !f.maps.is_empty() {
-        set(&mut properties, "tags", f.maps.clone());
+        set(&mut properties, "tags", f.maps.to_vec());
     }
     let mut out = json!({
         "ruleId": f.rule,
@@ -292,7 +292,7 @@ fn result(audit: &Audit, f: &Finding) -> Value {
             },
         });
         if let Some(reason) = &w.reason {
-            set(&mut suppression, "justification", reason.as_str());
+            set(&mut suppression, "justification", &**reason);
         }
         set(&mut out, "suppressions", json!([suppression]));
     }
@@ -301,7 +301,7 @@ fn result(audit: &Audit, f: &Finding) -> Value {
 
 fn error_notification(audit: &Audit, f: &Finding) -> Value {
     let mut descriptor = json!({ "id": f.rule });
-    if let Some(i) = audit.rules.iter().position(|r| r.id == f.rule) {
+    if let Some(i) = audit.rules.iter().position(|r| *r.id == *f.rule) {
         set(&mut descriptor, "index", i);
     }
     json!({

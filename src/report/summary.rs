@@ -49,10 +49,19 @@ impl Summary {
             expired_exceptions: audit.expired_exceptions.len(),
             ..Summary::default()
         };
+        // Rules with an open finding, gathered in the same pass (not a scan
+        // of the findings per rule).
+        let mut failing: std::collections::HashSet<&str> = std::collections::HashSet::new();
+        let mut last: Option<&str> = None;
         for f in &audit.findings {
             if !f.is_open() {
                 s.waived += 1;
                 continue;
+            }
+            // Findings come grouped by rule: one insert per run of a rule.
+            if last != Some(&*f.rule) {
+                failing.insert(&f.rule);
+                last = Some(&f.rule);
             }
             match f.kind {
                 FindingKind::Violation => s.open += 1,
@@ -73,11 +82,7 @@ impl Summary {
                 _ => s.no_priority += 1,
             }
         }
-        s.failing_rules = audit
-            .rules
-            .iter()
-            .filter(|r| audit.findings.iter().any(|f| f.is_open() && f.rule == r.id))
-            .count();
+        s.failing_rules = audit.rules.iter().filter(|r| failing.contains(r.id.as_str())).count();
         s
     }
 
