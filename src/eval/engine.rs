@@ -534,6 +534,14 @@ impl<'a> Engine<'a> {
         f: &mut Frame<'a>,
         loc: &Loc,
     ) -> Result<Value<'a>, EvalError> {
+        if agg == Agg::Exists
+            && let Source::Path(p) = source
+            && let [step] = &p.steps[..]
+            && let (1, Some(1), Direction::Out | Direction::In, [e]) =
+                (step.min, step.max, step.direction, &step.edges[..])
+        {
+            return self.exists_one_hop(p, step, *e, cond, f).map(Value::Bool);
+        }
         let mut acc = Acc::new(agg);
         // Only count and sum dedupe; the others never pay for the set.
         let mut seen: Option<HashSet<Vec<u32>>> = None;
@@ -629,6 +637,52 @@ impl<'a> Engine<'a> {
             return Err(e);
         }
         Ok(acc.finish())
+    }
+
+    /// `exists start -[e]-> x where cond`, the most common quantifier: the
+    /// same matches, binders, trail and errors as the general walk, without
+    /// its callback and recursion.
+    fn exists_one_hop(
+        &self,
+        p: &'a Path,
+        step: &'a Step,
+        edge: EdgeKindId,
+        cond: Option<&'a Expr>,
+        f: &mut Frame<'a>,
+    ) -> Result<bool, EvalError> {
+        let Value::Node(start) = self.eval(&p.start, f)? else { return Ok(false) };
+        f.trail.clear();
+        f.trail.push(start);
+        let reached = match step.direction {
+            Direction::In => self.graph.inc(start, edge),
+            _ => self.graph.out(start, edge),
+        };
+        for &m in reached {
+            if !step.kinds.is_empty() && !step.kinds.contains(&self.graph.kind(m)) {
+                continue;
+            }
+            match step.bind {
+                Bind::Anonymous => {}
+                Bind::New(s) => f.set(s, Value::Node(m)),
+                Bind::Pinned(s) => {
+                    if f.slots.get(usize::from(s)) != Some(&Value::Node(m)) {
+                        continue;
+                    }
+                }
+            }
+            if let Some(filter) = &step.filter
+                && !self.test(filter, f)?
+            {
+                continue;
+            }
+            f.trail.truncate(1);
+            f.trail.push(m);
+            match cond {
+                Some(c) if !self.test(c, f)? => {}
+                _ => return Ok(true),
+            }
+        }
+        Ok(false)
     }
 
     /// Calls `visit` for every match of a path (with binders set in the frame).
