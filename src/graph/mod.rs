@@ -12,6 +12,7 @@ mod schema;
 mod store;
 
 pub use builder::{FileId, GraphBuilder, Input, Loaded, Mode, Site};
+pub(crate) use builder::{PreparedAttr, PreparedEdge, PreparedNode, Preparer};
 pub use column::{ListValue, Value};
 pub use schema::{
     AttrDef, AttrId, AttrType, EdgeKindDef, EdgeKindId, KindDef, KindId, Schema, SchemaError,

@@ -16,7 +16,9 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use crate::diag::{Code, Diag};
-use crate::graph::{FileId, GraphBuilder, Input, Site};
+use crate::graph::{
+    FileId, GraphBuilder, Input, PreparedAttr, PreparedEdge, PreparedNode, Preparer, Site,
+};
 use crate::ingest::inventory::{Inventory, SchemaSection};
 use crate::source::{SourceFile, Span};
 
@@ -181,16 +183,55 @@ enum Msg<'a> {
 
 type Sender<'a> = std::sync::mpsc::SyncSender<Msg<'a>>;
 
+/// The parsing thread's state: what it needs to prepare records (see
+/// [`Preparer`]) and its line counter.
+struct ParseState<'a> {
+    text: &'a str,
+    tx: Sender<'a>,
+    /// The schema as extended by the document's `schema` section comes back here.
+    schema_rx: std::sync::mpsc::Receiver<crate::graph::Schema>,
+    prep: Preparer,
+    /// Batches the loading thread is done with come back here to be freed
+    /// on the thread that allocated them (freeing another thread's memory
+    /// is slow in glibc's allocator).
+    done: std::sync::mpsc::Receiver<Batch<'a>>,
+    /// Line counting: `line` is the one-based line of byte `cursor`.
+    cursor: usize,
+    line: u32,
+}
+
+impl ParseState<'_> {
+    /// The one-based line of byte `offset` (offsets come in increasing order).
+    fn line_of(&mut self, offset: usize) -> u32 {
+        if offset < self.cursor {
+            self.cursor = 0;
+            self.line = 1;
+        }
+        let chunk = self.text.as_bytes().get(self.cursor..offset).unwrap_or(&[]);
+        self.line += count_newlines(chunk) as u32;
+        self.cursor = offset.max(self.cursor);
+        self.line
+    }
+}
+
+/// The number of `\n` in `bytes`, 64 bytes at a time (a loop the compiler vectorizes).
+fn count_newlines(bytes: &[u8]) -> usize {
+    let mut chunks = bytes.chunks_exact(64);
+    let mut n = 0;
+    for c in &mut chunks {
+        n += usize::from(c.iter().map(|&b| u8::from(b == b'\n')).sum::<u8>());
+    }
+    n + chunks.remainder().iter().filter(|&&b| b == b'\n').count()
+}
+
 /// The top level of a native JSON document, streamed: records are split
 /// and parsed in batches as the document is read, and sent on.
 struct DocSeed<'a, 's> {
-    text: &'a str,
-    tx: &'s Sender<'a>,
+    st: &'s mut ParseState<'a>,
 }
 
 struct RecordsSeed<'a, 's> {
-    text: &'a str,
-    tx: &'s Sender<'a>,
+    st: &'s mut ParseState<'a>,
     edges: bool,
 }
 
@@ -215,24 +256,28 @@ impl<'de: 'a, 'a> Visitor<'de> for DocSeed<'a, '_> {
                 "format" => {
                     format_seen = true;
                     let f: Cow<'de, str> = m.next_value()?;
-                    send(self.tx, Msg::Format(Some(f)))?;
+                    send(&self.st.tx, Msg::Format(Some(f)))?;
                 }
                 "metadata" => {
                     m.next_value::<serde::de::IgnoredAny>()?;
                 }
                 "schema" => {
                     let raw: &'de RawValue = m.next_value()?;
-                    send(self.tx, Msg::Schema(raw))?;
+                    send(&self.st.tx, Msg::Schema(raw))?;
+                    // Records after the section are prepared against the extended schema.
+                    if let Ok(schema) = self.st.schema_rx.recv() {
+                        self.st.prep.set_schema(schema);
+                    }
                 }
                 "nodes" | "edges" => {
                     let edges = key == "edges";
-                    m.next_value_seed(RecordsSeed { text: self.text, tx: self.tx, edges })?;
+                    m.next_value_seed(RecordsSeed { st: &mut *self.st, edges })?;
                 }
                 other => return Err(serde::de::Error::unknown_field(other, TOP_FIELDS)),
             }
         }
         if !format_seen {
-            send(self.tx, Msg::Format(None))?;
+            send(&self.st.tx, Msg::Format(None))?;
         }
         Ok(())
     }
@@ -260,13 +305,18 @@ impl<'de: 'a, 'a> Visitor<'de> for RecordsSeed<'a, '_> {
         while let Some(raw) = seq.next_element::<&'de RawValue>()? {
             chunk.push(raw);
             if chunk.len() == BATCH {
-                send(self.tx, Msg::Records(parse_batch(self.text, &chunk, first, self.edges)))?;
+                while let Ok(done) = self.st.done.try_recv() {
+                    drop(done);
+                }
+                let batch = parse_batch(self.st, &chunk, first, self.edges);
+                send(&self.st.tx, Msg::Records(batch))?;
                 first += chunk.len();
                 chunk.clear();
             }
         }
         if !chunk.is_empty() {
-            send(self.tx, Msg::Records(parse_batch(self.text, &chunk, first, self.edges)))?;
+            let batch = parse_batch(self.st, &chunk, first, self.edges);
+            send(&self.st.tx, Msg::Records(batch))?;
         }
         Ok(())
     }
@@ -279,15 +329,18 @@ fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
     let text = src.text();
     // About one node per 400 bytes of a typical inventory; the tables shrink after the load.
     b.reserve(text.len() / 400, 0, 0);
+    let prep = b.preparer();
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Msg<'_>>(8);
+        let (schema_tx, schema_rx) = std::sync::mpsc::channel();
+        let (done_tx, done) = std::sync::mpsc::channel();
         scope.spawn(move || {
+            let mut st = ParseState { text, tx, schema_rx, prep, done, cursor: 0, line: 1 };
             let mut de = serde_json::Deserializer::from_str(text);
-            let result =
-                serde::de::DeserializeSeed::deserialize(DocSeed { text, tx: &tx }, &mut de)
-                    .and_then(|()| de.end());
+            let result = serde::de::DeserializeSeed::deserialize(DocSeed { st: &mut st }, &mut de)
+                .and_then(|()| de.end());
             if let Err(e) = result {
-                let _ = tx.send(Msg::Malformed(e));
+                let _ = st.tx.send(Msg::Malformed(e));
             }
         });
         // Records wait until the format is known to be this one.
@@ -300,7 +353,7 @@ fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
                     format_ok = Some(ok);
                     for batch in held.drain(..) {
                         if ok {
-                            insert(b, src, file, batch);
+                            insert(b, src, file, &batch);
                         }
                     }
                 }
@@ -318,9 +371,13 @@ fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
                             ));
                         }
                     }
+                    let _ = schema_tx.send(b.schema().clone());
                 }
                 Msg::Records(batch) => match format_ok {
-                    Some(true) => insert(b, src, file, batch),
+                    Some(true) => {
+                        insert(b, src, file, &batch);
+                        let _ = done_tx.send(batch);
+                    }
                     None => held.push(batch),
                     Some(false) => {}
                 },
@@ -333,42 +390,91 @@ fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
 /// Records per parsed batch.
 const BATCH: usize = 4096;
 
-type Parsed<T> = Vec<((usize, usize, usize), Result<T, serde_json::Error>)>;
-
-/// Parsed records: `((index, offset, length), record)`.
-enum Batch<'a> {
-    Nodes(Parsed<NodeRec<'a>>),
-    Edges(Parsed<EdgeRec<'a>>),
+/// A parsed record: its index in its list, its bytes, its line, the record
+/// (or why it is not one), and its prepared form when it is plainly valid.
+struct Item<T, P> {
+    index: usize,
+    base: usize,
+    len: usize,
+    line: u32,
+    rec: Result<T, serde_json::Error>,
+    prep: Option<P>,
 }
 
-fn parse_batch<'a>(text: &'a str, raws: &[&'a RawValue], first: usize, edges: bool) -> Batch<'a> {
-    let at = |j: usize, raw: &RawValue| (first + j, offset_in(text, raw.get()), raw.get().len());
+/// Parsed records, in document order.
+enum Batch<'a> {
+    /// Nodes, and the prepared attributes of all of them in one buffer.
+    Nodes(Vec<Item<NodeRec<'a>, PreparedNode>>, Vec<PreparedAttr>),
+    Edges(Vec<Item<EdgeRec<'a>, PreparedEdge>>),
+}
+
+fn parse_batch<'a>(
+    st: &mut ParseState<'a>,
+    raws: &[&'a RawValue],
+    first: usize,
+    edges: bool,
+) -> Batch<'a> {
+    let text = st.text;
     if edges {
-        Batch::Edges(
-            raws.iter()
-                .enumerate()
-                .map(|(j, raw)| (at(j, raw), serde_json::from_str(raw.get())))
-                .collect(),
-        )
+        let items = raws
+            .iter()
+            .enumerate()
+            .map(|(j, raw)| {
+                let base = offset_in(text, raw.get());
+                let rec: Result<EdgeRec<'a>, _> = serde_json::from_str(raw.get());
+                let prep = rec
+                    .as_ref()
+                    .ok()
+                    .and_then(|e| st.prep.edge(&e.from, &e.to, &e.kind, e.label.as_deref()));
+                let line = st.line_of(base);
+                Item { index: first + j, base, len: raw.get().len(), line, rec, prep }
+            })
+            .collect();
+        Batch::Edges(items)
     } else {
-        Batch::Nodes(
-            raws.iter()
-                .enumerate()
-                .map(|(j, raw)| (at(j, raw), serde_json::from_str(raw.get())))
-                .collect(),
-        )
+        let mut attrs = Vec::new();
+        let items = raws
+            .iter()
+            .enumerate()
+            .map(|(j, raw)| {
+                let base = offset_in(text, raw.get());
+                let rec: Result<NodeRec<'a>, _> = serde_json::from_str(raw.get());
+                let prep = rec.as_ref().ok().filter(|n| !n.id.is_empty()).and_then(|n| {
+                    let a = n.attrs.as_ref().map_or(&[][..], |a| &a.0[..]);
+                    st.prep.node(&n.id, &n.kind, a, &mut attrs)
+                });
+                let line = st.line_of(base);
+                Item { index: first + j, base, len: raw.get().len(), line, rec, prep }
+            })
+            .collect();
+        Batch::Nodes(items, attrs)
     }
 }
 
-fn insert(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId, batch: Batch<'_>) {
+fn insert(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId, batch: &Batch<'_>) {
     let text = src.text();
     match batch {
-        Batch::Nodes(records) => {
-            for ((i, base, len), rec) in records {
+        Batch::Nodes(records, prepared) => {
+            // Independent lookups first (their cache misses overlap), then in order.
+            let known: Vec<Option<u32>> = records
+                .iter()
+                .map(|it| match (&it.rec, &it.prep) {
+                    (Ok(n), Some(p)) => b.find_prepared(&n.id, p.id_hash),
+                    _ => None,
+                })
+                .collect();
+            for (it, known) in records.iter().zip(known) {
+                let (i, base, len) = (it.index, it.base, it.len);
                 let at = Site { file, record: i as u32, span: Span::new(base, base + len) };
-                match rec {
+                match &it.rec {
                     Ok(n) => {
-                        let attrs = n.attrs.map(|a| a.0).unwrap_or_default();
+                        let attrs = n.attrs.as_ref().map_or(&[][..], |a| &a.0[..]);
+                        if let Some(p) = &it.prep {
+                            let (start, end) = (p.attrs.0 as usize, p.attrs.1 as usize);
+                            let pa = prepared.get(start..end).unwrap_or(&[]);
+                            b.add_prepared_node(p, known, &n.id, &n.kind, attrs, pa, &at, it.line);
+                            continue;
+                        }
                         if n.id.is_empty() {
                             let span = b.key_span(&at, "id");
                             let d = b.diag_at(
@@ -380,25 +486,38 @@ fn insert(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId, batch: Batc
                             b.push_diag(d.help("give every node a unique, non-empty id"));
                             continue;
                         }
-                        b.add_node(&n.id, &n.kind, &attrs, &at);
+                        b.add_node(&n.id, &n.kind, attrs, &at);
                     }
                     Err(e) => {
                         let r = text.get(base..base + len).unwrap_or("");
-                        b.push_diag(json_error(src, r, base, &e, &format!("invalid node {i}")));
+                        b.push_diag(json_error(src, r, base, e, &format!("invalid node {i}")));
                     }
                 }
             }
         }
         Batch::Edges(records) => {
-            for ((i, base, len), rec) in records {
+            let known: Vec<(Option<u32>, Option<u32>)> = records
+                .iter()
+                .map(|it| match (&it.rec, &it.prep) {
+                    (Ok(e), Some(p)) => {
+                        (b.find_prepared(&e.from, p.from_hash), b.find_prepared(&e.to, p.to_hash))
+                    }
+                    _ => (None, None),
+                })
+                .collect();
+            for (it, known) in records.iter().zip(known) {
+                let (i, base, len) = (it.index, it.base, it.len);
                 let at = Site { file, record: i as u32, span: Span::new(base, base + len) };
-                match rec {
-                    Ok(e) => {
+                match (&it.rec, &it.prep) {
+                    (Ok(e), Some(p)) => {
+                        b.add_prepared_edge(p, known, &e.from, &e.to, e.optional, &at, it.line)
+                    }
+                    (Ok(e), None) => {
                         b.add_edge(&e.from, &e.to, &e.kind, e.label.as_deref(), e.optional, &at)
                     }
-                    Err(e) => {
+                    (Err(e), _) => {
                         let r = text.get(base..base + len).unwrap_or("");
-                        b.push_diag(json_error(src, r, base, &e, &format!("invalid edge {i}")));
+                        b.push_diag(json_error(src, r, base, e, &format!("invalid edge {i}")));
                     }
                 }
             }
