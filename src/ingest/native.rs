@@ -932,6 +932,196 @@ mod tests {
         assert_eq!(g.provenance(g.lookup("g").unwrap()).unwrap().line, 6);
     }
 
+    /// The reference load: every record through `add_node` / `add_edge`, in
+    /// order, on one thread (what `read` did before records were prepared on
+    /// the parsing thread).
+    fn read_sequential(b: &mut GraphBuilder, src: Arc<SourceFile>) {
+        #[derive(Deserialize)]
+        struct Doc<'a> {
+            #[serde(borrow)]
+            schema: Option<&'a RawValue>,
+            #[serde(borrow, default)]
+            nodes: Vec<&'a RawValue>,
+            #[serde(borrow, default)]
+            edges: Vec<&'a RawValue>,
+        }
+        let file = b.add_file(src.clone());
+        let text = src.text();
+        let doc: Doc<'_> = serde_json::from_str(text).unwrap();
+        if let Some(raw) = doc.schema {
+            let base = offset_in(text, raw.get());
+            let s: SchemaSection = serde_json::from_str(raw.get()).unwrap();
+            s.apply(b, file, Span::new(base, base + raw.get().len()));
+        }
+        for (i, raw) in doc.nodes.iter().enumerate() {
+            let base = offset_in(text, raw.get());
+            let at = Site { file, record: i as u32, span: Span::new(base, base + raw.get().len()) };
+            match serde_json::from_str::<NodeRec<'_>>(raw.get()) {
+                Ok(n) if n.id.is_empty() => {
+                    let span = b.key_span(&at, "id");
+                    let d = b.diag_at(
+                        Code::MissingField,
+                        format!("node {i} has an empty `id`"),
+                        file,
+                        span,
+                    );
+                    b.push_diag(d.help("give every node a unique, non-empty id"));
+                }
+                Ok(n) => {
+                    let attrs = n.attrs.map(|a| a.0).unwrap_or_default();
+                    b.add_node(&n.id, &n.kind, &attrs, &at);
+                }
+                Err(e) => {
+                    let what = format!("invalid node {i}");
+                    b.push_diag(json_error(&src, raw.get(), base, &e, &what));
+                }
+            }
+        }
+        for (i, raw) in doc.edges.iter().enumerate() {
+            let base = offset_in(text, raw.get());
+            let at = Site { file, record: i as u32, span: Span::new(base, base + raw.get().len()) };
+            match serde_json::from_str::<EdgeRec<'_>>(raw.get()) {
+                Ok(e) => b.add_edge(&e.from, &e.to, &e.kind, e.label.as_deref(), e.optional, &at),
+                Err(e) => {
+                    let what = format!("invalid edge {i}");
+                    b.push_diag(json_error(&src, raw.get(), base, &e, &what));
+                }
+            }
+        }
+    }
+
+    /// Everything a load produces, as text: the graph written back (ids in
+    /// order, attributes), provenance of every node and edge, diagnostics.
+    fn outcome(loaded: crate::graph::Loaded) -> String {
+        let g = &loaded.graph;
+        let mut out = String::from_utf8(write_graph(g, &[], None, Vec::new()).unwrap()).unwrap();
+        for n in g.nodes() {
+            out.push_str(&format!("\nnode {}: {:?}", g.id(n), g.provenance(n)));
+        }
+        for e in 0..g.edge_count() as u32 {
+            out.push_str(&format!("\nedge {e}: {:?}", g.edge_provenance(crate::graph::EdgeId(e))));
+        }
+        for d in loaded.diagnostics.iter() {
+            out.push_str(&format!(
+                "\n{:?} {:?} {} {:?} {:?}",
+                d.code, d.severity, d.message, d.labels, d.help
+            ));
+        }
+        out
+    }
+
+    fn both_ways(text: &str) -> (String, String) {
+        let load = |sequential: bool| {
+            let mut b = GraphBuilder::new(Schema::builtin());
+            // A file before this one: ids and lines go on across files.
+            let first = "{\"format\":\"gov.inventory/v1\",\"nodes\":[{\"id\":\"g0\",\"kind\":\"group\"}],\"edges\":[{\"from\":\"g0\",\"to\":\"later\",\"kind\":\"grants\"}]}";
+            read(&mut b, SourceFile::new("first.json", first));
+            let src = SourceFile::new("x.json", text);
+            if sequential {
+                read_sequential(&mut b, src)
+            } else {
+                read(&mut b, src)
+            }
+            outcome(b.finish(Mode::Lenient).unwrap())
+        };
+        (load(false), load(true))
+    }
+
+    #[test]
+    fn prepared_load_matches_a_sequential_one() {
+        let opts = crate::ingest::generate::GenOptions {
+            identities: 3000,
+            ..crate::ingest::generate::GenOptions::default()
+        };
+        let mut v = Vec::new();
+        crate::ingest::generate::generate(&opts, &mut v).unwrap();
+        let text = String::from_utf8(v).unwrap();
+        let (prepared, sequential) = both_ways(&text);
+        assert!(prepared.len() > 100_000);
+        assert_eq!(prepared, sequential);
+    }
+
+    #[test]
+    fn prepared_load_matches_a_sequential_one_with_errors() {
+        // Every kind of record the preparer passes on to add_node / add_edge,
+        // next to plain ones, across more than one batch.
+        let mut text = String::from(
+            r#"{"format":"gov.inventory/v1",
+"schema":{"kinds":{"robot":{"attributes":{"serial":"string","tier":{"type":"int","required":true}}},"identity":{"attributes":{"badge":"int"}}},"edges":{"drives":{"from":["robot"],"to":["resource"]}}},
+"nodes":[
+{"id":"r1","kind":"robot","attrs":{"serial":"s\u0031","tier":1}},
+{"id":"r2","kind":"robot","attrs":{"serial":"s2"}},
+{"id":"p1","kind":"identity","attrs":{"type":"human","badge":7,"created_at":"2026-01-02T03:04:05Z","left_at":null}},
+{"id":"p2","kind":"identity","attrs":{"type":"alien"}},
+{"id":"p3","kind":"identity","attrs":{"type":"human","created_at":"not a date"}},
+{"id":"p4","kind":"identity","attrs":{"type":"human","colour":"blue"}},
+{"id":"p5","kind":"identity","attrs":{"type":"human","active":"yes"}},
+{"id":"p6","kind":"idenity","attrs":{"type":"human"}},
+{"id":"","kind":"identity","attrs":{"type":"human"}},
+{"id":"p1","kind":"identity","attrs":{"type":"human"}},
+{"id":"p7","kind":"identity","attrs":{"type":"human","type":"workload"}},
+{"id":"role1","kind":"role","attrs":{"actions":["s3:GetObject","x"],"privileged":false}},
+{"id":"res1","kind":"resource","attrs":{"type":"bucket","name":"b\"1"}},
+{"id":"later","kind":"role","attrs":{"actions":"s3:GetObject"}},
+{"id":"p8","kind":"identity"},
+{"id":"p9","kind":"identity","attrs":null},
+{"id":"p10","kind":"identity","attrs":{"type":"human","extra":{"a":1}}},
+{"id":"p11","kind":"identity","attrs":{"type":"human"},"oops":1},
+"#,
+        );
+        for i in 0..5000 {
+            text.push_str(&format!(
+                "{{\"id\":\"n{i}\",\"kind\":\"identity\",\"attrs\":{{\"type\":\"{}\",\"name\":\"n {i}\"}}}},\n",
+                if i % 997 == 0 { "nope" } else { "human" }
+            ));
+        }
+        text.push_str(
+            r#"{"id":"last","kind":"identity","attrs":{"type":"bot"}}
+],
+"edges":[
+{"from":"r1","to":"res1","kind":"drives"},
+{"from":"r1","to":"res1","kind":"drives","label":"fast"},
+{"from":"p1","to":"role1","kind":"grantz"},
+{"from":"p1","to":"ghost","kind":"grants"},
+{"from":"p1","to":"elsewhere","kind":"grants","optional":true},
+{"from":"p6","to":"role1","kind":"grants"},
+{"from":"p1","to":"res1","kind":"owned_by"},
+{"from":"p1","to":"r1","kind":"drives"},
+{"from":"p1","kind":"grants"},
+"#,
+        );
+        for i in 0..5000 {
+            text.push_str(&format!(
+                "{{\"from\":\"n{i}\",\"to\":\"{}\",\"kind\":\"grants\"}},\n",
+                if i % 1013 == 0 { format!("new{i}") } else { "role1".to_owned() }
+            ));
+        }
+        text.push_str("{\"from\":\"last\",\"to\":\"later\",\"kind\":\"grants\"}\n]}\n");
+        let (prepared, sequential) = both_ways(&text);
+        assert!(prepared.contains("UnknownKind"), "{prepared}");
+        assert!(prepared.contains("DuplicateId"));
+        assert!(prepared.contains("DanglingEdge"));
+        assert_eq!(prepared, sequential);
+    }
+
+    #[test]
+    fn records_before_the_format_and_schema_load_the_same() {
+        let text = r#"{"nodes":[{"id":"r1","kind":"robot","attrs":{"serial":"a"}},{"id":"p","kind":"identity","attrs":{"type":"human"}}],
+"schema":{"kinds":{"robot":{"attributes":{"serial":"string"}}}},
+"format":"gov.inventory/v1","edges":[{"from":"p","to":"r1","kind":"owned_by"}]}"#;
+        let (prepared, sequential) = both_ways(text);
+        assert_eq!(prepared, sequential);
+    }
+
+    #[test]
+    fn newlines_are_counted() {
+        let text = "a\nb\n".repeat(100);
+        assert_eq!(count_newlines(text.as_bytes()), 200);
+        assert_eq!(count_newlines(&text.as_bytes()[1..]), 200);
+        assert_eq!(count_newlines(&text.as_bytes()[2..131]), 64);
+        assert_eq!(count_newlines(b""), 0);
+    }
+
     #[test]
     fn offsets_from_line_and_column() {
         assert_eq!(offset_of("ab\ncd", 2, 2), 4);
