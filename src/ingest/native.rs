@@ -14,6 +14,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
+use smallvec::SmallVec;
 
 use crate::diag::{Code, Diag};
 use crate::graph::{
@@ -25,26 +26,29 @@ use crate::source::{SourceFile, Span};
 /// The format tag of this version.
 pub const FORMAT: &str = "gov.inventory/v1";
 
-/// Attributes of a record, in file order.
-struct Attrs<'a>(Vec<(Cow<'a, str>, Input<'a>)>);
+/// Attributes of a record, in file order; inline up to 10 (no allocation
+/// per record for the common case).
+struct Attrs<'a>(SmallVec<[(Cow<'a, str>, Input<'a>); 10]>);
 
 impl<'de: 'a, 'a> Deserialize<'de> for Attrs<'a> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Attrs<'de>;
+        // The visitor names the record's lifetime: a `SmallVec` of borrowed
+        // strings is not covariant, so it is built with the right one.
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for V<'a> {
+            type Value = Attrs<'a>;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an object of attributes")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-                let mut v = Vec::with_capacity(m.size_hint().unwrap_or(8));
+                let mut v = SmallVec::new();
                 while let Some((k, val)) = m.next_entry::<Cow<'de, str>, Input<'de>>()? {
                     v.push((k, val));
                 }
                 Ok(Attrs(v))
             }
         }
-        d.deserialize_map(V)
+        d.deserialize_map(V(std::marker::PhantomData))
     }
 }
 
@@ -195,12 +199,39 @@ struct ParseState<'a> {
     /// on the thread that allocated them (freeing another thread's memory
     /// is slow in glibc's allocator).
     done: std::sync::mpsc::Receiver<Batch<'a>>,
+    /// Buffers of batches that came back, emptied, for the next batches.
+    spare_nodes: Vec<Vec<Item<NodeRec<'a>, PreparedNode>>>,
+    spare_edges: Vec<Vec<Item<EdgeRec<'a>, PreparedEdge>>>,
+    spare_attrs: Vec<Vec<PreparedAttr>>,
     /// Line counting: `line` is the one-based line of byte `cursor`.
     cursor: usize,
     line: u32,
 }
 
 impl ParseState<'_> {
+    /// Frees the records of batches the loading thread is done with and
+    /// keeps their buffers (a few spares at most).
+    fn take_back(&mut self) {
+        while let Ok(done) = self.done.try_recv() {
+            match done {
+                Batch::Nodes(mut items, mut attrs) => {
+                    items.clear();
+                    attrs.clear();
+                    if self.spare_nodes.len() < 4 {
+                        self.spare_nodes.push(items);
+                        self.spare_attrs.push(attrs);
+                    }
+                }
+                Batch::Edges(mut items) => {
+                    items.clear();
+                    if self.spare_edges.len() < 4 {
+                        self.spare_edges.push(items);
+                    }
+                }
+            }
+        }
+    }
+
     /// The one-based line of byte `offset` (offsets come in increasing order).
     fn line_of(&mut self, offset: usize) -> u32 {
         if offset < self.cursor {
@@ -305,9 +336,7 @@ impl<'de: 'a, 'a> Visitor<'de> for RecordsSeed<'a, '_> {
         while let Some(raw) = seq.next_element::<&'de RawValue>()? {
             chunk.push(raw);
             if chunk.len() == BATCH {
-                while let Ok(done) = self.st.done.try_recv() {
-                    drop(done);
-                }
+                self.st.take_back();
                 let batch = parse_batch(self.st, &chunk, first, self.edges);
                 send(&self.st.tx, Msg::Records(batch))?;
                 first += chunk.len();
@@ -335,7 +364,18 @@ fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
         let (schema_tx, schema_rx) = std::sync::mpsc::channel();
         let (done_tx, done) = std::sync::mpsc::channel();
         scope.spawn(move || {
-            let mut st = ParseState { text, tx, schema_rx, prep, done, cursor: 0, line: 1 };
+            let mut st = ParseState {
+                text,
+                tx,
+                schema_rx,
+                prep,
+                done,
+                spare_nodes: Vec::new(),
+                spare_edges: Vec::new(),
+                spare_attrs: Vec::new(),
+                cursor: 0,
+                line: 1,
+            };
             let mut de = serde_json::Deserializer::from_str(text);
             let result = serde::de::DeserializeSeed::deserialize(DocSeed { st: &mut st }, &mut de)
                 .and_then(|()| de.end());
@@ -416,37 +456,31 @@ fn parse_batch<'a>(
 ) -> Batch<'a> {
     let text = st.text;
     if edges {
-        let items = raws
-            .iter()
-            .enumerate()
-            .map(|(j, raw)| {
-                let base = offset_in(text, raw.get());
-                let rec: Result<EdgeRec<'a>, _> = serde_json::from_str(raw.get());
-                let prep = rec
-                    .as_ref()
-                    .ok()
-                    .and_then(|e| st.prep.edge(&e.from, &e.to, &e.kind, e.label.as_deref()));
-                let line = st.line_of(base);
-                Item { index: first + j, base, len: raw.get().len(), line, rec, prep }
-            })
-            .collect();
+        let mut items = st.spare_edges.pop().unwrap_or_default();
+        items.extend(raws.iter().enumerate().map(|(j, raw)| {
+            let base = offset_in(text, raw.get());
+            let rec: Result<EdgeRec<'a>, _> = serde_json::from_str(raw.get());
+            let prep = rec
+                .as_ref()
+                .ok()
+                .and_then(|e| st.prep.edge(&e.from, &e.to, &e.kind, e.label.as_deref()));
+            let line = st.line_of(base);
+            Item { index: first + j, base, len: raw.get().len(), line, rec, prep }
+        }));
         Batch::Edges(items)
     } else {
-        let mut attrs = Vec::new();
-        let items = raws
-            .iter()
-            .enumerate()
-            .map(|(j, raw)| {
-                let base = offset_in(text, raw.get());
-                let rec: Result<NodeRec<'a>, _> = serde_json::from_str(raw.get());
-                let prep = rec.as_ref().ok().filter(|n| !n.id.is_empty()).and_then(|n| {
-                    let a = n.attrs.as_ref().map_or(&[][..], |a| &a.0[..]);
-                    st.prep.node(&n.id, &n.kind, a, &mut attrs)
-                });
-                let line = st.line_of(base);
-                Item { index: first + j, base, len: raw.get().len(), line, rec, prep }
-            })
-            .collect();
+        let mut attrs = st.spare_attrs.pop().unwrap_or_default();
+        let mut items = st.spare_nodes.pop().unwrap_or_default();
+        items.extend(raws.iter().enumerate().map(|(j, raw)| {
+            let base = offset_in(text, raw.get());
+            let rec: Result<NodeRec<'a>, _> = serde_json::from_str(raw.get());
+            let prep = rec.as_ref().ok().filter(|n| !n.id.is_empty()).and_then(|n| {
+                let a = n.attrs.as_ref().map_or(&[][..], |a| &a.0[..]);
+                st.prep.node(&n.id, &n.kind, a, &mut attrs)
+            });
+            let line = st.line_of(base);
+            Item { index: first + j, base, len: raw.get().len(), line, rec, prep }
+        }));
         Batch::Nodes(items, attrs)
     }
 }
@@ -968,7 +1002,7 @@ mod tests {
                     b.push_diag(d.help("give every node a unique, non-empty id"));
                 }
                 Ok(n) => {
-                    let attrs = n.attrs.map(|a| a.0).unwrap_or_default();
+                    let attrs = n.attrs.map(|a| a.0.into_vec()).unwrap_or_default();
                     b.add_node(&n.id, &n.kind, &attrs, &at);
                 }
                 Err(e) => {

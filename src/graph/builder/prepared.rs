@@ -62,12 +62,12 @@ pub(crate) struct Preparer {
     /// it and those are hashed here instead.
     scratch: Interner,
     /// The last node kind (records of one kind come together).
-    last_kind: Option<(String, KindId)>,
-    /// Per node kind, the attribute names of the last record, in its order:
+    last_kind: Option<KindId>,
+    /// Per node kind, the attributes of the last record, in its order:
     /// records of a kind list the same attributes, so a name is compared with
     /// the name at its position before it is looked up.
-    last_attrs: Vec<Vec<(String, AttrId)>>,
-    last_edge: Option<(String, EdgeKindId)>,
+    last_attrs: Vec<Vec<AttrId>>,
+    last_edge: Option<EdgeKindId>,
 }
 
 impl GraphBuilder {
@@ -205,13 +205,13 @@ impl Preparer {
     }
 
     fn kind(&mut self, name: &str) -> Option<KindId> {
-        if let Some((n, k)) = &self.last_kind
-            && n == name
+        if let Some(k) = self.last_kind
+            && self.schema.kind_name(k) == name
         {
-            return Some(*k);
+            return Some(k);
         }
         let k = self.schema.kind(name)?;
-        self.last_kind = Some((name.to_owned(), k));
+        self.last_kind = Some(k);
         Some(k)
     }
 
@@ -258,13 +258,15 @@ impl Preparer {
                 out.push(PreparedAttr::Skip);
                 continue;
             }
-            let a = match seen.get(i) {
-                Some((n, a)) if n == name => *a,
-                _ => {
+            let cached =
+                seen.get(i).copied().filter(|a| def.attr_def(*a).is_some_and(|d| d.name == name));
+            let a = match cached {
+                Some(a) => a,
+                None => {
                     let Some(a) = def.attr(name) else { return false };
-                    seen.truncate(i);
-                    if seen.len() == i {
-                        seen.push((name.to_owned(), a));
+                    match seen.get_mut(i) {
+                        Some(slot) => *slot = a,
+                        None => seen.push(a),
                     }
                     a
                 }
@@ -309,11 +311,11 @@ impl Preparer {
         if label.is_some() {
             return None;
         }
-        let k = match &self.last_edge {
-            Some((n, k)) if n == kind => *k,
+        let k = match self.last_edge {
+            Some(k) if self.schema.edge_name(k) == kind => k,
             _ => {
                 let k = self.schema.edge_kind(kind)?;
-                self.last_edge = Some((kind.to_owned(), k));
+                self.last_edge = Some(k);
                 k
             }
         };
