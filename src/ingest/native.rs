@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
@@ -18,7 +18,7 @@ use smallvec::SmallVec;
 
 use crate::diag::{Code, Diag};
 use crate::graph::{
-    FileId, GraphBuilder, Input, PreparedAttr, PreparedEdge, PreparedNode, Preparer, Site,
+    FileId, GraphBuilder, Input, Interner, PreparedAttr, PreparedEdge, PreparedNode, Preparer, Site,
 };
 use crate::ingest::inventory::{Inventory, SchemaSection};
 use crate::source::{SourceFile, Span};
@@ -195,6 +195,11 @@ struct ParseState<'a> {
     /// The schema as extended by the document's `schema` section comes back here.
     schema_rx: std::sync::mpsc::Receiver<crate::graph::Schema>,
     prep: Preparer,
+    /// The builder's string interner while the load runs: string values of
+    /// prepared records are interned here, once the document's format is
+    /// known to be this one (else only hashed, and interned when inserted).
+    strings: &'a Mutex<Interner>,
+    format_ok: bool,
     /// Batches the loading thread is done with come back here to be freed
     /// on the thread that allocated them (freeing another thread's memory
     /// is slow in glibc's allocator).
@@ -214,7 +219,7 @@ impl ParseState<'_> {
     fn take_back(&mut self) {
         while let Ok(done) = self.done.try_recv() {
             match done {
-                Batch::Nodes(mut items, mut attrs) => {
+                Batch::Nodes(mut items, mut attrs, _) => {
                     items.clear();
                     attrs.clear();
                     if self.spare_nodes.len() < 4 {
@@ -287,6 +292,7 @@ impl<'de: 'a, 'a> Visitor<'de> for DocSeed<'a, '_> {
                 "format" => {
                     format_seen = true;
                     let f: Cow<'de, str> = m.next_value()?;
+                    self.st.format_ok = f == FORMAT;
                     send(&self.st.tx, Msg::Format(Some(f)))?;
                 }
                 "metadata" => {
@@ -359,6 +365,10 @@ fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
     // About one node per 400 bytes of a typical inventory; the tables shrink after the load.
     b.reserve(text.len() / 400, 0, 0);
     let prep = b.preparer();
+    let mut own = Interner::default();
+    b.swap_strings(&mut own);
+    let strings = Mutex::new(own);
+    let strings = &strings;
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Msg<'_>>(8);
         let (schema_tx, schema_rx) = std::sync::mpsc::channel();
@@ -369,6 +379,8 @@ fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
                 tx,
                 schema_rx,
                 prep,
+                strings,
+                format_ok: false,
                 done,
                 spare_nodes: Vec::new(),
                 spare_edges: Vec::new(),
@@ -393,7 +405,7 @@ fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
                     format_ok = Some(ok);
                     for batch in held.drain(..) {
                         if ok {
-                            insert(b, src, file, &batch);
+                            insert(b, src, file, &batch, strings);
                         }
                     }
                 }
@@ -415,7 +427,7 @@ fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
                 }
                 Msg::Records(batch) => match format_ok {
                     Some(true) => {
-                        insert(b, src, file, &batch);
+                        insert(b, src, file, &batch, strings);
                         let _ = done_tx.send(batch);
                     }
                     None => held.push(batch),
@@ -425,6 +437,8 @@ fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
             }
         }
     });
+    let mut own = std::mem::take(&mut *strings.lock().unwrap_or_else(PoisonError::into_inner));
+    b.swap_strings(&mut own);
 }
 
 /// Records per parsed batch.
@@ -443,8 +457,9 @@ struct Item<T, P> {
 
 /// Parsed records, in document order.
 enum Batch<'a> {
-    /// Nodes, and the prepared attributes of all of them in one buffer.
-    Nodes(Vec<Item<NodeRec<'a>, PreparedNode>>, Vec<PreparedAttr>),
+    /// Nodes, and the prepared attributes of all of them in one buffer;
+    /// `true` when their string values are interned already.
+    Nodes(Vec<Item<NodeRec<'a>, PreparedNode>>, Vec<PreparedAttr>, bool),
     Edges(Vec<Item<EdgeRec<'a>, PreparedEdge>>),
 }
 
@@ -481,14 +496,69 @@ fn parse_batch<'a>(
             let line = st.line_of(base);
             Item { index: first + j, base, len: raw.get().len(), line, rec, prep }
         }));
-        Batch::Nodes(items, attrs)
+        let interned = st.format_ok;
+        if interned {
+            let mut strings = st.strings.lock().unwrap_or_else(PoisonError::into_inner);
+            for it in &mut items {
+                if let (Ok(n), Some(p)) = (&it.rec, &it.prep) {
+                    let a = n.attrs.as_ref().map_or(&[][..], |a| &a.0[..]);
+                    let (start, end) = (p.attrs.0 as usize, p.attrs.1 as usize);
+                    let pa = attrs.get_mut(start..end).unwrap_or(&mut []);
+                    if !Preparer::intern_strings(&mut strings, a, pa) {
+                        it.prep = None;
+                    }
+                }
+            }
+        }
+        Batch::Nodes(items, attrs, interned)
     }
 }
 
-fn insert(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId, batch: &Batch<'_>) {
+/// Runs `f` with the builder's string interner in place (see `ParseState::strings`).
+fn with_strings<T>(
+    b: &mut GraphBuilder,
+    strings: &Mutex<Interner>,
+    f: impl FnOnce(&mut GraphBuilder) -> T,
+) -> T {
+    let mut guard = strings.lock().unwrap_or_else(PoisonError::into_inner);
+    b.swap_strings(&mut guard);
+    let out = f(b);
+    b.swap_strings(&mut guard);
+    out
+}
+
+fn insert(
+    b: &mut GraphBuilder,
+    src: &Arc<SourceFile>,
+    file: FileId,
+    batch: &Batch<'_>,
+    strings: &Mutex<Interner>,
+) {
+    match batch {
+        // Strings not interned yet: the whole batch with the interner in place.
+        Batch::Nodes(_, _, false) => {
+            with_strings(b, strings, |b| insert_records(b, src, file, batch, None))
+        }
+        Batch::Nodes(..) | Batch::Edges(_) => insert_records(b, src, file, batch, Some(strings)),
+    }
+}
+
+/// Inserts a batch; `strings` is the interner when it is not in the builder
+/// (records that go through `add_node` / `add_edge` need it there).
+fn insert_records(
+    b: &mut GraphBuilder,
+    src: &Arc<SourceFile>,
+    file: FileId,
+    batch: &Batch<'_>,
+    strings: Option<&Mutex<Interner>>,
+) {
+    let slow = |b: &mut GraphBuilder, f: &mut dyn FnMut(&mut GraphBuilder)| match strings {
+        Some(m) => with_strings(b, m, f),
+        None => f(b),
+    };
     let text = src.text();
     match batch {
-        Batch::Nodes(records, prepared) => {
+        Batch::Nodes(records, prepared, _) => {
             // Independent lookups first (their cache misses overlap), then in order.
             let known: Vec<Option<u32>> = records
                 .iter()
@@ -520,7 +590,9 @@ fn insert(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId, batch: &Bat
                             b.push_diag(d.help("give every node a unique, non-empty id"));
                             continue;
                         }
-                        b.add_node(&n.id, &n.kind, attrs, &at);
+                        slow(b, &mut |b| {
+                            b.add_node(&n.id, &n.kind, attrs, &at);
+                        });
                     }
                     Err(e) => {
                         let r = text.get(base..base + len).unwrap_or("");
@@ -546,9 +618,9 @@ fn insert(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId, batch: &Bat
                     (Ok(e), Some(p)) => {
                         b.add_prepared_edge(p, known, &e.from, &e.to, e.optional, &at, it.line)
                     }
-                    (Ok(e), None) => {
+                    (Ok(e), None) => slow(b, &mut |b| {
                         b.add_edge(&e.from, &e.to, &e.kind, e.label.as_deref(), e.optional, &at)
-                    }
+                    }),
                     (Err(e), _) => {
                         let r = text.get(base..base + len).unwrap_or("");
                         b.push_diag(json_error(src, r, base, e, &format!("invalid edge {i}")));

@@ -30,7 +30,8 @@ use crate::graph::store::{NodeId, Provenance};
 pub(crate) enum PreparedAttr {
     /// `null`: the same as leaving the attribute out.
     Skip,
-    /// A checked scalar value.
+    /// A checked scalar value, or a string value already interned (see
+    /// [`Preparer::intern_strings`]).
     Cell(AttrId, Cell),
     /// A string or enum value with its hash for the string interner.
     Str(AttrId, u64),
@@ -82,6 +83,14 @@ impl GraphBuilder {
             last_attrs: Vec::new(),
             last_edge: None,
         }
+    }
+
+    /// Exchanges the builder's string interner with `other`. A loader takes
+    /// it out to intern the string values of prepared records on its parsing
+    /// thread, and puts it back in for records that go through
+    /// [`GraphBuilder::add_node`] and when it is done.
+    pub(crate) fn swap_strings(&mut self, other: &mut Interner) {
+        std::mem::swap(&mut self.strings, other);
     }
 
     /// Inserts a prepared node: the same as [`GraphBuilder::add_node`] for a
@@ -295,6 +304,27 @@ impl Preparer {
                 },
             };
             out.push(p);
+        }
+        true
+    }
+
+    /// Interns the string values of a prepared node into `strings` (the
+    /// builder's string interner, taken out with
+    /// [`GraphBuilder::swap_strings`]), so that the inserting thread only
+    /// writes symbols. `false` when the interner is full (the record then
+    /// goes through [`GraphBuilder::add_node`], which reports it).
+    pub(crate) fn intern_strings<K: AsRef<str>>(
+        strings: &mut Interner,
+        attrs: &[(K, Input<'_>)],
+        prepared: &mut [PreparedAttr],
+    ) -> bool {
+        for (p, (_, value)) in prepared.iter_mut().zip(attrs) {
+            if let (PreparedAttr::Str(a, h), Input::Str(s)) = (*p, value) {
+                match strings.intern_hashed(s, h) {
+                    Ok((sym, _)) => *p = PreparedAttr::Cell(a, Cell::Str(sym)),
+                    Err(_) => return false,
+                }
+            }
         }
         true
     }
