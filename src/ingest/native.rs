@@ -9,6 +9,7 @@
 use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use serde::Deserialize;
@@ -197,9 +198,14 @@ struct ParseState<'a> {
     prep: Preparer,
     /// The builder's string interner while the load runs: string values of
     /// prepared records are interned here, once the document's format is
-    /// known to be this one (else only hashed, and interned when inserted).
+    /// known to be this one, while the loading thread is behind (see
+    /// `queued`); else they are only hashed, and interned when inserted.
     strings: &'a Mutex<Interner>,
     format_ok: bool,
+    /// Batches sent and not yet taken by the loading thread. Interning the
+    /// strings here when it lags, and there when it does not, keeps both
+    /// threads busy whichever is faster on a machine and an inventory.
+    queued: &'a AtomicUsize,
     /// Batches the loading thread is done with come back here to be freed
     /// on the thread that allocated them (freeing another thread's memory
     /// is slow in glibc's allocator).
@@ -344,6 +350,7 @@ impl<'de: 'a, 'a> Visitor<'de> for RecordsSeed<'a, '_> {
             if chunk.len() == BATCH {
                 self.st.take_back();
                 let batch = parse_batch(self.st, &chunk, first, self.edges);
+                self.st.queued.fetch_add(1, Ordering::Relaxed);
                 send(&self.st.tx, Msg::Records(batch))?;
                 first += chunk.len();
                 chunk.clear();
@@ -351,6 +358,7 @@ impl<'de: 'a, 'a> Visitor<'de> for RecordsSeed<'a, '_> {
         }
         if !chunk.is_empty() {
             let batch = parse_batch(self.st, &chunk, first, self.edges);
+            self.st.queued.fetch_add(1, Ordering::Relaxed);
             send(&self.st.tx, Msg::Records(batch))?;
         }
         Ok(())
@@ -369,6 +377,7 @@ fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
     b.swap_strings(&mut own);
     let strings = Mutex::new(own);
     let strings = &strings;
+    let queued = &AtomicUsize::new(0);
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Msg<'_>>(8);
         let (schema_tx, schema_rx) = std::sync::mpsc::channel();
@@ -381,6 +390,7 @@ fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
                 prep,
                 strings,
                 format_ok: false,
+                queued,
                 done,
                 spare_nodes: Vec::new(),
                 spare_edges: Vec::new(),
@@ -425,14 +435,17 @@ fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
                     }
                     let _ = schema_tx.send(b.schema().clone());
                 }
-                Msg::Records(batch) => match format_ok {
-                    Some(true) => {
-                        insert(b, src, file, &batch, strings);
-                        let _ = done_tx.send(batch);
+                Msg::Records(batch) => {
+                    queued.fetch_sub(1, Ordering::Relaxed);
+                    match format_ok {
+                        Some(true) => {
+                            insert(b, src, file, &batch, strings);
+                            let _ = done_tx.send(batch);
+                        }
+                        None => held.push(batch),
+                        Some(false) => {}
                     }
-                    None => held.push(batch),
-                    Some(false) => {}
-                },
+                }
                 Msg::Malformed(e) => b.push_diag(json_error(src, text, 0, &e, "invalid inventory")),
             }
         }
@@ -443,6 +456,9 @@ fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
 
 /// Records per parsed batch.
 const BATCH: usize = 4096;
+
+/// Batches waiting for the loading thread from which on it is taken to lag.
+const LAGGING: usize = 2;
 
 /// A parsed record: its index in its list, its bytes, its line, the record
 /// (or why it is not one), and its prepared form when it is plainly valid.
@@ -496,7 +512,7 @@ fn parse_batch<'a>(
             let line = st.line_of(base);
             Item { index: first + j, base, len: raw.get().len(), line, rec, prep }
         }));
-        let interned = st.format_ok;
+        let interned = st.format_ok && st.queued.load(Ordering::Relaxed) >= LAGGING;
         if interned {
             let mut strings = st.strings.lock().unwrap_or_else(PoisonError::into_inner);
             for it in &mut items {
