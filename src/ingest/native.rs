@@ -143,7 +143,7 @@ pub fn read(b: &mut GraphBuilder, src: Arc<SourceFile>) {
     if text_is_yaml {
         read_yaml(b, &src, file);
     } else {
-        read_json(b, &src, file);
+        read_json(b, &src, file, Split::Auto);
     }
 }
 
@@ -183,6 +183,15 @@ enum Msg<'a> {
     Format(Option<Cow<'a, str>>),
     Schema(&'a RawValue),
     Records(Batch<'a>),
+    /// Records split but not parsed, with their lines: sent when the loading
+    /// thread has nothing queued, so that it parses them itself instead of
+    /// waiting (the parsing thread goes on splitting the next ones).
+    Raw {
+        raws: Vec<&'a RawValue>,
+        lines: Vec<u32>,
+        first: usize,
+        edges: bool,
+    },
     Malformed(serde_json::Error),
 }
 
@@ -206,20 +215,55 @@ struct ParseState<'a> {
     /// strings here when it lags, and there when it does not, keeps both
     /// threads busy whichever is faster on a machine and an inventory.
     queued: &'a AtomicUsize,
+    split: Split,
     /// Batches the loading thread is done with come back here to be freed
     /// on the thread that allocated them (freeing another thread's memory
     /// is slow in glibc's allocator).
     done: std::sync::mpsc::Receiver<Batch<'a>>,
     /// Buffers of batches that came back, emptied, for the next batches.
-    spare_nodes: Vec<Vec<Item<NodeRec<'a>, PreparedNode>>>,
-    spare_edges: Vec<Vec<Item<EdgeRec<'a>, PreparedEdge>>>,
+    spare_nodes: Vec<NodeItems<'a>>,
+    spare_edges: Vec<EdgeItems<'a>>,
     spare_attrs: Vec<Vec<PreparedAttr>>,
     /// Line counting: `line` is the one-based line of byte `cursor`.
     cursor: usize,
     line: u32,
 }
 
+/// Which thread does the work that can go either way: parsing records (the
+/// loading thread parses a batch itself when it has nothing queued) and
+/// interning string values (the parsing thread does it while the loading
+/// thread lags). `Auto` decides by the queue; tests fix each choice.
+#[derive(Clone, Copy, Debug)]
+enum Split {
+    Auto,
+    #[cfg(test)]
+    Fixed {
+        loader_parses: bool,
+        parser_interns: bool,
+    },
+}
+
 impl ParseState<'_> {
+    /// Whether the next batch goes to the loading thread unparsed.
+    fn send_raw(&self) -> bool {
+        self.format_ok
+            && match self.split {
+                Split::Auto => self.queued.load(Ordering::Relaxed) == 0,
+                #[cfg(test)]
+                Split::Fixed { loader_parses, .. } => loader_parses,
+            }
+    }
+
+    /// Whether this thread interns the string values of the next batch.
+    fn intern(&self) -> bool {
+        self.format_ok
+            && match self.split {
+                Split::Auto => self.queued.load(Ordering::Relaxed) >= LAGGING,
+                #[cfg(test)]
+                Split::Fixed { parser_interns, .. } => parser_interns,
+            }
+    }
+
     /// Frees the records of batches the loading thread is done with and
     /// keeps their buffers (a few spares at most).
     fn take_back(&mut self) {
@@ -349,10 +393,16 @@ impl<'de: 'a, 'a> Visitor<'de> for RecordsSeed<'a, '_> {
             chunk.push(raw);
             if chunk.len() == BATCH {
                 self.st.take_back();
-                let batch = parse_batch(self.st, &chunk, first, self.edges);
+                let msg = if self.st.send_raw() {
+                    let lines = count_lines(self.st, &chunk);
+                    let raws = std::mem::replace(&mut chunk, Vec::with_capacity(BATCH));
+                    Msg::Raw { raws, lines, first, edges: self.edges }
+                } else {
+                    Msg::Records(parse_batch(self.st, &chunk, first, self.edges))
+                };
                 self.st.queued.fetch_add(1, Ordering::Relaxed);
-                send(&self.st.tx, Msg::Records(batch))?;
-                first += chunk.len();
+                send(&self.st.tx, msg)?;
+                first += BATCH;
                 chunk.clear();
             }
         }
@@ -368,11 +418,13 @@ impl<'de: 'a, 'a> Visitor<'de> for RecordsSeed<'a, '_> {
 /// Reads a native JSON inventory: one thread reads the document, splits and
 /// parses records in batches, while this one inserts them in order (so node
 /// ids and diagnostics come out as in a sequential load).
-fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
+fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId, split: Split) {
     let text = src.text();
     // About one node per 400 bytes of a typical inventory; the tables shrink after the load.
     b.reserve(text.len() / 400, 0, 0);
     let prep = b.preparer();
+    // For records the loading thread parses itself (`Msg::Raw`).
+    let mut own_prep = b.preparer();
     let mut own = Interner::default();
     b.swap_strings(&mut own);
     let strings = Mutex::new(own);
@@ -391,6 +443,7 @@ fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
                 strings,
                 format_ok: false,
                 queued,
+                split,
                 done,
                 spare_nodes: Vec::new(),
                 spare_edges: Vec::new(),
@@ -434,6 +487,7 @@ fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
                         }
                     }
                     let _ = schema_tx.send(b.schema().clone());
+                    own_prep.set_schema(b.schema().clone());
                 }
                 Msg::Records(batch) => {
                     queued.fetch_sub(1, Ordering::Relaxed);
@@ -444,6 +498,20 @@ fn read_json(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
                         }
                         None => held.push(batch),
                         Some(false) => {}
+                    }
+                }
+                Msg::Raw { raws, lines, first, edges } => {
+                    queued.fetch_sub(1, Ordering::Relaxed);
+                    if format_ok == Some(false) {
+                        continue;
+                    }
+                    let batch =
+                        parse_records(text, &raws, &lines, first, edges, &mut own_prep, None, None);
+                    if format_ok == Some(true) {
+                        insert(b, src, file, &batch, strings);
+                        let _ = done_tx.send(batch);
+                    } else {
+                        held.push(batch);
                     }
                 }
                 Msg::Malformed(e) => b.push_diag(json_error(src, text, 0, &e, "invalid inventory")),
@@ -471,12 +539,60 @@ struct Item<T, P> {
     prep: Option<P>,
 }
 
+type NodeItems<'a> = Vec<Item<NodeRec<'a>, PreparedNode>>;
+type EdgeItems<'a> = Vec<Item<EdgeRec<'a>, PreparedEdge>>;
+
 /// Parsed records, in document order.
 enum Batch<'a> {
     /// Nodes, and the prepared attributes of all of them in one buffer;
     /// `true` when their string values are interned already.
-    Nodes(Vec<Item<NodeRec<'a>, PreparedNode>>, Vec<PreparedAttr>, bool),
-    Edges(Vec<Item<EdgeRec<'a>, PreparedEdge>>),
+    Nodes(NodeItems<'a>, Vec<PreparedAttr>, bool),
+    Edges(EdgeItems<'a>),
+}
+
+/// Parses and prepares records (with their lines counted already).
+#[allow(clippy::too_many_arguments)]
+fn parse_records<'a>(
+    text: &'a str,
+    raws: &[&'a RawValue],
+    lines: &[u32],
+    first: usize,
+    edges: bool,
+    prep: &mut Preparer,
+    nodes: Option<(NodeItems<'a>, Vec<PreparedAttr>)>,
+    edge_items: Option<EdgeItems<'a>>,
+) -> Batch<'a> {
+    let line = |j: usize| lines.get(j).copied().unwrap_or(0);
+    if edges {
+        let mut items = edge_items.unwrap_or_default();
+        items.extend(raws.iter().enumerate().map(|(j, raw)| {
+            let base = offset_in(text, raw.get());
+            let rec: Result<EdgeRec<'a>, _> = serde_json::from_str(raw.get());
+            let prep = rec
+                .as_ref()
+                .ok()
+                .and_then(|e| prep.edge(&e.from, &e.to, &e.kind, e.label.as_deref()));
+            Item { index: first + j, base, len: raw.get().len(), line: line(j), rec, prep }
+        }));
+        Batch::Edges(items)
+    } else {
+        let (mut items, mut attrs) = nodes.unwrap_or_default();
+        items.extend(raws.iter().enumerate().map(|(j, raw)| {
+            let base = offset_in(text, raw.get());
+            let rec: Result<NodeRec<'a>, _> = serde_json::from_str(raw.get());
+            let prep = rec.as_ref().ok().filter(|n| !n.id.is_empty()).and_then(|n| {
+                let a = n.attrs.as_ref().map_or(&[][..], |a| &a.0[..]);
+                prep.node(&n.id, &n.kind, a, &mut attrs)
+            });
+            Item { index: first + j, base, len: raw.get().len(), line: line(j), rec, prep }
+        }));
+        Batch::Nodes(items, attrs, false)
+    }
+}
+
+/// The one-based lines where `raws` start, counted on (in document order).
+fn count_lines(st: &mut ParseState<'_>, raws: &[&RawValue]) -> Vec<u32> {
+    raws.iter().map(|raw| st.line_of(offset_in(st.text, raw.get()))).collect()
 }
 
 fn parse_batch<'a>(
@@ -485,48 +601,29 @@ fn parse_batch<'a>(
     first: usize,
     edges: bool,
 ) -> Batch<'a> {
-    let text = st.text;
-    if edges {
-        let mut items = st.spare_edges.pop().unwrap_or_default();
-        items.extend(raws.iter().enumerate().map(|(j, raw)| {
-            let base = offset_in(text, raw.get());
-            let rec: Result<EdgeRec<'a>, _> = serde_json::from_str(raw.get());
-            let prep = rec
-                .as_ref()
-                .ok()
-                .and_then(|e| st.prep.edge(&e.from, &e.to, &e.kind, e.label.as_deref()));
-            let line = st.line_of(base);
-            Item { index: first + j, base, len: raw.get().len(), line, rec, prep }
-        }));
-        Batch::Edges(items)
-    } else {
-        let mut attrs = st.spare_attrs.pop().unwrap_or_default();
-        let mut items = st.spare_nodes.pop().unwrap_or_default();
-        items.extend(raws.iter().enumerate().map(|(j, raw)| {
-            let base = offset_in(text, raw.get());
-            let rec: Result<NodeRec<'a>, _> = serde_json::from_str(raw.get());
-            let prep = rec.as_ref().ok().filter(|n| !n.id.is_empty()).and_then(|n| {
-                let a = n.attrs.as_ref().map_or(&[][..], |a| &a.0[..]);
-                st.prep.node(&n.id, &n.kind, a, &mut attrs)
-            });
-            let line = st.line_of(base);
-            Item { index: first + j, base, len: raw.get().len(), line, rec, prep }
-        }));
-        let interned = st.format_ok && st.queued.load(Ordering::Relaxed) >= LAGGING;
-        if interned {
-            let mut strings = st.strings.lock().unwrap_or_else(PoisonError::into_inner);
-            for it in &mut items {
-                if let (Ok(n), Some(p)) = (&it.rec, &it.prep) {
-                    let a = n.attrs.as_ref().map_or(&[][..], |a| &a.0[..]);
-                    let (start, end) = (p.attrs.0 as usize, p.attrs.1 as usize);
-                    let pa = attrs.get_mut(start..end).unwrap_or(&mut []);
-                    if !Preparer::intern_strings(&mut strings, a, pa) {
-                        it.prep = None;
+    let lines = count_lines(st, raws);
+    let nodes = st.spare_nodes.pop().zip(st.spare_attrs.pop());
+    let edge_items = st.spare_edges.pop();
+    let batch = parse_records(st.text, raws, &lines, first, edges, &mut st.prep, nodes, edge_items);
+    match batch {
+        Batch::Nodes(mut items, mut attrs, _) => {
+            let interned = st.intern();
+            if interned {
+                let mut strings = st.strings.lock().unwrap_or_else(PoisonError::into_inner);
+                for it in &mut items {
+                    if let (Ok(n), Some(p)) = (&it.rec, &it.prep) {
+                        let a = n.attrs.as_ref().map_or(&[][..], |a| &a.0[..]);
+                        let (start, end) = (p.attrs.0 as usize, p.attrs.1 as usize);
+                        let pa = attrs.get_mut(start..end).unwrap_or(&mut []);
+                        if !Preparer::intern_strings(&mut strings, a, pa) {
+                            it.prep = None;
+                        }
                     }
                 }
             }
+            Batch::Nodes(items, attrs, interned)
         }
-        Batch::Nodes(items, attrs, interned)
+        edges => edges,
     }
 }
 
@@ -1133,26 +1230,39 @@ mod tests {
     }
 
     fn both_ways(text: &str) -> (String, String) {
-        let load = |sequential: bool| {
-            let mut b = GraphBuilder::new(Schema::builtin());
-            // A file before this one: ids and lines go on across files.
-            let first = "{\"format\":\"gov.inventory/v1\",\"nodes\":[{\"id\":\"g0\",\"kind\":\"group\"}],\"edges\":[{\"from\":\"g0\",\"to\":\"later\",\"kind\":\"grants\"}]}";
-            read(&mut b, SourceFile::new("first.json", first));
-            let src = SourceFile::new("x.json", text);
-            if sequential {
-                read_sequential(&mut b, src)
-            } else {
-                read(&mut b, src)
+        let reference = load_with(text, None);
+        // Every way of sharing the work between the two threads, fixed, and
+        // decided as the load goes.
+        for (loader_parses, parser_interns) in
+            [(false, false), (true, false), (false, true), (true, true)]
+        {
+            let split = Split::Fixed { loader_parses, parser_interns };
+            assert_eq!(load_with(text, Some(split)), reference, "{split:?}");
+        }
+        (load_with(text, Some(Split::Auto)), reference)
+    }
+
+    /// A load of `text` after a small file, with `split`, or sequential.
+    fn load_with(text: &str, split: Option<Split>) -> String {
+        let mut b = GraphBuilder::new(Schema::builtin());
+        // A file before this one: ids and lines go on across files.
+        let first = "{\"format\":\"gov.inventory/v1\",\"nodes\":[{\"id\":\"g0\",\"kind\":\"group\"}],\"edges\":[{\"from\":\"g0\",\"to\":\"later\",\"kind\":\"grants\"}]}";
+        read(&mut b, SourceFile::new("first.json", first));
+        let src = SourceFile::new("x.json", text);
+        match split {
+            Some(split) => {
+                let file = b.add_file(src.clone());
+                read_json(&mut b, &src, file, split);
             }
-            outcome(b.finish(Mode::Lenient).unwrap())
-        };
-        (load(false), load(true))
+            None => read_sequential(&mut b, src),
+        }
+        outcome(b.finish(Mode::Lenient).unwrap())
     }
 
     #[test]
     fn prepared_load_matches_a_sequential_one() {
         let opts = crate::ingest::generate::GenOptions {
-            identities: 3000,
+            identities: 1500,
             ..crate::ingest::generate::GenOptions::default()
         };
         let mut v = Vec::new();
