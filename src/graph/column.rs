@@ -98,7 +98,7 @@ impl Interner {
     /// The hasher of this interner: a loader hashes strings with it on another
     /// thread and interns them with [`Interner::intern_hashed`].
     pub(crate) fn hasher(&self) -> DefaultHashBuilder {
-        self.hasher.clone()
+        self.hasher
     }
 
     /// [`Interner::intern`] with `h`, the hash of `s` by [`Interner::hasher`]
