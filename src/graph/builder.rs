@@ -20,6 +20,9 @@ use crate::graph::store::{Csr, Graph, NodeId, NodeMeta, Provenance};
 use crate::source::{SourceFile, Span};
 use crate::time::{Duration, Timestamp};
 
+mod prepared;
+pub(crate) use prepared::{PreparedAttr, PreparedEdge, PreparedNode, Preparer};
+
 /// An attribute value as a loader read it, before it is checked against the
 /// schema. Strings borrow from the input where they can.
 #[derive(Clone, Debug, PartialEq)]
@@ -404,6 +407,24 @@ impl GraphBuilder {
             return None;
         };
         let prov = self.prov(at);
+        let row = self.place_node(sym, k, id, at, prov)?;
+        for (name, value) in attrs {
+            self.set_attr(k, row, name.as_ref(), value, at);
+        }
+        self.check_required(k, row, id, kind, at);
+        Some(NodeId(sym))
+    }
+
+    /// Gives the node `sym` of kind `k` its slot, row and provenance; `None`
+    /// (with a diagnostic) when the id is already defined.
+    fn place_node(
+        &mut self,
+        sym: u32,
+        k: KindId,
+        id: &str,
+        at: &Site,
+        prov: Provenance,
+    ) -> Option<usize> {
         if let Some(slot) = self.slots.get(sym as usize).copied()
             && slot.kind != PLACEHOLDER
         {
@@ -439,10 +460,13 @@ impl GraphBuilder {
             self.slots.push(slot);
             self.node_prov.push(prov);
         }
-        for (name, value) in attrs {
-            self.set_attr(k, row, name.as_ref(), value, at);
-        }
-        // Required attributes.
+        Some(row)
+    }
+
+    /// Diagnostics for required attributes that node `id` (row `row` of kind
+    /// `k`, called `kind` in the record) lacks.
+    fn check_required(&mut self, k: KindId, row: usize, id: &str, kind: &str, at: &Site) {
+        let ki = usize::from(k.0);
         let missing: Vec<String> = self
             .schema
             .kind_def(k)
@@ -470,7 +494,6 @@ impl GraphBuilder {
             );
             self.diags.push(d.help(format!("add `\"{name}\"` to the node's attributes")));
         }
-        Some(NodeId(sym))
     }
 
     fn mark_failed(&mut self, id: &str) {
@@ -614,19 +637,35 @@ impl GraphBuilder {
             None => NONE,
         };
         let prov = self.prov(at);
-        self.edges.push(PendingEdge {
-            from: a,
-            to: b,
-            kind: k,
-            optional,
-            label,
-            prov,
-            span: at.span,
-        });
+        self.push_edge(a, b, k, optional, label, prov, at);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push_edge(
+        &mut self,
+        from: u32,
+        to: u32,
+        kind: EdgeKindId,
+        optional: bool,
+        label: u32,
+        prov: Provenance,
+        at: &Site,
+    ) {
+        self.edges.push(PendingEdge { from, to, kind, optional, label, prov, span: at.span });
     }
 
     fn slot_for(&mut self, id: &str) -> Result<u32, ()> {
         let (sym, new) = self.ids.intern(id).map_err(|_| ())?;
+        self.slot_of(sym, new)
+    }
+
+    /// [`GraphBuilder::slot_for`] with the hash of `id` given.
+    fn slot_for_hashed(&mut self, id: &str, hash: u64) -> Result<u32, ()> {
+        let (sym, new) = self.ids.intern_hashed(id, hash).map_err(|_| ())?;
+        self.slot_of(sym, new)
+    }
+
+    fn slot_of(&mut self, sym: u32, new: bool) -> Result<u32, ()> {
         if new {
             self.slots.push(Slot { kind: PLACEHOLDER, row: NONE });
             self.node_prov.push(Provenance::default());

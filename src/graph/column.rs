@@ -84,9 +84,26 @@ impl Interner {
         self.table.find(h, |e| e.text(&self.bytes) == s).map(|e| e.sym)
     }
 
+    /// [`Interner::find`] with `h`, the hash of `s` by [`Interner::hasher`].
+    pub(crate) fn find_hashed(&self, s: &str, h: u64) -> Option<u32> {
+        self.table.find(h, |e| e.text(&self.bytes) == s).map(|e| e.sym)
+    }
+
     /// The symbol of `s` and whether it was new (one probe of the table).
     pub(crate) fn intern(&mut self, s: &str) -> Result<(u32, bool), InternerFull> {
         let h = self.hasher.hash_one(s);
+        self.intern_hashed(s, h)
+    }
+
+    /// The hasher of this interner: a loader hashes strings with it on another
+    /// thread and interns them with [`Interner::intern_hashed`].
+    pub(crate) fn hasher(&self) -> DefaultHashBuilder {
+        self.hasher
+    }
+
+    /// [`Interner::intern`] with `h`, the hash of `s` by [`Interner::hasher`]
+    /// (computed elsewhere, e.g. on a parsing thread).
+    pub(crate) fn intern_hashed(&mut self, s: &str, h: u64) -> Result<(u32, bool), InternerFull> {
         let Self { bytes, ends, table, hasher } = self;
         let entry = table.entry(h, |e| e.text(bytes) == s, |e| hasher.hash_one(e.text(bytes)));
         match entry {

@@ -12,6 +12,8 @@ mod schema;
 mod store;
 
 pub use builder::{FileId, GraphBuilder, Input, Loaded, Mode, Site};
+pub(crate) use builder::{PreparedAttr, PreparedEdge, PreparedNode, Preparer};
+pub(crate) use column::Interner;
 pub use column::{ListValue, Value};
 pub use schema::{
     AttrDef, AttrId, AttrType, EdgeKindDef, EdgeKindId, KindDef, KindId, Schema, SchemaError,
