@@ -471,7 +471,17 @@ impl<'a> Engine<'a> {
 
     /// Renders a message template.
     pub fn template(&self, t: &'a Template, f: &mut Frame<'a>) -> String {
-        let mut s = String::new();
+        // Room for the text and a short value per hole: one allocation for
+        // most messages instead of a few doublings.
+        let guess = t
+            .parts
+            .iter()
+            .map(|p| match p {
+                TemplatePart::Text(x) => x.len(),
+                TemplatePart::Expr(_) => 24,
+            })
+            .sum();
+        let mut s = String::with_capacity(guess);
         self.template_into(t, f, &mut s);
         s
     }
