@@ -649,6 +649,28 @@ impl<'a> Engine<'a> {
         Ok(acc.finish())
     }
 
+    /// Whether a node a step reached matches its kinds, pinned binder and
+    /// filter; a new binder is bound to it first (the filter may read it).
+    #[inline]
+    fn admits(&self, step: &'a Step, m: NodeId, f: &mut Frame<'a>) -> Result<bool, EvalError> {
+        if !step.kinds.is_empty() && !step.kinds.contains(&self.graph.kind(m)) {
+            return Ok(false);
+        }
+        match step.bind {
+            Bind::Anonymous => {}
+            Bind::New(s) => f.set(s, Value::Node(m)),
+            Bind::Pinned(s) => {
+                if f.slots.get(usize::from(s)) != Some(&Value::Node(m)) {
+                    return Ok(false);
+                }
+            }
+        }
+        match &step.filter {
+            Some(filter) => self.test(filter, f),
+            None => Ok(true),
+        }
+    }
+
     /// `exists start -[e]-> x where cond`, the most common quantifier: the
     /// same matches, binders, trail and errors as the general walk, without
     /// its callback and recursion.
@@ -668,21 +690,7 @@ impl<'a> Engine<'a> {
             _ => self.graph.out(start, edge),
         };
         for &m in reached {
-            if !step.kinds.is_empty() && !step.kinds.contains(&self.graph.kind(m)) {
-                continue;
-            }
-            match step.bind {
-                Bind::Anonymous => {}
-                Bind::New(s) => f.set(s, Value::Node(m)),
-                Bind::Pinned(s) => {
-                    if f.slots.get(usize::from(s)) != Some(&Value::Node(m)) {
-                        continue;
-                    }
-                }
-            }
-            if let Some(filter) = &step.filter
-                && !self.test(filter, f)?
-            {
+            if !self.admits(step, m, f)? {
                 continue;
             }
             f.trail.truncate(1);
@@ -847,24 +855,10 @@ impl<'a> Engine<'a> {
         };
         let flow = 'scan: {
             for &m in reached {
-                if !step.kinds.is_empty() && !step.kinds.contains(&self.graph.kind(m)) {
-                    continue;
-                }
-                match step.bind {
-                    Bind::Anonymous => {}
-                    Bind::New(s) => f.set(s, Value::Node(m)),
-                    Bind::Pinned(s) => {
-                        if f.slots.get(usize::from(s)) != Some(&Value::Node(m)) {
-                            continue;
-                        }
-                    }
-                }
-                if let Some(filter) = &step.filter {
-                    match self.test(filter, f) {
-                        Ok(true) => {}
-                        Ok(_) => continue,
-                        Err(e) => break 'scan Err(e),
-                    }
+                match self.admits(step, m, f) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(e) => break 'scan Err(e),
                 }
                 f.trail.truncate(depth);
                 f.trail.push(m);
