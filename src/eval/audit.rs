@@ -379,17 +379,12 @@ impl Hasher for IdHasher {
 /// `service`, its attributes, constants and `now`, and calls only built-ins.
 fn service_only(e: &ir::Expr) -> bool {
     use ir::ExprKind as K;
-    match &e.kind {
-        K::Const(_) | K::Now | K::Service => true,
-        K::Local(_) | K::Aggregate { .. } | K::PluginCall { .. } | K::Block(..) => false,
-        K::Attr { node, .. } | K::Has { node, .. } | K::Not(node) | K::Neg(node) => {
-            service_only(node)
-        }
-        K::List(xs) | K::Call(_, xs) => xs.iter().all(service_only),
-        K::And(a, b) | K::Or(a, b) | K::Binary(_, a, b) => service_only(a) && service_only(b),
-        K::If(c, a, b) => service_only(c) && service_only(a) && service_only(b),
-        K::Match(x, arms) => service_only(x) && arms.iter().all(|(_, v)| service_only(v)),
+    if matches!(e.kind, K::Local(_) | K::Aggregate { .. } | K::PluginCall { .. } | K::Block(..)) {
+        return false;
     }
+    let mut all = true;
+    e.for_each_child(&mut |c| all &= service_only(c));
+    all
 }
 
 fn severity_for<'a>(engine: &Engine<'a>, rule: &'a ir::Rule, f: &mut Frame<'a>) -> SeverityLevel {
@@ -597,36 +592,11 @@ fn evidence_of<'a>(
 fn collect_reads<'a>(e: &'a ir::Expr, out: &mut Vec<&'a ir::Expr>) {
     use ir::ExprKind as K;
     match &e.kind {
-        K::Attr { node, .. } => {
-            if matches!(node.kind, K::Local(_) | K::Service) {
-                out.push(e);
-            } else {
-                collect_reads(node, out);
-            }
-        }
+        K::Attr { node, .. } if matches!(node.kind, K::Local(_) | K::Service) => out.push(e),
         K::Now => out.push(e),
-        K::Const(_) | K::Local(_) | K::Service | K::Aggregate { .. } => {}
-        K::Has { node, .. } | K::Not(node) | K::Neg(node) => collect_reads(node, out),
-        K::List(xs) | K::Call(_, xs) | K::PluginCall { args: xs, .. } => {
-            xs.iter().for_each(|x| collect_reads(x, out))
-        }
-        K::And(a, b) | K::Or(a, b) | K::Binary(_, a, b) => {
-            collect_reads(a, out);
-            collect_reads(b, out);
-        }
-        K::If(c, a, b) => {
-            collect_reads(c, out);
-            collect_reads(a, out);
-            collect_reads(b, out);
-        }
-        K::Match(x, arms) => {
-            collect_reads(x, out);
-            arms.iter().for_each(|(_, v)| collect_reads(v, out));
-        }
-        K::Block(binds, body) => {
-            binds.iter().for_each(|(_, v)| collect_reads(v, out));
-            collect_reads(body, out);
-        }
+        // A quantifier's reads are per match, not of the entity.
+        K::Aggregate { .. } => {}
+        _ => e.for_each_child(&mut |c| collect_reads(c, out)),
     }
 }
 

@@ -304,66 +304,84 @@ pub enum ExprKind {
 }
 
 impl Expr {
-    /// Adds every frame slot the expression reads (`Local`) to `out`, each
-    /// once. Slots it binds itself (quantifier variables, block lets) are
-    /// included too: callers only ask about slots bound outside.
+    /// Calls `f` for each direct sub-expression, in evaluation order
+    /// (quantifiers: the list or path start, the path filters, the
+    /// condition, the projection). The one place that knows every variant's
+    /// children: analyses recurse through it.
+    pub fn for_each_child<'a>(&'a self, f: &mut dyn FnMut(&'a Expr)) {
+        match &self.kind {
+            ExprKind::Const(_) | ExprKind::Now | ExprKind::Service | ExprKind::Local(_) => {}
+            ExprKind::Attr { node, .. }
+            | ExprKind::Has { node, .. }
+            | ExprKind::Not(node)
+            | ExprKind::Neg(node) => f(node),
+            ExprKind::And(a, b) | ExprKind::Or(a, b) | ExprKind::Binary(_, a, b) => {
+                f(a);
+                f(b);
+            }
+            ExprKind::If(c, a, b) => {
+                f(c);
+                f(a);
+                f(b);
+            }
+            ExprKind::Match(x, arms) => {
+                f(x);
+                for (_, e) in arms {
+                    f(e);
+                }
+            }
+            ExprKind::List(xs) | ExprKind::Call(_, xs) | ExprKind::PluginCall { args: xs, .. } => {
+                for x in xs {
+                    f(x);
+                }
+            }
+            ExprKind::Block(binds, body) => {
+                for (_, e) in binds {
+                    f(e);
+                }
+                f(body);
+            }
+            ExprKind::Aggregate { source, cond, projection, .. } => {
+                match &**source {
+                    Source::List { list, .. } => f(list),
+                    Source::Path(p) => {
+                        f(&p.start);
+                        for e in p.steps.iter().filter_map(|s| s.filter.as_ref()) {
+                            f(e);
+                        }
+                    }
+                }
+                for e in [cond, projection].into_iter().flatten() {
+                    f(e);
+                }
+            }
+        }
+    }
+
+    /// Adds every frame slot the expression reads (`Local`, and path
+    /// endpoints pinned to a bound variable) to `out`, each once. Slots it
+    /// binds itself (quantifier variables, block lets) are included too:
+    /// callers only ask about slots bound outside.
     pub fn slots_read(&self, out: &mut Vec<Slot>) {
-        let add = |s: Slot, out: &mut Vec<Slot>| {
+        let mut add = |s: Slot| {
             if !out.contains(&s) {
                 out.push(s);
             }
         };
         match &self.kind {
-            ExprKind::Const(_) | ExprKind::Now | ExprKind::Service => {}
-            ExprKind::Local(s) => add(*s, out),
-            ExprKind::Attr { node, .. } | ExprKind::Has { node, .. } => node.slots_read(out),
-            ExprKind::Not(x) | ExprKind::Neg(x) => x.slots_read(out),
-            ExprKind::And(a, b) | ExprKind::Or(a, b) | ExprKind::Binary(_, a, b) => {
-                a.slots_read(out);
-                b.slots_read(out);
-            }
-            ExprKind::If(c, a, b) => {
-                c.slots_read(out);
-                a.slots_read(out);
-                b.slots_read(out);
-            }
-            ExprKind::Match(x, arms) => {
-                x.slots_read(out);
-                for (_, e) in arms {
-                    e.slots_read(out);
-                }
-            }
-            ExprKind::List(xs) | ExprKind::Call(_, xs) | ExprKind::PluginCall { args: xs, .. } => {
-                for x in xs {
-                    x.slots_read(out);
-                }
-            }
-            ExprKind::Block(binds, body) => {
-                for (_, e) in binds {
-                    e.slots_read(out);
-                }
-                body.slots_read(out);
-            }
-            ExprKind::Aggregate { source, cond, projection, .. } => {
-                match &**source {
-                    Source::List { list, .. } => list.slots_read(out),
-                    Source::Path(p) => {
-                        p.start.slots_read(out);
-                        for step in &p.steps {
-                            if let Bind::Pinned(s) = step.bind {
-                                add(s, out);
-                            }
-                            if let Some(f) = &step.filter {
-                                f.slots_read(out);
-                            }
+            ExprKind::Local(s) => add(*s),
+            ExprKind::Aggregate { source, .. } => {
+                if let Source::Path(p) = &**source {
+                    for step in &p.steps {
+                        if let Bind::Pinned(s) = step.bind {
+                            add(s);
                         }
                     }
                 }
-                for e in [cond, projection].into_iter().flatten() {
-                    e.slots_read(out);
-                }
             }
+            _ => {}
         }
+        self.for_each_child(&mut |c| c.slots_read(out));
     }
 }
 
