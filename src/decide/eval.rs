@@ -185,7 +185,8 @@ pub(crate) fn decide_in(
     frame.scratch = scratch;
     frame.plugins = PLUGINS.with(Cell::take);
     frame.set_service(service);
-    let mut run = Run { engine: &engine, d, sites, lets: 0, lets_done: 0 };
+    let mut run =
+        Run { engine: &engine, d, sites, lets: smallvec::smallvec![false; d.steps.len()] };
     let mut decision = run.clauses(&mut frame);
     if let Some(p) = &program.priority
         && service.is_some()
@@ -212,10 +213,8 @@ struct Run<'e, 'a> {
     engine: &'e Interp<'a>,
     d: &'a ir::Decision,
     sites: &'e [ClauseSite],
-    /// Lets evaluated so far, by step index (steps past 128 are tracked in
-    /// `lets_done`: every let before them is evaluated in order).
-    lets: u128,
-    lets_done: usize,
+    /// Whether each step's let has been evaluated (inline up to 64 steps).
+    lets: smallvec::SmallVec<[bool; 64]>,
 }
 
 impl<'a> Run<'_, 'a> {
@@ -286,21 +285,21 @@ impl<'a> Run<'_, 'a> {
         c: &'a ir::DecisionClause,
         f: &mut Frame<'a>,
     ) -> Result<bool, EvalError> {
-        match self.sites.get(i) {
-            Some(site) if i < 128 => {
-                for &j in &site.needs {
-                    if self.lets & (1 << j) == 0 {
-                        self.eval_let(j, f)?;
-                        self.lets |= 1 << j;
-                    }
-                }
+        // Sites come from `sites_of` for this decision; without one, every
+        // let before the clause is evaluated, as a clause may read any.
+        let all_before: Vec<usize>;
+        let needs = match self.sites.get(i) {
+            Some(site) => &site.needs[..],
+            None => {
+                all_before = (0..i).collect();
+                &all_before
             }
-            _ => {
-                while self.lets_done < i {
-                    if self.lets_done >= 128 || self.lets & (1 << self.lets_done) == 0 {
-                        self.eval_let(self.lets_done, f)?;
-                    }
-                    self.lets_done += 1;
+        };
+        for &j in needs {
+            if self.lets.get(j) == Some(&false) {
+                self.eval_let(j, f)?;
+                if let Some(done) = self.lets.get_mut(j) {
+                    *done = true;
                 }
             }
         }

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::graph::{EdgeKindId, Graph, KindId, NodeId, Value as GValue};
+use crate::graph::{AttrId, EdgeKindId, Graph, KindId, NodeId, Value as GValue};
 use crate::ir::value::{self, Value};
 use crate::ir::{
     Agg, Bind, Builtin, Const, Expr, ExprKind, Op, Path, Pattern, Program, Source, Step, Template,
@@ -277,13 +277,7 @@ impl<'a> Engine<'a> {
                 }
                 None => Value::Missing,
             },
-            ExprKind::Has { node, slots, .. } => match self.eval_node(node, f)? {
-                Some(n) => {
-                    let k = self.graph.kind(n);
-                    Value::Bool(slots.iter().any(|(sk, a)| *sk == k && self.graph.has_attr(n, *a)))
-                }
-                None => Value::Bool(false),
-            },
+            ExprKind::Has { node, slots, .. } => Value::Bool(self.has(node, slots, f)?),
             ExprKind::Not(x) => Value::Bool(!self.eval(x, f)?.truthy()),
             ExprKind::And(a, b) => {
                 Value::Bool(self.eval(a, f)?.truthy() && self.eval(b, f)?.truthy())
@@ -314,13 +308,7 @@ impl<'a> Engine<'a> {
             ExprKind::And(a, b) => Ok(self.test(a, f)? && self.test(b, f)?),
             ExprKind::Or(a, b) => Ok(self.test(a, f)? || self.test(b, f)?),
             ExprKind::Not(x) => Ok(!self.test(x, f)?),
-            ExprKind::Has { node, slots, .. } => Ok(match self.eval_node(node, f)? {
-                Some(n) => {
-                    let k = self.graph.kind(n);
-                    slots.iter().any(|(sk, a)| *sk == k && self.graph.has_attr(n, *a))
-                }
-                None => false,
-            }),
+            ExprKind::Has { node, slots, .. } => self.has(node, slots, f),
             ExprKind::Binary(op, a, b) => {
                 if let (Op::In | Op::NotIn, ExprKind::Const(Const::List(items))) = (op, &b.kind) {
                     return Ok(self.in_consts(*op, a, items, f)?.truthy());
@@ -340,6 +328,23 @@ impl<'a> Engine<'a> {
             }
             _ => Ok(self.eval(e, f)?.truthy()),
         }
+    }
+
+    /// `node has attr`: the node's kind has the column and the node a value in it.
+    #[inline]
+    fn has(
+        &self,
+        node: &'a Expr,
+        slots: &[(KindId, AttrId)],
+        f: &mut Frame<'a>,
+    ) -> Result<bool, EvalError> {
+        Ok(match self.eval_node(node, f)? {
+            Some(n) => {
+                let k = self.graph.kind(n);
+                slots.iter().any(|(sk, a)| *sk == k && self.graph.has_attr(n, *a))
+            }
+            None => false,
+        })
     }
 
     /// `x in [constants]`: compared element by element, without building
@@ -717,27 +722,7 @@ impl<'a> Engine<'a> {
     }
 
     fn neighbours(&self, n: NodeId, step: &Step, out: &mut Vec<NodeId>) {
-        let g = self.graph;
-        let dirs: &[Direction] = match step.direction {
-            Direction::Out => &[Direction::Out],
-            Direction::In => &[Direction::In],
-            Direction::Either => &[Direction::Out, Direction::In],
-        };
-        for d in dirs {
-            if step.edges.is_empty() {
-                match d {
-                    Direction::In => out.extend(g.inc_all(n).map(|r| r.other)),
-                    _ => out.extend(g.out_all(n).map(|r| r.other)),
-                }
-            } else {
-                for e in &step.edges {
-                    match d {
-                        Direction::In => out.extend_from_slice(g.inc(n, *e)),
-                        _ => out.extend_from_slice(g.out(n, *e)),
-                    }
-                }
-            }
-        }
+        self.for_neighbours(n, step, &mut |y| out.push(y));
     }
 
     /// Nodes reachable from `n` in `min..=max` hops of the step's edges, each
