@@ -637,21 +637,15 @@ impl GraphBuilder {
             None => NONE,
         };
         let prov = self.prov(at);
-        self.push_edge(a, b, k, optional, label, prov, at);
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    fn push_edge(
-        &mut self,
-        from: u32,
-        to: u32,
-        kind: EdgeKindId,
-        optional: bool,
-        label: u32,
-        prov: Provenance,
-        at: &Site,
-    ) {
-        self.edges.push(PendingEdge { from, to, kind, optional, label, prov, span: at.span });
+        self.edges.push(PendingEdge {
+            from: a,
+            to: b,
+            kind: k,
+            optional,
+            label,
+            prov,
+            span: at.span,
+        });
     }
 
     fn slot_for(&mut self, id: &str) -> Result<u32, ()> {

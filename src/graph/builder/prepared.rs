@@ -20,7 +20,7 @@
 use hashbrown::DefaultHashBuilder;
 use std::hash::BuildHasher;
 
-use crate::graph::builder::{GraphBuilder, Input, Site, cell};
+use crate::graph::builder::{GraphBuilder, Input, PendingEdge, Site, cell};
 use crate::graph::column::{Cell, Interner};
 use crate::graph::schema::{AttrId, AttrType, EdgeKindId, KindId, Schema};
 use crate::graph::store::{NodeId, Provenance};
@@ -178,7 +178,9 @@ impl GraphBuilder {
             return;
         };
         let prov = self.prov_at_line(at, line);
-        self.push_edge(a, b, edge.kind, optional, crate::graph::column::NONE, prov, at);
+        let label = crate::graph::column::NONE;
+        let (kind, span) = (edge.kind, at.span);
+        self.edges.push(PendingEdge { from: a, to: b, kind, optional, label, prov, span });
     }
 
     /// The symbol of an id already interned, looked up with its hash. A
