@@ -2,7 +2,7 @@
 //! findings a reviewer would expect.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use gov::eval::{Audit, AuditOptions, FindingKind, audit};
+use gov::eval::{Audit, AuditOptions, FindingKind, Scan, scan};
 use gov::source::SourceFile;
 use gov::time::Timestamp;
 
@@ -11,6 +11,11 @@ fn fixture(name: &str) -> String {
 }
 
 fn run(policy: &str, now: &str) -> Audit {
+    with_scan(policy, now, |s| s.into_audit())
+}
+
+/// Compiles `policy` against the small inventory and hands the scan to `then`.
+fn with_scan<T>(policy: &str, now: &str, then: impl FnOnce(Scan<'_>) -> T) -> T {
     let inv = gov::ingest::read_source(std::path::Path::new(&fixture("small.json"))).unwrap();
     let loaded = gov::ingest::load_sources(vec![inv], &gov::ingest::LoadOptions::default())
         .unwrap_or_else(|d| {
@@ -26,7 +31,36 @@ fn run(policy: &str, now: &str) -> Audit {
                     d.iter().map(gov::report::diagnostics::render_plain).collect::<String>()
                 )
             });
-    audit(&compiled.program, &loaded.graph, &AuditOptions { now: Some(now), ..Default::default() })
+    then(scan(
+        &compiled.program,
+        &loaded.graph,
+        &AuditOptions { now: Some(now), ..Default::default() },
+    ))
+}
+
+/// A caller that needs counts and the gate, not the findings' text, stops at
+/// the scan; what it reports must agree with the findings built from it.
+#[test]
+fn scan_agrees_with_the_findings_built_from_it() {
+    let policy = std::fs::read_to_string(fixture("policy.gov")).unwrap();
+    let (len, worst, rules, a) = with_scan(&policy, "2026-11-22", |s| {
+        let seen = (s.len(), s.worst_open_enforcement(), s.rules().to_vec());
+        (seen.0, seen.1, seen.2, s.into_audit())
+    });
+    assert_eq!(len, a.findings.len());
+    assert_eq!(len, 4);
+    assert_eq!(worst, a.worst_open_enforcement());
+    assert!(worst.is_some());
+    let counts = |r: &[gov::eval::RuleSummary]| {
+        r.iter()
+            .map(|r| (r.id.clone(), r.checked, r.failed, r.waived, r.errors))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(counts(&rules), counts(&a.rules));
+    let none = with_scan("rule r { for c: credential require true }", "2026-11-22", |s| {
+        (s.is_empty(), s.worst_open_enforcement())
+    });
+    assert_eq!(none, (true, None));
 }
 
 #[test]

@@ -534,6 +534,32 @@ fn parallel_audit_matches_one_thread() {
     assert_eq!(key(&one), key(&many));
 }
 
+/// Findings' text is built by evaluating a failing rule again. A plugin that
+/// keeps state between calls (here: `check` fails on its second call only)
+/// can pass the second time; the finding is kept, as the audit counted it,
+/// and says why it has no evidence.
+#[test]
+fn stateful_plugin_keeps_its_finding_and_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = wasm(&module(
+        r#"
+  (global $calls (mut i32) (i32.const 0))
+  (func (export "check") (param $p i32) (param $n i32) (result i32)
+    (global.set $calls (i32.add (global.get $calls) (i32.const 1)))
+    (i32.ne (global.get $calls) (i32.const 2)))"#,
+    ));
+    let (r, graph, _) = compile_in(dir.path(), CHECK_POLICY, &[("h.wasm", &m)], &host());
+    let c = r.unwrap_or_else(|d| panic!("{d:?}"));
+    let a = audit_one_thread(&c, &graph);
+    let s = &a.rules[0];
+    assert_eq!((s.checked, s.failed, s.errors), (6, 1, 0), "{:#?}", a.findings);
+    let f = &a.findings[0];
+    assert_eq!((f.entity.as_str(), f.kind), ("b-bad", FindingKind::Violation));
+    assert!(f.message.contains("keeps state between calls"), "{}", f.message);
+    assert!(f.evidence.is_empty());
+    assert_eq!(f.condition_loc.text(), "names-ok");
+}
+
 /// The on-disk cache: a second host with the same directory reuses the
 /// compiled module (the cache directory is filled by the first).
 #[test]

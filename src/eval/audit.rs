@@ -13,7 +13,7 @@ use crate::graph::{Graph, NodeId};
 use crate::ir::value::Value;
 use crate::ir::{self, BodyStep, Program};
 use crate::source::Loc;
-use crate::syntax::ast::SeverityLevel;
+use crate::syntax::ast::{Enforcement, SeverityLevel};
 use crate::time::{Duration, Timestamp};
 
 /// What to audit.
@@ -32,18 +32,62 @@ pub fn exception_expired(until: Timestamp, now: Timestamp) -> bool {
     until.0 + 86_400 <= now.0
 }
 
-/// Runs every rule of `program` over `graph`.
+/// Runs every rule of `program` over `graph` and materialises every finding:
+/// [`scan`], then [`Scan::into_audit`].
+pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit {
+    scan(program, graph, options).into_audit()
+}
+
+/// The outcome of evaluating every rule over its scope, before any finding's
+/// text exists: per rule and entity, whether it failed, with the severity,
+/// priority, service and waiver that decide how it is counted, grouped and
+/// gated. About 24 bytes per finding, where a [`Finding`] with its message,
+/// evidence and provenance is several hundred; [`Scan::into_audit`] builds
+/// those, in parallel, by evaluating each failing rule for its entity again.
+pub struct Scan<'a> {
+    engine: Engine<'a>,
+    shared: Shared,
+    /// The rules audited, in declaration order, each with its verdicts in
+    /// entity id order.
+    per: Vec<(PerRule<'a>, Vec<Verdict>)>,
+    rules: Vec<RuleSummary>,
+}
+
+/// No priority, service or waiver.
+const NONE: u32 = u32::MAX;
+
+/// One failing (or erroring) rule-entity pair, as the scan records it.
+#[derive(Clone, Copy)]
+struct Verdict {
+    node: NodeId,
+    /// The entity's business service ([`NONE`]: none).
+    service: u32,
+    /// Index of the exception that waives it ([`NONE`]: open).
+    waiver: u32,
+    kind: FindingKind,
+    severity: SeverityLevel,
+    /// Index of the `priority by` arm that matched (`u8::MAX`: none).
+    priority: u8,
+}
+
+impl Verdict {
+    fn is_open(&self) -> bool {
+        self.waiver == NONE
+    }
+}
+
+/// Evaluates every rule of `program` over its scope in `graph`, in parallel,
+/// keeping only what a failure needs to be counted and ordered.
 ///
 /// Entities are scanned in load order, the order of their attribute rows,
 /// in chunks; a chunk keeps its failures with their node, and only those are
 /// ordered by entity id at the end (an integer sort on the graph's id rank).
-pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit {
+pub fn scan<'a>(program: &'a Program, graph: &'a Graph, options: &AuditOptions) -> Scan<'a> {
     let now = options.now.unwrap_or_else(Timestamp::now);
     let engine = Engine::new(program, graph, now);
     let only_entity = options.entity.as_deref().map(|id| graph.lookup(id));
-    let shared = Shared::new(program, graph);
     let mut rules = Vec::new();
-    let mut per_rule: Vec<Vec<(NodeId, Box<Finding>)>> = Vec::new();
+    let mut per_rule = Vec::new();
     for (index, rule) in program.rules.iter().enumerate() {
         if !options.rules.is_empty() && !options.rules.iter().any(|r| **r == *rule.id) {
             continue;
@@ -67,7 +111,9 @@ pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit 
                 |w, chunk| {
                     let mut t = Tally::default();
                     for n in chunk {
-                        t.add(check_entity(&engine, &shared, &per, *n, w), *n);
+                        if let Some(v) = check_entity(&engine, &per, *n, w) {
+                            t.add(v);
+                        }
                     }
                     t
                 },
@@ -85,40 +131,82 @@ pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit 
             waived: 0,
             errors: 0,
         };
-        let mut failing = Vec::with_capacity(tallies.iter().map(|t| t.hits.len()).sum());
+        let mut verdicts = Vec::with_capacity(tallies.iter().map(|t| t.hits.len()).sum());
         for t in tallies {
             summary.checked += t.checked;
             summary.failed += t.failed;
             summary.waived += t.waived;
             summary.errors += t.errors;
-            failing.extend(t.hits);
+            verdicts.extend(t.hits);
         }
         // All of one kind, so the rank orders them by id. Inventories often
         // list entities in id order already: then there is nothing to sort.
-        if !failing.is_sorted_by_key(|(n, _)| graph.id_rank(*n)) {
-            failing.par_sort_unstable_by_key(|(n, _)| graph.id_rank(*n));
+        if !verdicts.is_sorted_by_key(|v| graph.id_rank(v.node)) {
+            verdicts.par_sort_unstable_by_key(|v| graph.id_rank(v.node));
         }
-        per_rule.push(failing);
+        per_rule.push((per, verdicts));
         rules.push(summary);
     }
-    // Findings stay boxed until the total is known: moving multi-hundred-byte
-    // records while sorting or growing a vector copied gigabytes.
-    let mut findings = Vec::with_capacity(per_rule.iter().map(Vec::len).sum());
-    for (_, f) in per_rule.into_iter().flatten() {
-        findings.push(*f);
+    Scan { engine, shared: Shared::new(program, graph), per: per_rule, rules }
+}
+
+impl<'a> Scan<'a> {
+    /// Findings (open, waived and errors).
+    pub fn len(&self) -> usize {
+        self.per.iter().map(|(_, v)| v.len()).sum()
     }
-    let expired_exceptions = program
-        .exceptions
-        .iter()
-        .filter(|e| exception_expired(e.until, now))
-        .map(|e| ExpiredException {
-            exception: e.id.to_string(),
-            rule: program.rules.get(e.rule).map(|r| r.id.to_string()).unwrap_or_default(),
-            until: e.until,
-            loc: e.loc.clone(),
-        })
-        .collect();
-    Audit { now, rules, findings, expired_exceptions, inventory_files: graph.files().to_vec() }
+
+    /// True when every rule held for every entity.
+    pub fn is_empty(&self) -> bool {
+        self.per.iter().all(|(_, v)| v.is_empty())
+    }
+
+    /// Every rule evaluated, in declaration order, with its counts.
+    pub fn rules(&self) -> &[RuleSummary] {
+        &self.rules
+    }
+
+    /// The worst enforcement level among open findings (violations and errors).
+    pub fn worst_open_enforcement(&self) -> Option<Enforcement> {
+        (self.per.iter())
+            .filter(|(_, v)| v.iter().any(Verdict::is_open))
+            .map(|(p, _)| p.rule.enforcement)
+            .max()
+    }
+
+    /// Builds every finding (message, help, evidence, witness, provenance), in
+    /// parallel and in the scan's order.
+    pub fn into_audit(self) -> Audit {
+        let Scan { engine, shared, per, rules } = self;
+        let program = engine.program;
+        let mut findings = Vec::with_capacity(per.iter().map(|(_, v)| v.len()).sum());
+        for (p, verdicts) in &per {
+            // An indexed iterator: written in place, in order.
+            findings.par_extend(verdicts.par_iter().with_min_len(256).map_init(
+                || Worker::new(p.rule.frame, program),
+                |w, v| materialise(&engine, &shared, p, v, w),
+            ));
+        }
+        let now = engine.now;
+        let expired_exceptions = program
+            .exceptions
+            .iter()
+            .filter(|e| exception_expired(e.until, now))
+            .map(|e| ExpiredException {
+                exception: e.id.to_string(),
+                rule: program.rules.get(e.rule).map(|r| r.id.to_string()).unwrap_or_default(),
+                until: e.until,
+                loc: e.loc.clone(),
+            })
+            .collect();
+        Audit {
+            now,
+            rules,
+            findings,
+            expired_exceptions,
+            inventory_files: engine.graph.files().to_vec(),
+        }
+    }
 }
 
 /// Entities per unit of parallel work.
@@ -131,21 +219,20 @@ struct Tally {
     failed: usize,
     waived: usize,
     errors: usize,
-    hits: Vec<(NodeId, Box<Finding>)>,
+    hits: Vec<Verdict>,
 }
 
 impl Tally {
-    fn add(&mut self, o: Outcome, n: NodeId) {
+    fn add(&mut self, o: Checked) {
         match o {
-            Outcome::OutOfScope => return,
-            Outcome::Pass => {}
-            Outcome::Finding(f) => {
-                match (f.kind, f.is_open()) {
+            Checked::Pass => {}
+            Checked::Failed(v) => {
+                match (v.kind, v.is_open()) {
                     (FindingKind::Error, _) => self.errors += 1,
                     (_, true) => self.failed += 1,
                     (_, false) => self.waived += 1,
                 }
-                self.hits.push((n, f));
+                self.hits.push(v);
             }
         }
         self.checked += 1;
@@ -162,10 +249,10 @@ pub fn default_severity(s: &ir::Severity) -> SeverityLevel {
     }
 }
 
-enum Outcome {
-    OutOfScope,
+/// An entity in the rule's scope, checked.
+enum Checked {
     Pass,
-    Finding(Box<Finding>),
+    Failed(Verdict),
 }
 
 /// Where evaluating a rule for an entity stopped. The frame holds the state
@@ -205,26 +292,83 @@ fn run<'a>(engine: &Engine<'a>, rule: &'a ir::Rule, n: NodeId, f: &mut Frame<'a>
     End::Pass
 }
 
-/// Evaluates one rule for one entity and builds its finding.
+/// Evaluates one rule for one entity; `None` when the entity is out of the
+/// rule's scope.
 fn check_entity<'a>(
     engine: &Engine<'a>,
-    shared: &Shared,
     per: &PerRule<'a>,
     n: NodeId,
     w: &mut Worker<'a>,
-) -> Outcome {
+) -> Option<Checked> {
     let rule = per.rule;
-    match run(engine, rule, n, &mut w.frame) {
-        End::OutOfScope => Outcome::OutOfScope,
-        End::Pass => Outcome::Pass,
-        End::Errored(e) => Outcome::Finding(Box::new(error_finding(engine, shared, per, n, &e, w))),
+    let (kind, waivable) = match run(engine, rule, n, &mut w.frame) {
+        End::OutOfScope => return None,
+        End::Pass => return Some(Checked::Pass),
+        End::Errored(_) => (FindingKind::Error, false),
         End::Failed(cond) => {
             // Exceptions may read any `let`, also one written after the
             // failing `require`: evaluate the rest before waivers.
             finish_lets(engine, rule, cond, &mut w.frame);
-            Outcome::Finding(Box::new(violation(engine, shared, per, n, cond, w)))
+            (FindingKind::Violation, true)
         }
+    };
+    Some(Checked::Failed(failed(engine, per, n, kind, waivable, w)))
+}
+
+// Out of line: a failure is rare next to a check.
+#[inline(never)]
+fn failed<'a>(
+    engine: &Engine<'a>,
+    per: &PerRule<'a>,
+    n: NodeId,
+    kind: FindingKind,
+    waivable: bool,
+    w: &mut Worker<'a>,
+) -> Verdict {
+    let service = engine.frame_service(&mut w.frame);
+    let priority = match &mut w.by_service {
+        Some(memo) => *memo
+            .entry(service.map_or(NONE, |s| s.0))
+            .or_insert_with(|| priority_for(engine, n, service, &mut w.priority)),
+        None => priority_for(engine, n, service, &mut w.priority),
+    };
+    let severity = severity_for(engine, per.rule, &mut w.frame);
+    let waiver = if waivable { waiver(engine, per, &mut w.frame) } else { None };
+    Verdict {
+        node: n,
+        service: service.map_or(NONE, |s| s.0),
+        waiver: waiver.and_then(|i| u32::try_from(i).ok()).unwrap_or(NONE),
+        kind,
+        severity,
+        priority: priority.unwrap_or(u8::MAX),
     }
+}
+
+/// The finding of a verdict: the rule is evaluated again for its entity (the
+/// graph, `now` and the program are the same, so it fails the same way) to
+/// recover the frame its message, evidence and witness read.
+fn materialise<'a>(
+    engine: &Engine<'a>,
+    shared: &Shared,
+    per: &PerRule<'a>,
+    v: &Verdict,
+    w: &mut Worker<'a>,
+) -> Finding {
+    let rule = per.rule;
+    let end = run(engine, rule, v.node, &mut w.frame);
+    w.frame.set_service(node(v.service));
+    match (v.kind, end) {
+        (FindingKind::Violation, End::Failed(cond)) => {
+            finish_lets(engine, rule, cond, &mut w.frame);
+            violation(engine, shared, per, v, cond, w)
+        }
+        (FindingKind::Error, End::Errored(e)) => error_finding(engine, shared, per, v, &e),
+        _ => unstable(engine, shared, per, v),
+    }
+}
+
+fn node(id: u32) -> Option<NodeId> {
+    (id != NONE).then_some(NodeId(id))
 }
 
 /// What an audit's findings share, built once per audit.
@@ -260,7 +404,6 @@ struct PerRule<'a> {
     /// The name of the rule's kind (every entity it checks is of that kind).
     kind: Arc<str>,
     maps: Arc<[String]>,
-    severity: SeverityLevel,
     /// The help text when it has no holes.
     help: Option<Arc<str>>,
     /// Indexes of the rule's exceptions, in declaration order.
@@ -296,7 +439,6 @@ impl<'a> PerRule<'a> {
             id: rule.id.clone(),
             kind: Arc::from(graph.schema().kind_name(rule.kind)),
             maps: Arc::from(rule.maps.as_slice()),
-            severity: default_severity(&rule.severity),
             help,
             exceptions: (program.exceptions.iter().enumerate())
                 .filter(|(_, e)| e.rule == index)
@@ -353,7 +495,7 @@ impl Worker<'_> {
 }
 
 /// Priorities by service node id.
-type ServiceMemo = HashMap<u32, Option<PriorityAssignment>, BuildHasherDefault<IdHasher>>;
+type ServiceMemo = HashMap<u32, Option<u8>, BuildHasherDefault<IdHasher>>;
 
 /// A hasher for node ids (a multiply, not SipHash: the memo is per worker
 /// and keyed by the graph's own ids).
@@ -397,18 +539,26 @@ fn severity_for<'a>(engine: &Engine<'a>, rule: &'a ir::Rule, f: &mut Frame<'a>) 
     }
 }
 
-/// The `priority by` arm for entity `n`, evaluated in `f` (reset here).
+/// The index of the `priority by` arm for entity `n`, evaluated in `f`
+/// (reset here).
 fn priority_for<'a>(
     engine: &Engine<'a>,
     n: NodeId,
     service: Option<NodeId>,
     f: &mut Frame<'a>,
-) -> Option<PriorityAssignment> {
+) -> Option<u8> {
     let p = engine.program.priority.as_ref()?;
     f.reset(n);
     f.set_service(service);
     let v = engine.eval(&p.by, f).ok()?;
-    let (_, level, within) = p.arms.iter().find(|(pat, _, _)| matches_pattern(pat, &v))?;
+    let arm = p.arms.iter().position(|(pat, _, _)| matches_pattern(pat, &v))?;
+    u8::try_from(arm).ok().filter(|a| *a != u8::MAX)
+}
+
+/// The priority of `priority by`'s arm `arm`.
+fn priority_of(engine: &Engine<'_>, arm: u8) -> Option<PriorityAssignment> {
+    let p = engine.program.priority.as_ref()?;
+    let (_, level, within) = p.arms.get(usize::from(arm))?;
     Some(PriorityAssignment {
         level: *level,
         within: *within,
@@ -422,41 +572,34 @@ fn origin(shared: &Shared, graph: &Graph, n: NodeId) -> Option<Origin> {
     Some(Origin { file, line: (p.line > 0).then_some(p.line), record: p.record })
 }
 
+/// The parts of a finding its verdict and its rule decide.
 fn base_finding<'a>(
     engine: &Engine<'a>,
     shared: &Shared,
     per: &PerRule<'a>,
-    n: NodeId,
-    kind: FindingKind,
+    v: &Verdict,
     condition_loc: Loc,
-    w: &mut Worker<'a>,
 ) -> Finding {
     let graph = engine.graph;
     let rule = per.rule;
-    let service = engine.frame_service(&mut w.frame);
     Finding {
-        kind,
+        kind: v.kind,
         rule: per.id.clone(),
         rule_loc: rule.name_loc.clone(),
         condition_loc,
-        entity: graph.id(n).to_owned(),
+        entity: graph.id(v.node).to_owned(),
         entity_kind: per.kind.clone(),
-        severity: per.severity,
+        severity: v.severity,
         enforcement: rule.enforcement,
-        priority: match &mut w.by_service {
-            Some(memo) => *memo
-                .entry(service.map_or(u32::MAX, |s| s.0))
-                .or_insert_with(|| priority_for(engine, n, service, &mut w.priority)),
-            None => priority_for(engine, n, service, &mut w.priority),
-        },
-        service: service.map(|s| graph.id(s).to_owned()),
+        priority: priority_of(engine, v.priority),
+        service: node(v.service).map(|s| graph.id(s).to_owned()),
         message: String::new(),
         help: None,
         evidence: Vec::new(),
         witness: Vec::new(),
-        origin: origin(shared, graph, n),
+        origin: origin(shared, graph, v.node),
         maps: per.maps.clone(),
-        waived_by: None,
+        waived_by: shared.waivers.get(v.waiver as usize).cloned(),
     }
 }
 
@@ -466,13 +609,30 @@ fn error_finding<'a>(
     engine: &Engine<'a>,
     shared: &Shared,
     per: &PerRule<'a>,
-    n: NodeId,
+    v: &Verdict,
     e: &EvalError,
-    w: &mut Worker<'a>,
 ) -> Finding {
-    let mut finding = base_finding(engine, shared, per, n, FindingKind::Error, e.loc.clone(), w);
-    finding.severity = severity_for(engine, per.rule, &mut w.frame);
+    let mut finding = base_finding(engine, shared, per, v, e.loc.clone());
     finding.message = format!("could not evaluate `{}`: {}", e.loc.text(), e.message);
+    finding
+}
+
+/// A verdict whose rule, evaluated again, did not end the same way: only a
+/// plugin that keeps state between calls can do that. The finding keeps the
+/// scan's verdict and says why it has no evidence.
+#[cold]
+fn unstable<'a>(engine: &Engine<'a>, shared: &Shared, per: &PerRule<'a>, v: &Verdict) -> Finding {
+    let mut finding = base_finding(engine, shared, per, v, per.rule.name_loc.clone());
+    finding.message = format!(
+        "rule `{}` {} for `{}` in the audit but not when evaluated again for the report; \\
+         a plugin it calls keeps state between calls",
+        per.id,
+        match v.kind {
+            FindingKind::Violation => "failed",
+            FindingKind::Error => "could not be evaluated",
+        },
+        finding.entity
+    );
     finding
 }
 
@@ -482,15 +642,13 @@ fn violation<'a>(
     engine: &Engine<'a>,
     shared: &Shared,
     per: &PerRule<'a>,
-    n: NodeId,
+    v: &Verdict,
     cond: &'a ir::Expr,
     w: &mut Worker<'a>,
 ) -> Finding {
     let rule = per.rule;
-    let mut finding =
-        base_finding(engine, shared, per, n, FindingKind::Violation, cond.loc.clone(), w);
+    let mut finding = base_finding(engine, shared, per, v, cond.loc.clone());
     let f = &mut w.frame;
-    finding.severity = severity_for(engine, rule, f);
     finding.message = match &rule.message {
         Some(t) => engine.template(t, f),
         None => {
@@ -518,18 +676,12 @@ fn violation<'a>(
         None => evidence(engine, cond, f),
     };
     finding.witness = witness(engine, cond, f);
-    finding.waived_by = waiver(engine, shared, per, f);
     finding
 }
 
-/// The first unexpired exception of the rule whose `when` holds.
-fn waiver<'a>(
-    engine: &Engine<'a>,
-    shared: &Shared,
-    per: &PerRule<'a>,
-    f: &mut Frame<'a>,
-) -> Option<Waiver> {
-    let i = per.exceptions.iter().copied().find(|i| {
+/// The first unexpired exception of the rule whose `when` holds (its index).
+fn waiver<'a>(engine: &Engine<'a>, per: &PerRule<'a>, f: &mut Frame<'a>) -> Option<usize> {
+    per.exceptions.iter().copied().find(|i| {
         engine.program.exceptions.get(*i).is_some_and(|e| {
             !exception_expired(e.until, engine.now)
                 && match &e.when {
@@ -537,8 +689,7 @@ fn waiver<'a>(
                     Some(w) => engine.eval(w, f).is_ok_and(|v| v.truthy()),
                 }
         })
-    })?;
-    shared.waivers.get(i).cloned()
+    })
 }
 
 /// The attribute values (and `now`) a condition reads, outside quantifiers.

@@ -8,7 +8,7 @@ pub mod engine;
 pub mod explain;
 pub mod finding;
 
-pub use audit::{AuditOptions, audit};
+pub use audit::{AuditOptions, Scan, audit, scan};
 pub use finding::{
     Audit, Evidence, ExpiredException, Finding, FindingKind, Origin, PriorityAssignment,
     RuleSummary, Waiver,
