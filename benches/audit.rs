@@ -186,6 +186,28 @@ fn main() {
         best = best.min(t.elapsed().as_secs_f64());
         attr_findings = s.len();
     }
+    if std::env::var_os("GOV_BENCH_PER_RULE").is_some() {
+        println!("\nper rule, 1 thread:");
+        for rule in &program.rules {
+            let one = AuditOptions { now: Some(now), rules: vec![rule.id.to_string()], entity: None };
+            let mut best = f64::MAX;
+            let mut found = 0;
+            for _ in 0..runs {
+                let t = Instant::now();
+                let s = pool.install(|| scan(&program, &graph, &one));
+                best = best.min(t.elapsed().as_secs_f64());
+                found = s.len();
+            }
+            let n = graph.nodes_of_kind(rule.kind).len();
+            println!(
+                "  {:<40} {:>8.1} ms {:>6.1} ns/check {:>9} failing of {n}",
+                rule.id,
+                best * 1e3,
+                best * 1e9 / n.max(1) as f64,
+                found
+            );
+        }
+    }
     println!(
         "  attribute-only rules ({}), 1 thread: {attr_checks} checks ({attr_findings} findings) in {:.3} s = {:.1} M checks/s per core (target >= 10)",
         attr_rules.len(),

@@ -41,7 +41,7 @@ pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit 
 /// The outcome of evaluating every rule over its scope, before any finding's
 /// text exists: per rule and entity, whether it failed, with the severity,
 /// priority, service and waiver that decide how it is counted, grouped and
-/// gated. About 24 bytes per finding, where a [`Finding`] with its message,
+/// gated. 28 bytes per finding, where a [`Finding`] with its message,
 /// evidence and provenance is several hundred; [`Scan::into_audit`] builds
 /// those, in parallel, by evaluating each failing rule for its entity again.
 pub struct Scan<'a> {
@@ -60,6 +60,8 @@ const NONE: u32 = u32::MAX;
 #[derive(Clone, Copy)]
 struct Verdict {
     node: NodeId,
+    /// The entity's position in id order among its kind ([`Graph::id_rank`]).
+    rank: u32,
     /// The entity's business service ([`NONE`]: none).
     service: u32,
     /// Index of the exception that waives it ([`NONE`]: open).
@@ -141,8 +143,8 @@ pub fn scan<'a>(program: &'a Program, graph: &'a Graph, options: &AuditOptions) 
         }
         // All of one kind, so the rank orders them by id. Inventories often
         // list entities in id order already: then there is nothing to sort.
-        if !verdicts.is_sorted_by_key(|v| graph.id_rank(v.node)) {
-            verdicts.par_sort_unstable_by_key(|v| graph.id_rank(v.node));
+        if !verdicts.is_sorted_by_key(|v| v.rank) {
+            verdicts.par_sort_unstable_by_key(|v| v.rank);
         }
         per_rule.push((per, verdicts));
         rules.push(summary);
@@ -336,6 +338,7 @@ fn failed<'a>(
     let waiver = if waivable { waiver(engine, per, &mut w.frame) } else { None };
     Verdict {
         node: n,
+        rank: engine.graph.id_rank(n),
         service: service.map_or(NONE, |s| s.0),
         waiver: waiver.and_then(|i| u32::try_from(i).ok()).unwrap_or(NONE),
         kind,
