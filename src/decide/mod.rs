@@ -37,6 +37,8 @@ struct Inner {
     by_name: HashMap<Box<str>, usize>,
     /// Per decision, per step: where the clause is (computed once).
     sites: Vec<Vec<eval::ClauseSite>>,
+    /// Per decision: what it reads of its entity inputs (computed once).
+    warm: Vec<Vec<eval::Warm>>,
     /// Schema ids the interpreter needs, resolved once.
     known: crate::eval::engine::Known,
 }
@@ -223,8 +225,9 @@ impl Engine {
             by_name.entry(Box::from(&*d.name)).or_insert(i);
         }
         let sites = program.decisions.iter().map(eval::sites_of).collect();
+        let warm = program.decisions.iter().map(eval::warm_of).collect();
         let known = crate::eval::engine::Known::of(&graph);
-        Engine { inner: Arc::new(Inner { program, graph, revision, by_name, sites, known }) }
+        Engine { inner: Arc::new(Inner { program, graph, revision, by_name, sites, warm, known }) }
     }
 
     /// Reads policy files/dirs (`.gov`), inventories (any format `gov ingest`
@@ -304,9 +307,11 @@ pub(crate) fn decide_borrowed(
     let Some(index) = program.decisions.iter().position(|d| *d.name == *request.decision) else {
         return Err(eval::unknown_decision(program, &request.decision));
     };
-    let sites = program.decisions.get(index).map(eval::sites_of).unwrap_or_default();
+    let decision = program.decisions.get(index);
+    let sites = decision.map(eval::sites_of).unwrap_or_default();
+    let warm = decision.map(eval::warm_of).unwrap_or_default();
     let known = crate::eval::engine::Known::of(graph);
-    eval::decide_in(program, graph, known, index, &sites, request)
+    eval::decide_in(program, graph, known, index, (&sites, &warm), request)
 }
 mod load;
 

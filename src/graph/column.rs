@@ -142,6 +142,10 @@ impl Bits {
     pub(crate) fn get(&self, i: usize) -> bool {
         self.0.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 == 1)
     }
+    /// The word holding bit `i` (0 past the end).
+    pub(crate) fn word(&self, i: usize) -> u64 {
+        self.0.get(i / 64).copied().unwrap_or(0)
+    }
     pub(crate) fn set(&mut self, i: usize) {
         let w = i / 64;
         if self.0.len() <= w {
@@ -268,6 +272,27 @@ impl Column {
             | Column::Duration(_, p) => !p.get(row),
             Column::Bool(v) => v.get(row).is_none_or(|&b| b == 2),
             Column::List { present, .. } => !present.get(row),
+        }
+    }
+
+    /// Loads the words a read of `row` needs (its value, its presence bit,
+    /// a string's end offset) and folds them into one number. Reading
+    /// several attributes this way, before any of them is needed, lets
+    /// their cache misses overlap instead of waiting on one at a time.
+    pub(crate) fn touch(&self, row: usize, strings: &Interner) -> u64 {
+        match self {
+            Column::Str(v) => {
+                let sym = v.get(row).copied().unwrap_or(NONE);
+                u64::from(sym) ^ u64::from(strings.ends.get(sym as usize).copied().unwrap_or(0))
+            }
+            Column::Int(v, p) | Column::Time(v, p) | Column::Duration(v, p) => {
+                v.get(row).copied().unwrap_or(0) as u64 ^ p.word(row)
+            }
+            Column::Float(v, p) => v.get(row).map_or(0, |f| f.to_bits()) ^ p.word(row),
+            Column::Bool(v) => u64::from(v.get(row).copied().unwrap_or(2)),
+            Column::List { starts, present, .. } => {
+                u64::from(starts.get(row).copied().unwrap_or(0)) ^ present.word(row)
+            }
         }
     }
 

@@ -262,6 +262,34 @@ impl Graph {
         Some((c, m.row as usize))
     }
 
+    /// Loads what reading the attributes `attrs` of `n` and walking its edges
+    /// (`out`, `inc`) will need, and folds it into one number for the caller
+    /// to pass to [`std::hint::black_box`]. The loads do not depend on one
+    /// another, so the processor overlaps their cache misses; the reads that
+    /// follow then find the data in cache. A decision does this for its
+    /// entity inputs before evaluating its clauses. Attributes not of `n`'s
+    /// kind are skipped.
+    pub fn touch(&self, n: NodeId, attrs: &[(KindId, AttrId)], out: bool, inc: bool) -> u64 {
+        let Some(m) = self.node_meta.get(n.0 as usize) else { return 0 };
+        let mut acc = 0;
+        if let Some(columns) = self.columns.get(usize::from(m.kind.0)) {
+            for (_, a) in attrs.iter().filter(|(k, _)| *k == m.kind) {
+                if let Some(c) = columns.get(usize::from(a.0)) {
+                    acc ^= c.touch(m.row as usize, &self.strings);
+                }
+            }
+        }
+        for (wanted, csr) in [(out, &self.out), (inc, &self.inc)] {
+            if wanted {
+                let s = csr.offsets.get(n.0 as usize).copied().unwrap_or(0) as usize;
+                acc ^= u64::from(s as u32);
+                acc ^= u64::from(csr.kinds.get(s).map_or(0, |k| k.0));
+                acc ^= u64::from(csr.nodes.get(s).map_or(0, |n| n.0));
+            }
+        }
+        acc
+    }
+
     /// An attribute by name (slower: resolves the name; for tools, not hot paths).
     pub fn attr_by_name(&self, n: NodeId, name: &str) -> Value<'_> {
         self.schema.attr(self.kind(n), name).map_or(Value::Missing, |a| self.attr(n, a))
