@@ -189,7 +189,8 @@ fn main() {
     if std::env::var_os("GOV_BENCH_PER_RULE").is_some() {
         println!("\nper rule, 1 thread:");
         for rule in &program.rules {
-            let one = AuditOptions { now: Some(now), rules: vec![rule.id.to_string()], entity: None };
+            let one =
+                AuditOptions { now: Some(now), rules: vec![rule.id.to_string()], entity: None };
             let mut best = f64::MAX;
             let mut found = 0;
             for _ in 0..runs {
