@@ -173,6 +173,33 @@ fn approval_wins_over_allow_with_the_union_of_approvers() {
     assert_eq!(d.priority.as_deref(), Some("P1"));
 }
 
+/// A `priority by` that reads only the service is looked up per service
+/// (computed when the engine is built); one that reads `now` is evaluated
+/// per request, with the request's time.
+#[test]
+fn priority_follows_the_request_time_when_it_reads_now() {
+    let policy = POLICY.replacen(
+        "priority by service.tier {",
+        "priority by (if now >= 2026-11-23 then service.tier else 9) {",
+        1,
+    );
+    let f = fixture(&policy);
+    let e = Engine::load(&f.sources).unwrap_or_else(|d| panic!("{d:?}"));
+    let at = |now: &str| {
+        let mut r = request(
+            "call",
+            &[("subject", "sa-a".into()), ("target", "billing".into()), ("action", "read".into())],
+        );
+        r.now = Some(gov::time::Timestamp::parse(now).unwrap());
+        e.decide(&r).unwrap().priority.map(|p| p.into_owned())
+    };
+    assert_eq!(at("2026-11-23").as_deref(), Some("P1"));
+    assert_eq!(at("2026-11-22").as_deref(), Some("P3"));
+    // Read from the table built with the engine: the same answers.
+    assert_eq!(call(&engine(), "sa-a", "billing", "read").priority.as_deref(), Some("P1"));
+    assert_eq!(call(&engine(), "sa-a", "wiki", "read").priority.as_deref(), Some("P3"));
+}
+
 #[test]
 fn approval_needs_no_allow_and_entities_approve_by_id() {
     let d = engine().decide(&request("approval-only", &[("who", "alice".into())])).unwrap();

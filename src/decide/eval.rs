@@ -78,9 +78,12 @@ pub(super) fn decide(inner: &Inner, request: &Request) -> Result<Decision, Decid
     let Some(index) = inner.by_name.get(request.decision.as_str()).copied() else {
         return Err(unknown_decision(&inner.program, &request.decision));
     };
-    let sites = inner.sites.get(index).map_or(&[][..], Vec::as_slice);
-    let warm = inner.warm.get(index).map_or(&[][..], Vec::as_slice);
-    decide_in(&inner.program, &inner.graph, inner.known, index, (sites, warm), request)
+    let prepared = Prepared {
+        sites: inner.sites.get(index).map_or(&[][..], Vec::as_slice),
+        warm: inner.warm.get(index).map_or(&[][..], Vec::as_slice),
+        priorities: inner.priorities.as_ref(),
+    };
+    decide_in(&inner.program, &inner.graph, inner.known, index, prepared, request)
 }
 
 /// The error for a decision name the program does not declare.
@@ -195,14 +198,60 @@ pub(super) fn warm_of(d: &ir::Decision) -> Vec<Warm> {
     warm
 }
 
-/// Decides a request for the decision at `index` (`sites` from [`sites_of`],
-/// `warm` from [`warm_of`]).
+/// What an engine computes once for a decision, not per request.
+pub(crate) struct Prepared<'p> {
+    /// From [`sites_of`].
+    pub sites: &'p [ClauseSite],
+    /// From [`warm_of`].
+    pub warm: &'p [Warm],
+    /// From [`priorities_of`], when `priority by` depends on the service only.
+    pub priorities: Option<&'p Priorities>,
+}
+
+/// The `priority by` level of each service (absent: no arm matched).
+pub(crate) type Priorities = hashbrown::HashMap<u32, u8>;
+
+/// The level of every service, when `priority by` reads nothing but the
+/// service, its attributes and constants: then it is the same for every
+/// request, and a decision looks it up instead of evaluating it.
+pub(super) fn priorities_of(program: &ir::Program, graph: &Graph) -> Option<Priorities> {
+    let p = program.priority.as_ref()?;
+    if !crate::eval::audit::service_only(&p.by, false) {
+        return None;
+    }
+    let known = Known::of(graph);
+    let kind = graph.schema().kind("service")?;
+    let engine = Interp::with_known(program, graph, Timestamp(0), known);
+    let mut frame = Frame::new(p.frame, NodeId(0));
+    let mut out = Priorities::new();
+    for &s in graph.nodes_of_kind(kind) {
+        if let Some(level) = priority_level(&engine, p, s, &mut frame) {
+            out.insert(s.0, level);
+        }
+    }
+    Some(out)
+}
+
+/// The `priority by` level for `service`, evaluated in `f` (reset here).
+fn priority_level<'a>(
+    engine: &Interp<'a>,
+    p: &'a ir::PriorityRule,
+    service: NodeId,
+    f: &mut Frame<'a>,
+) -> Option<u8> {
+    f.reset(service);
+    f.set_service(Some(service));
+    let v = engine.eval(&p.by, f).ok()?;
+    p.arms.iter().find(|(pat, _, _)| matches_pattern(pat, &v)).map(|(_, level, _)| *level)
+}
+
+/// Decides a request for the decision at `index`.
 pub(crate) fn decide_in(
     program: &ir::Program,
     graph: &Graph,
     known: Known,
     index: usize,
-    (sites, warm): (&[ClauseSite], &[Warm]),
+    Prepared { sites, warm, priorities }: Prepared<'_>,
     request: &Request,
 ) -> Result<Decision, DecideError> {
     let Some(d) = program.decisions.get(index) else {
@@ -261,16 +310,13 @@ pub(crate) fn decide_in(
         Run { engine: &engine, d, sites, lets: smallvec::smallvec![false; d.steps.len()] };
     let mut decision = run.clauses(&mut frame);
     if let Some(p) = &program.priority
-        && service.is_some()
+        && let Some(s) = service
     {
-        for s in &mut frame.slots {
-            *s = Value::Missing;
-        }
-        if let Ok(v) = engine.eval(&p.by, &mut frame)
-            && let Some((_, level, _)) = p.arms.iter().find(|(pat, _, _)| matches_pattern(pat, &v))
-        {
-            decision.priority = Some(priority_label(*level));
-        }
+        let level = match priorities {
+            Some(known) => known.get(&s.0).copied(),
+            None => priority_level(&engine, p, s, &mut frame),
+        };
+        decision.priority = level.map(priority_label);
     }
     give_buffers((
         std::mem::take(&mut frame.slots),
@@ -440,14 +486,14 @@ impl<'a> Run<'_, 'a> {
 }
 
 /// `P1`..`P5` without formatting on every request.
-fn priority_label(level: u8) -> String {
+fn priority_label(level: u8) -> Cow<'static, str> {
     match level {
-        1 => "P1".to_owned(),
-        2 => "P2".to_owned(),
-        3 => "P3".to_owned(),
-        4 => "P4".to_owned(),
-        5 => "P5".to_owned(),
-        n => format!("P{n}"),
+        1 => Cow::Borrowed("P1"),
+        2 => Cow::Borrowed("P2"),
+        3 => Cow::Borrowed("P3"),
+        4 => Cow::Borrowed("P4"),
+        5 => Cow::Borrowed("P5"),
+        n => Cow::Owned(format!("P{n}")),
     }
 }
 

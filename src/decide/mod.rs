@@ -10,6 +10,7 @@
 //! Must not: parse or check policy text itself (it calls `syntax` and `check`),
 //! or do I/O while deciding (only [`Engine::load`] reads files).
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -39,6 +40,8 @@ struct Inner {
     sites: Vec<Vec<eval::ClauseSite>>,
     /// Per decision: what it reads of its entity inputs (computed once).
     warm: Vec<Vec<eval::Warm>>,
+    /// The priority of each service, when it depends on nothing else.
+    priorities: Option<eval::Priorities>,
     /// Schema ids the interpreter needs, resolved once.
     known: crate::eval::engine::Known,
 }
@@ -94,7 +97,7 @@ pub struct Decision {
     /// Approvers (from `require approval from EXPR`), when effect is `approval_required`.
     pub approvers: Vec<String>,
     /// Priority label (`"P1"`) from the policy's `priority by` for the target service, if any.
-    pub priority: Option<String>,
+    pub priority: Option<Cow<'static, str>>,
 }
 
 /// The outcome of a decision. Precedence: deny, then approval, then allow;
@@ -227,7 +230,19 @@ impl Engine {
         let sites = program.decisions.iter().map(eval::sites_of).collect();
         let warm = program.decisions.iter().map(eval::warm_of).collect();
         let known = crate::eval::engine::Known::of(&graph);
-        Engine { inner: Arc::new(Inner { program, graph, revision, by_name, sites, warm, known }) }
+        let priorities = eval::priorities_of(&program, &graph);
+        Engine {
+            inner: Arc::new(Inner {
+                program,
+                graph,
+                revision,
+                by_name,
+                sites,
+                warm,
+                priorities,
+                known,
+            }),
+        }
     }
 
     /// Reads policy files/dirs (`.gov`), inventories (any format `gov ingest`
@@ -311,7 +326,8 @@ pub(crate) fn decide_borrowed(
     let sites = decision.map(eval::sites_of).unwrap_or_default();
     let warm = decision.map(eval::warm_of).unwrap_or_default();
     let known = crate::eval::engine::Known::of(graph);
-    eval::decide_in(program, graph, known, index, (&sites, &warm), request)
+    let prepared = eval::Prepared { sites: &sites, warm: &warm, priorities: None };
+    eval::decide_in(program, graph, known, index, prepared, request)
 }
 mod load;
 

@@ -487,7 +487,7 @@ impl Worker<'_> {
         let by_service = program
             .priority
             .as_ref()
-            .is_some_and(|p| service_only(&p.by))
+            .is_some_and(|p| service_only(&p.by, true))
             .then(ServiceMemo::default);
         Worker {
             frame: Frame::new(size, NodeId(0)),
@@ -521,14 +521,17 @@ impl Hasher for IdHasher {
 }
 
 /// True when the value of `e` depends on the entity's service only: it reads
-/// `service`, its attributes, constants and `now`, and calls only built-ins.
-fn service_only(e: &ir::Expr) -> bool {
+/// `service`, its attributes, constants and (when `now` is true) `now`, and
+/// calls only built-ins.
+pub(crate) fn service_only(e: &ir::Expr, now: bool) -> bool {
     use ir::ExprKind as K;
-    if matches!(e.kind, K::Local(_) | K::Aggregate { .. } | K::PluginCall { .. } | K::Block(..)) {
+    if matches!(e.kind, K::Local(_) | K::Aggregate { .. } | K::PluginCall { .. } | K::Block(..))
+        || (!now && matches!(e.kind, K::Now))
+    {
         return false;
     }
     let mut all = true;
-    e.for_each_child(&mut |c| all &= service_only(c));
+    e.for_each_child(&mut |c| all &= service_only(c, now));
     all
 }
 
