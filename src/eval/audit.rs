@@ -1,5 +1,10 @@
 //! The audit: every rule over every entity in its scope, in parallel, with
-//! deterministic output.
+//! deterministic output, in two stages. [`scan`] evaluates and keeps a small
+//! verdict per failure (what counts, gates and orders findings); then
+//! [`Scan::into_audit`] builds each finding's text by evaluating its rule
+//! again for its entity. The scan stays small and fast (millions of
+//! failures are tens of megabytes, not gigabytes), and a caller that needs
+//! only the counts or the gate never pays for messages and evidence.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
