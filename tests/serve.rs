@@ -103,9 +103,16 @@ fn bad_requests_get_the_documented_status_and_a_json_error() {
     let r = s.request("POST", "/v1/decide", &[], big.as_bytes());
     assert_eq!((r.status, error_code(&r).as_str()), (413, "body_too_large"));
 
-    // Oversized head: 431 from hyper (no body: the connection is closed before routing).
+    // Oversized head (the limit is 8192 here): a JSON 431 on every route.
     let huge = "h".repeat(10_000);
     let r = s.request("GET", "/healthz", &[("X-Padding", &huge)], b"");
+    assert_eq!((r.status, error_code(&r).as_str()), (431, "header_too_large"));
+    assert!(r.json()["error"]["hint"].as_str().unwrap().contains("--max-header"), "{}", r.text());
+    let r = s.request("POST", "/v1/decide", &[("X-Padding", &huge)], b"{}");
+    assert_eq!((r.status, error_code(&r).as_str()), (431, "header_too_large"));
+    // Past four times the limit (at least 64 KiB) hyper answers 431 itself,
+    // without a body, and closes the connection.
+    let r = s.request("GET", "/healthz", &[("X-Padding", &"h".repeat(70_000))], b"");
     assert_eq!(r.status, 431);
 
     // Unknown decision: 404 with a suggestion.
@@ -155,6 +162,7 @@ fn bad_requests_get_the_documented_status_and_a_json_error() {
         ("malformed_json", 2),
         ("invalid_request", 2),
         ("body_too_large", 1),
+        ("header_too_large", 2),
         ("unknown_entity", 2),
     ] {
         assert!(

@@ -22,6 +22,20 @@ type Resp = Response<Full<Bytes>>;
 /// Answers one request; never fails (errors are JSON responses).
 pub(crate) async fn handle(state: Arc<State>, req: Request<Incoming>) -> Resp {
     let start = Instant::now();
+    let head = head_len(&req);
+    if head > state.max_header_bytes {
+        let e = ApiError::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "header_too_large",
+            format!(
+                "the request head is {head} bytes, over the limit of {}",
+                state.max_header_bytes
+            ),
+        )
+        .hint("send fewer or shorter headers, or raise --max-header");
+        state.metrics.error(e.code, start.elapsed());
+        return error_response(&e);
+    }
     let path = req.uri().path();
     match (req.method(), path) {
         (&Method::GET | &Method::HEAD, "/healthz") => {
@@ -62,6 +76,15 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Incoming>) -> Resp {
             ),
         ),
     }
+}
+
+/// The size of a request head as sent: request line, headers, blank line.
+fn head_len<B>(req: &Request<B>) -> usize {
+    // "METHOD URI HTTP/1.1\r\n"
+    let line = req.method().as_str().len() + 1 + req.uri().to_string().len() + 1 + 8 + 2;
+    let headers: usize =
+        req.headers().iter().map(|(name, value)| name.as_str().len() + 2 + value.len() + 2).sum();
+    line + headers + 2
 }
 
 async fn v1(state: &State, req: Request<Incoming>, start: Instant) -> Result<Resp, ApiError> {

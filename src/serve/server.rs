@@ -49,6 +49,8 @@ pub(crate) struct State {
     pub headers: Headers,
     pub inputs: InputNames,
     pub max_body_bytes: usize,
+    /// Largest request head answered (more: a JSON 431).
+    pub max_header_bytes: usize,
     pub timeout: Duration,
 }
 
@@ -116,6 +118,7 @@ pub fn run(config: Config) -> Result<(), ServeError> {
         headers,
         inputs: config.inputs.clone(),
         max_body_bytes: config.max_body_bytes,
+        max_header_bytes: config.max_header_bytes.max(MIN_HEADER_BYTES),
         timeout: config.timeout,
     });
     let mut rt = tokio::runtime::Builder::new_multi_thread();
@@ -189,12 +192,20 @@ async fn shutdown_signal() {
     let _ = tokio::signal::ctrl_c().await;
 }
 
+/// hyper's limit on a request head: four times the configured one (at least
+/// 64 KiB), so that a head over the configured limit still reaches the
+/// router, which answers it with a JSON 431. Past this hyper answers 431
+/// itself, without a body, and closes the connection.
+pub(crate) fn head_buffer(max_header_bytes: usize) -> usize {
+    max_header_bytes.max(MIN_HEADER_BYTES).saturating_mul(4).max(64 * 1024)
+}
+
 async fn accept_loop(listener: TcpListener, state: Arc<State>, config: &Config) {
     let mut builder = http1::Builder::new();
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(config.timeout)
-        .max_header_size(config.max_header_bytes.max(MIN_HEADER_BYTES))
+        .max_header_size(head_buffer(config.max_header_bytes))
         .keep_alive(true);
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
