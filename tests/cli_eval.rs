@@ -102,6 +102,40 @@ fn output_file() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// JSON is streamed to the file (written under a temporary name and renamed
+/// when complete): the same bytes as on stdout, and nothing left beside it.
+#[test]
+fn json_output_file_is_the_stdout_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("findings.json");
+    std::fs::write(&file, "an older report").unwrap();
+    let o = eval(&["--format", "json", "--output", file.to_str().unwrap(), "--fail-on", "never"]);
+    assert_eq!(o.status.code(), Some(0), "{}", String::from_utf8_lossy(&o.stderr));
+    let streamed = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(streamed, stdout(&eval(&["--format", "json", "--fail-on", "never"])));
+    let names: Vec<_> =
+        std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(names, ["findings.json"]);
+}
+
+/// A report that cannot be written (here: stdout is a full device) is an
+/// error naming where, with its own exit code, not a panic or a success.
+#[test]
+fn a_full_disk_is_an_error_not_a_success() {
+    let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else { return };
+    let o = Command::new(env!("CARGO_BIN_EXE_gov"))
+        .args(["eval", "policy.gov", "--inventory", "small.json", "--now", "2026-11-22"])
+        .args(["--format", "json", "--fail-on", "never"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/eval"))
+        .stdout(full)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("cannot write `<stdout>`"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
 #[test]
 fn explain_shows_the_failing_condition_and_paths() {
     let o = gov(&[

@@ -7,7 +7,7 @@ use clap::ValueEnum;
 use gov::eval::{AuditOptions, audit};
 use gov::syntax::ast::Enforcement;
 
-use super::output::{Exit, Output};
+use super::output::{Exit, Output, write_atomically};
 use super::policy::{InventoryArgs, compile, load_graph, parse_policies};
 
 #[derive(clap::Args, Debug)]
@@ -147,21 +147,29 @@ pub fn eval(args: &EvalArgs, out: &Output) -> Exit {
         let result = audit(program, &graph, &options);
         let text = match args.format {
             Format::Human | Format::Plain => gov::report::human::render(&result),
-            Format::Json => gov::report::json::render_string(&result),
+            // Streamed: at a million identities the text is gigabytes.
+            Format::Json => String::new(),
             Format::Sarif => gov::report::sarif::render_string(&result),
             Format::Junit => gov::report::junit::render(&result),
             Format::Markdown => {
                 gov::report::markdown::render(&result, &gov::report::markdown::Options::default())
             }
         };
-        let written = match &args.output {
-            Some(path) => std::fs::write(path, &text),
-            None => std::io::stdout().lock().write_all(text.as_bytes()),
+        let mut body = |w: &mut dyn std::io::Write| match args.format {
+            Format::Json => gov::report::json::write(&result, w),
+            _ => w.write_all(text.as_bytes()),
+        };
+        let written = match args.output.as_deref() {
+            Some(path) => write_atomically(path, &mut body),
+            None => {
+                let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+                body(&mut w).and_then(|()| w.flush())
+            }
         };
         if let Err(e) = written {
             let name =
                 args.output.as_ref().map_or("<stdout>".to_owned(), |p| p.display().to_string());
-            return Err(out.io_error(&name, &e));
+            return Err(out.io_write_error(&name, &e));
         }
         let threshold = match args.fail_on {
             FailOn::Advisory => Some(Enforcement::Advisory),

@@ -1,9 +1,9 @@
 //! `gov fmt`: canonical formatting.
 
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use super::output::{Exit, Output, policy_files};
+use super::output::{Exit, Output, policy_files, write_atomically};
 
 #[derive(clap::Args, Debug)]
 pub struct FmtArgs {
@@ -79,8 +79,8 @@ pub fn run(args: &FmtArgs, out: &Output) -> Exit {
             }
         } else if args.write {
             if changed {
-                if let Err(e) = write_atomically(path, &text) {
-                    out.io_error(&name, &e);
+                if let Err(e) = write_atomically(path, &mut |w| w.write_all(text.as_bytes())) {
+                    out.io_write_error(&name, &e);
                     io_failed = true;
                 } else {
                     eprintln!("formatted {name}");
@@ -112,14 +112,6 @@ pub fn run(args: &FmtArgs, out: &Output) -> Exit {
 }
 
 /// Writes next to the file and renames, so a crash never leaves half a policy.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".gov-fmt.tmp");
-    let tmp = PathBuf::from(tmp);
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
-}
-
 fn display(paths: &[PathBuf]) -> String {
     paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
 }

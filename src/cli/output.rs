@@ -83,6 +83,36 @@ impl Output {
         self.diagnostics(&Diag::error(Code::Io, format!("cannot read `{path}`: {e}")).into());
         Exit::Io
     }
+
+    /// [`Output::io_error`] for a file that could not be written.
+    pub fn io_write_error(&self, path: &str, e: &std::io::Error) -> Exit {
+        self.diagnostics(&Diag::error(Code::Io, format!("cannot write `{path}`: {e}")).into());
+        Exit::Io
+    }
+}
+
+/// Writes `path` through `body`, buffered, under a temporary name beside it
+/// that is renamed when complete: a failed write (a full disk) never leaves
+/// a truncated file where the last good one was, nor the temporary behind.
+pub fn write_atomically(
+    path: &std::path::Path,
+    body: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".gov-partial");
+    let partial = path.with_file_name(name);
+    let written = std::fs::File::create(&partial).and_then(|f| {
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
+        body(&mut out)?;
+        out.into_inner().map_err(std::io::IntoInnerError::into_error)?.sync_all()
+    });
+    match written.and_then(|()| std::fs::rename(&partial, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&partial);
+            Err(e)
+        }
+    }
 }
 
 /// Expands directories into the `.gov` files under them (sorted); files pass through.

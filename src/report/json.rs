@@ -86,14 +86,21 @@ pub fn render(audit: &Audit) -> Value {
 pub fn render_string(audit: &Audit) -> String {
     // About 1.2 KB per finding.
     let mut buf = Vec::with_capacity(4096 + audit.findings.len() * 1280);
-    let mut ser =
-        serde_json::Serializer::with_formatter(&mut buf, serde_json::ser::PrettyFormatter::new());
-    if Doc(audit).serialize(&mut ser).is_err() {
+    if write(audit, &mut buf).is_err() {
         buf.clear();
     }
-    buf.push(b'\n');
     // serde_json writes UTF-8 only.
     String::from_utf8(buf).unwrap_or_default()
+}
+
+/// [`render_string`]'s text, written to `out` as it is produced: a large
+/// audit's report (about 1.2 KB per finding) is never held in memory whole.
+/// Errors are the writer's (a full disk, a closed pipe).
+pub fn write(audit: &Audit, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut ser =
+        serde_json::Serializer::with_formatter(&mut *out, serde_json::ser::PrettyFormatter::new());
+    Doc(audit).serialize(&mut ser).map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
 }
 
 /// The whole document; its keys in sorted order (see [`render_string`]).
