@@ -259,7 +259,7 @@ impl<'a> Engine<'a> {
     ///
     /// The common nodes of attribute rules (constants, locals, attributes,
     /// `has`, logic, comparisons) are handled here; the rest in
-    /// [`Engine::eval_complex`]. Keeping this function small keeps its stack
+    /// `Engine::eval_complex`. Keeping this function small keeps its stack
     /// frame small, and it runs several times per rule-entity check.
     #[inline]
     pub fn eval(&self, e: &'a Expr, f: &mut Frame<'a>) -> Result<Value<'a>, EvalError> {

@@ -7,7 +7,7 @@
 //! its value is fixed by this file and not by a hasher whose output may change
 //! between Rust releases (`DefaultHasher` documents that it may).
 //!
-//! Must not: change the bytes it hashes without bumping [`FINGERPRINT_KEY`]'s
+//! Must not: change the bytes it hashes without bumping `FINGERPRINT_KEY`'s
 //! version: stored fingerprints would stop matching.
 
 use crate::eval::Finding;

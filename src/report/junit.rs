@@ -18,7 +18,7 @@
 //! shows what failed; whether the build fails is the exit code's business.
 //! Expired exceptions go to the suite's `<system-out>`.
 //!
-//! Must not: write anything but well-formed XML 1.0 (see [`escape`]).
+//! Must not: write anything but well-formed XML 1.0 (see `escape`).
 
 use std::fmt::Write as _;
 
@@ -227,7 +227,7 @@ pub fn escape(s: &str) -> String {
     escape_with(s, false)
 }
 
-/// Like [`escape`], for element content: tabs and line feeds stay as they
+/// Like `escape`, for element content: tabs and line feeds stay as they
 /// are, which keeps the document readable (content is not normalised).
 pub fn escape_text(s: &str) -> String {
     escape_with(s, true)

@@ -3,7 +3,7 @@
 //! blocked, counts by priority and severity, the most urgent findings, then
 //! waived findings and expired exceptions (folded).
 //!
-//! Must not: emit raw user text: every cell goes through [`cell`] or [`code`],
+//! Must not: emit raw user text: every cell goes through `cell` or `code`,
 //! so an entity id or message can neither break a table nor inject markup.
 
 use std::fmt::Write as _;

@@ -12,7 +12,7 @@
 //!   file, and `relatedLocations` hold the inventory record of the entity and
 //!   the failed condition;
 //! - `partialFingerprints["govFindingHash/v1"]` is stable across edits (see
-//!   [`super::fingerprint`]);
+//!   [`crate::report::fingerprint`]);
 //! - a waived finding carries an `external` suppression whose justification is
 //!   the exception's reason (status `accepted`: someone approved it);
 //! - evaluation errors are also `toolExecutionNotifications`, expired

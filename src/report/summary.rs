@@ -1,4 +1,4 @@
-//! Counts and orderings over an [`Audit`] that every findings renderer shares,
+//! Counts and orderings over an [`Audit`](crate::eval::Audit) that every findings renderer shares,
 //! so that the JSON summary, the Markdown headline, the JUnit totals and the
 //! human summary line can never disagree.
 //!

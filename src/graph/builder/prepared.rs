@@ -59,7 +59,7 @@ pub(crate) struct Preparer {
     schema: Schema,
     ids: DefaultHashBuilder,
     strings: DefaultHashBuilder,
-    /// Never written: [`cell`] wants an interner, but only string values use
+    /// Never written: `cell` wants an interner, but only string values use
     /// it and those are hashed here instead.
     scratch: Interner,
     /// The last node kind (records of one kind come together).
