@@ -314,8 +314,10 @@ impl<'a> Engine<'a> {
                     return Ok(self.in_consts(*op, a, items, f)?.truthy());
                 }
                 let x = self.eval(a, f)?;
-                let y = match &b.kind {
-                    ExprKind::Const(c) => Value::from_const(c),
+                let y = match (op, &b.kind) {
+                    (Op::Eq, ExprKind::Const(c)) => return Ok(x.equals_const(c)),
+                    (Op::Ne, ExprKind::Const(c)) => return Ok(!x.equals_const(c)),
+                    (_, ExprKind::Const(c)) => Value::from_const(c),
                     _ => self.eval(b, f)?,
                 };
                 if let Some(r) = value::compare_op(*op, &x, &y) {
@@ -358,7 +360,7 @@ impl<'a> Engine<'a> {
         f: &mut Frame<'a>,
     ) -> Result<Value<'a>, EvalError> {
         let x = self.eval(x, f)?;
-        let found = items.iter().any(|c| Value::from_const(c).equals(&x));
+        let found = items.iter().any(|c| x.equals_const(c));
         Ok(Value::Bool(found == (op == Op::In)))
     }
 

@@ -96,6 +96,20 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// [`Value::equals`] against a constant, without building a value for
+    /// it when the two are of one scalar type (the common `x == "text"`).
+    #[inline]
+    pub fn equals_const(&self, c: &Const) -> bool {
+        match (self, c) {
+            (Value::Str(a), Const::Str(b)) => a.as_ref() == b.as_ref(),
+            (Value::Int(a), Const::Int(b)) => a == b,
+            (Value::Bool(a), Const::Bool(b)) => a == b,
+            (Value::Time(a), Const::Time(b)) => a == b,
+            (Value::Duration(a), Const::Duration(b)) => a == b,
+            _ => self.equals(&Value::from_const(c)),
+        }
+    }
+
     /// Order for `<` and friends, `min` and `max`; `None` when unordered.
     pub fn compare(&self, other: &Value<'_>) -> Option<Ordering> {
         match (self, other) {
@@ -364,6 +378,34 @@ impl fmt::Display for Value<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The shortcut must agree with building the constant's value, for every
+    /// pair of kinds (across int and float too).
+    #[test]
+    fn equals_const_is_equals_of_the_constant() {
+        let consts = [
+            Const::Null,
+            Const::Bool(true),
+            Const::Bool(false),
+            Const::Int(2),
+            Const::Int(3),
+            Const::Float(2.0),
+            Const::Float(2.5),
+            Const::Str(Arc::from("human")),
+            Const::Str(Arc::from("")),
+            Const::Time(Timestamp(100)),
+            Const::Duration(Duration(100)),
+            Const::List(Arc::from(vec![Const::Int(2), Const::Str(Arc::from("human"))])),
+        ];
+        let mut values: Vec<Value<'_>> = consts.iter().map(Value::from_const).collect();
+        values.push(Value::Str(Cow::Owned("human".to_owned())));
+        values.push(Value::Node(crate::graph::NodeId(2)));
+        for v in &values {
+            for c in &consts {
+                assert_eq!(v.equals_const(c), v.equals(&Value::from_const(c)), "{v:?} == {c:?}");
+            }
+        }
+    }
 
     #[test]
     fn time_arithmetic() {
