@@ -190,8 +190,8 @@ impl<'a> Scan<'a> {
         for (p, verdicts) in &per {
             // An indexed iterator: written in place, in order.
             findings.par_extend(verdicts.par_iter().with_min_len(256).map_init(
-                || Worker::new(p.rule.frame, program),
-                |w, v| materialise(&engine, &shared, p, v, w),
+                || Frame::new(p.rule.frame, NodeId(0)),
+                |f, v| materialise(&engine, &shared, p, v, f),
             ));
         }
         let now = engine.now;
@@ -360,15 +360,15 @@ fn materialise<'a>(
     shared: &Shared,
     per: &PerRule<'a>,
     v: &Verdict,
-    w: &mut Worker<'a>,
+    f: &mut Frame<'a>,
 ) -> Finding {
     let rule = per.rule;
-    let end = run(engine, rule, v.node, &mut w.frame);
-    w.frame.set_service(node(v.service));
+    let end = run(engine, rule, v.node, f);
+    f.set_service(node(v.service));
     match (v.kind, end) {
         (FindingKind::Violation, End::Failed(cond)) => {
-            finish_lets(engine, rule, cond, &mut w.frame);
-            violation(engine, shared, per, v, cond, w)
+            finish_lets(engine, rule, cond, f);
+            violation(engine, shared, per, v, cond, f)
         }
         (FindingKind::Error, End::Errored(e)) => error_finding(engine, shared, per, v, &e),
         _ => unstable(engine, shared, per, v),
@@ -655,11 +655,10 @@ fn violation<'a>(
     per: &PerRule<'a>,
     v: &Verdict,
     cond: &'a ir::Expr,
-    w: &mut Worker<'a>,
+    f: &mut Frame<'a>,
 ) -> Finding {
     let rule = per.rule;
     let mut finding = base_finding(engine, shared, per, v, cond.loc.clone());
-    let f = &mut w.frame;
     finding.message = match &rule.message {
         Some(t) => engine.template(t, f),
         None => {
