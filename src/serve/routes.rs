@@ -81,7 +81,13 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Incoming>) -> Resp {
 /// The size of a request head as sent: request line, headers, blank line.
 fn head_len<B>(req: &Request<B>) -> usize {
     // "METHOD URI HTTP/1.1\r\n"
-    let line = req.method().as_str().len() + 1 + req.uri().to_string().len() + 1 + 8 + 2;
+    // The target as sent: origin form (`/path?query`), or absolute form
+    // with scheme and authority; measured without formatting it.
+    let uri = req.uri();
+    let target = uri.scheme_str().map_or(0, |s| s.len() + 3)
+        + uri.authority().map_or(0, |a| a.as_str().len())
+        + uri.path_and_query().map_or(0, |p| p.as_str().len());
+    let line = req.method().as_str().len() + 1 + target + 1 + 8 + 2;
     let headers: usize =
         req.headers().iter().map(|(name, value)| name.as_str().len() + 2 + value.len() + 2).sum();
     line + headers + 2
@@ -403,4 +409,27 @@ fn error_response(e: &ApiError) -> Resp {
         r.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allow));
     }
     r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The head is measured as it went over the wire, in either request-target form.
+    #[test]
+    fn head_len_counts_the_request_line_headers_and_blank_line() {
+        let origin = Request::builder()
+            .uri("/healthz?x=1")
+            .header("a", "b")
+            .body(())
+            .unwrap_or_else(|e| panic!("{e}"));
+        // "GET /healthz?x=1 HTTP/1.1\r\n" + "a: b\r\n" + "\r\n"
+        assert_eq!(head_len(&origin), 27 + 6 + 2);
+        let absolute = Request::builder()
+            .uri("http://gov.internal/healthz")
+            .body(())
+            .unwrap_or_else(|e| panic!("{e}"));
+        // "GET http://gov.internal/healthz HTTP/1.1\r\n" + "\r\n"
+        assert_eq!(head_len(&absolute), 42 + 2);
+    }
 }
