@@ -693,14 +693,7 @@ fn insert_records(
                             continue;
                         }
                         if n.id.is_empty() {
-                            let span = b.key_span(&at, "id");
-                            let d = b.diag_at(
-                                Code::MissingField,
-                                format!("node {i} has an empty `id`"),
-                                file,
-                                span,
-                            );
-                            b.push_diag(d.help("give every node a unique, non-empty id"));
+                            empty_id(b, &at, file, i);
                             continue;
                         }
                         slow(b, &mut |b| {
@@ -778,6 +771,13 @@ struct YamlDoc {
     nodes: Vec<YamlNode>,
     #[serde(default)]
     edges: Vec<YamlEdge>,
+}
+
+/// The diagnostic for node `i`, at `at`, whose `id` is empty (on the key).
+fn empty_id(b: &mut GraphBuilder, at: &Site, file: FileId, i: usize) {
+    let span = b.key_span(at, "id");
+    let d = b.diag_at(Code::MissingField, format!("node {i} has an empty `id`"), file, span);
+    b.push_diag(d.help("give every node a unique, non-empty id"));
 }
 
 fn yaml_value(v: serde_yaml_ng::Value) -> Result<Input<'static>, &'static str> {
@@ -1176,16 +1176,7 @@ mod tests {
             let base = offset_in(text, raw.get());
             let at = Site { file, record: i as u32, span: Span::new(base, base + raw.get().len()) };
             match serde_json::from_str::<NodeRec<'_>>(raw.get()) {
-                Ok(n) if n.id.is_empty() => {
-                    let span = b.key_span(&at, "id");
-                    let d = b.diag_at(
-                        Code::MissingField,
-                        format!("node {i} has an empty `id`"),
-                        file,
-                        span,
-                    );
-                    b.push_diag(d.help("give every node a unique, non-empty id"));
-                }
+                Ok(n) if n.id.is_empty() => empty_id(b, &at, file, i),
                 Ok(n) => {
                     let attrs = n.attrs.map(|a| a.0.into_vec()).unwrap_or_default();
                     b.add_node(&n.id, &n.kind, &attrs, &at);
