@@ -214,12 +214,15 @@ pub(crate) type Priorities = hashbrown::HashMap<u32, u8>;
 /// The level of every service, when `priority by` reads nothing but the
 /// service, its attributes and constants: then it is the same for every
 /// request, and a decision looks it up instead of evaluating it.
-pub(super) fn priorities_of(program: &ir::Program, graph: &Graph) -> Option<Priorities> {
+pub(super) fn priorities_of(
+    program: &ir::Program,
+    graph: &Graph,
+    known: Known,
+) -> Option<Priorities> {
     let p = program.priority.as_ref()?;
     if !crate::eval::audit::service_only(&p.by, false) {
         return None;
     }
-    let known = Known::of(graph);
     let kind = graph.schema().kind("service")?;
     let engine = Interp::with_known(program, graph, Timestamp(0), known);
     let mut frame = Frame::new(p.frame, NodeId(0));

@@ -230,7 +230,7 @@ impl Engine {
         let sites = program.decisions.iter().map(eval::sites_of).collect();
         let warm = program.decisions.iter().map(eval::warm_of).collect();
         let known = crate::eval::engine::Known::of(&graph);
-        let priorities = eval::priorities_of(&program, &graph);
+        let priorities = eval::priorities_of(&program, &graph, known);
         Engine {
             inner: Arc::new(Inner {
                 program,
