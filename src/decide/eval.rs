@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
+use super::cond::{self, Cond};
 use super::{DecideError, Decision, Effect, Inner, Reason, Request};
 use crate::eval::engine::{Engine as Interp, EvalError, Frame, Known, matches_pattern};
 use crate::graph::{Graph, NodeId};
@@ -23,7 +24,7 @@ use crate::syntax::ast::Direction;
 use crate::time::{Duration, Timestamp};
 
 /// Where a clause is, computed once per engine (not per request).
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub(crate) struct ClauseSite {
     pub file: Arc<str>,
     pub line: u32,
@@ -32,6 +33,9 @@ pub(crate) struct ClauseSite {
     /// or through other lets: a clause evaluates only those, so a request
     /// denied early never pays for a let that only later clauses read.
     pub needs: Box<[usize]>,
+    /// A clause's condition compiled for the engine's graph ([`cond`]);
+    /// `None` for a let, or when the interpreter evaluates the IR.
+    pub when: Option<Cond>,
 }
 
 pub(super) fn site_of(loc: &crate::source::Loc, needs: Vec<usize>) -> ClauseSite {
@@ -41,6 +45,7 @@ pub(super) fn site_of(loc: &crate::source::Loc, needs: Vec<usize>) -> ClauseSite
         line: u32::try_from(line).unwrap_or(u32::MAX),
         column: u32::try_from(column).unwrap_or(u32::MAX),
         needs: needs.into_boxed_slice(),
+        when: None,
     }
 }
 
@@ -93,8 +98,9 @@ pub(crate) fn unknown_decision(program: &ir::Program, name: &str) -> DecideError
     DecideError::UnknownDecision { name: name.to_owned(), suggestion }
 }
 
-/// Where each step of a decision is, and the lets it needs.
-pub(super) fn sites_of(d: &ir::Decision) -> Vec<ClauseSite> {
+/// Where each step of a decision is, and the lets it needs; with a graph,
+/// each clause's condition compiled for it.
+pub(super) fn sites_of(d: &ir::Decision, graph: Option<&Graph>) -> Vec<ClauseSite> {
     // The let that last bound each slot before a step (a later let of the
     // same slot shadows an earlier one).
     let mut bound: Vec<(ir::Slot, usize)> = Vec::new();
@@ -130,7 +136,11 @@ pub(super) fn sites_of(d: &ir::Decision) -> Vec<ClauseSite> {
         if let DecisionStep::Let { slot, .. } = step {
             bound.push((*slot, i));
         }
-        sites.push(site_of(loc, needs.clone()));
+        let mut site = site_of(loc, needs.clone());
+        if let (DecisionStep::Clause(c), Some(g)) = (step, graph) {
+            site.when = Some(cond::compile(&c.when, g));
+        }
+        sites.push(site);
         needs_of.push(needs);
     }
     sites
@@ -249,12 +259,12 @@ fn priority_level<'a>(
 }
 
 /// Decides a request for the decision at `index`.
-pub(crate) fn decide_in(
-    program: &ir::Program,
-    graph: &Graph,
+pub(crate) fn decide_in<'a>(
+    program: &'a ir::Program,
+    graph: &'a Graph,
     known: Known,
     index: usize,
-    Prepared { sites, warm, priorities }: Prepared<'_>,
+    Prepared { sites, warm, priorities }: Prepared<'a>,
     request: &Request,
 ) -> Result<Decision, DecideError> {
     let Some(d) = program.decisions.get(index) else {
@@ -262,12 +272,26 @@ pub(crate) fn decide_in(
     };
     let (mut slots, trail, scratch) = take_buffers();
     slots.resize(d.frame.max(1), Value::Missing);
-    // Every key of the request must be a declared input: counting the
-    // declared ones found is enough to know, without a second pass.
-    let mut given = 0;
-    for input in &d.inputs {
-        let found = request.input.get(&*input.name);
-        given += usize::from(found.is_some());
+    // One pass over the request's keys matches each to its input (a short
+    // scan of a few names beats a search of the map per input); errors
+    // then come in the same order as before: inputs in declaration order,
+    // then the first key that is no input.
+    let mut given: smallvec::SmallVec<[Option<&Json>; 8]> =
+        smallvec::smallvec![None; d.inputs.len()];
+    let mut unknown = None;
+    for (key, value) in &request.input {
+        match d.inputs.iter().position(|i| *i.name == **key) {
+            Some(p) => {
+                if let Some(g) = given.get_mut(p) {
+                    *g = Some(value);
+                }
+            }
+            None => {
+                unknown = unknown.or(Some(key));
+            }
+        }
+    }
+    for (input, found) in d.inputs.iter().zip(given) {
         let v = match found {
             None | Some(Json::Null) if input.optional => Value::Missing,
             None | Some(Json::Null) => {
@@ -286,9 +310,7 @@ pub(crate) fn decide_in(
             *s = v;
         }
     }
-    if given != request.input.len()
-        && let Some(name) = request.input.keys().find(|k| d.input(k).is_none())
-    {
+    if let Some(name) = unknown {
         give_buffers((slots, trail, scratch));
         return Err(DecideError::UnknownInput { input: name.clone() });
     }
@@ -307,7 +329,12 @@ pub(crate) fn decide_in(
     let engine = Interp::with_known(program, graph, now, known);
     let mut frame = Frame::with_buffers(slots, trail, service.unwrap_or(NodeId(0)));
     frame.scratch = scratch;
-    frame.plugins = PLUGINS.with(Cell::take);
+    // Plugin instances live in a thread-local between requests; a program
+    // without plugins skips the round trip.
+    let plugins = !program.plugins.is_empty();
+    if plugins {
+        frame.plugins = PLUGINS.with(Cell::take);
+    }
     frame.set_service(service);
     let mut run =
         Run { engine: &engine, d, sites, lets: smallvec::smallvec![false; d.steps.len()] };
@@ -326,14 +353,16 @@ pub(crate) fn decide_in(
         std::mem::take(&mut frame.trail),
         std::mem::take(&mut frame.scratch),
     ));
-    PLUGINS.with(|c| c.set(std::mem::take(&mut frame.plugins)));
+    if plugins {
+        PLUGINS.with(|c| c.set(std::mem::take(&mut frame.plugins)));
+    }
     Ok(decision)
 }
 
 struct Run<'e, 'a> {
     engine: &'e Interp<'a>,
     d: &'a ir::Decision,
-    sites: &'e [ClauseSite],
+    sites: &'a [ClauseSite],
     /// Whether each step's let has been evaluated (inline up to 64 steps).
     lets: smallvec::SmallVec<[bool; 64]>,
 }
@@ -424,7 +453,10 @@ impl<'a> Run<'_, 'a> {
                 }
             }
         }
-        self.engine.test(&c.when, f)
+        match self.sites.get(i).and_then(|s| s.when.as_ref()) {
+            Some(when) => when.holds(self.engine, f),
+            None => self.engine.test(&c.when, f),
+        }
     }
 
     fn eval_let(&self, j: usize, f: &mut Frame<'a>) -> Result<(), EvalError> {

@@ -11,7 +11,7 @@
 //! or do I/O while deciding (only [`Engine::load`] reads files).
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -35,7 +35,9 @@ struct Inner {
     graph: Graph,
     revision: String,
     /// Decision index by name.
-    by_name: HashMap<Box<str>, usize>,
+    /// (`hashbrown`'s hasher: a request names its decision, and SipHash
+    /// was a measurable part of a decision.)
+    by_name: hashbrown::HashMap<Box<str>, usize>,
     /// Per decision, per step: where the clause is (computed once).
     sites: Vec<Vec<eval::ClauseSite>>,
     /// Per decision: what it reads of its entity inputs (computed once).
@@ -223,11 +225,11 @@ impl Engine {
     }
 
     pub(crate) fn with_revision(program: Program, graph: Graph, revision: String) -> Engine {
-        let mut by_name = HashMap::new();
+        let mut by_name = hashbrown::HashMap::new();
         for (i, d) in program.decisions.iter().enumerate() {
             by_name.entry(Box::from(&*d.name)).or_insert(i);
         }
-        let sites = program.decisions.iter().map(eval::sites_of).collect();
+        let sites = program.decisions.iter().map(|d| eval::sites_of(d, Some(&graph))).collect();
         let warm = program.decisions.iter().map(eval::warm_of).collect();
         let known = crate::eval::engine::Known::of(&graph);
         let priorities = eval::priorities_of(&program, &graph, known);
@@ -310,6 +312,7 @@ impl EngineHandle {
     }
 }
 
+mod cond;
 mod eval;
 
 /// Decides a request against a program and graph borrowed from elsewhere
@@ -323,7 +326,7 @@ pub(crate) fn decide_borrowed(
         return Err(eval::unknown_decision(program, &request.decision));
     };
     let decision = program.decisions.get(index);
-    let sites = decision.map(eval::sites_of).unwrap_or_default();
+    let sites = decision.map(|d| eval::sites_of(d, Some(graph))).unwrap_or_default();
     let warm = decision.map(eval::warm_of).unwrap_or_default();
     let known = crate::eval::engine::Known::of(graph);
     let prepared = eval::Prepared { sites: &sites, warm: &warm, priorities: None };

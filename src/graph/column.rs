@@ -80,13 +80,20 @@ impl Interner {
     }
 
     pub(crate) fn find(&self, s: &str) -> Option<u32> {
-        let h = self.hasher.hash_one(s);
-        self.table.find(h, |e| e.text(&self.bytes) == s).map(|e| e.sym)
+        self.find_hashed(s, self.hasher.hash_one(s))
     }
 
     /// [`Interner::find`] with `h`, the hash of `s` by [`Interner::hasher`].
     pub(crate) fn find_hashed(&self, s: &str, h: u64) -> Option<u32> {
-        self.table.find(h, |e| e.text(&self.bytes) == s).map(|e| e.sym)
+        // Compared as bytes: equal bytes are equal text, and slicing bytes
+        // skips the char-boundary checks of slicing a `str` (this is every
+        // id lookup of a decision).
+        let (bytes, s) = (self.bytes.as_bytes(), s.as_bytes());
+        let hit = |e: &Entry| {
+            e.len as usize == s.len()
+                && bytes.get(e.start as usize..e.start as usize + s.len()) == Some(s)
+        };
+        self.table.find(h, hit).map(|e| e.sym)
     }
 
     /// The symbol of `s` and whether it was new (one probe of the table).
@@ -317,6 +324,47 @@ impl Column {
         }
     }
 
+    /// The value of `row` as stored, strings as their symbol: no text is
+    /// read, so a comparison with a constant resolved against the same
+    /// interner is one integer compare.
+    #[inline]
+    pub(crate) fn raw(&self, row: usize) -> Raw {
+        match self {
+            Column::Str(v) => match v.get(row) {
+                Some(&s) if s != NONE => Raw::Sym(s),
+                _ => Raw::Missing,
+            },
+            Column::Bool(v) => match v.get(row) {
+                Some(0) => Raw::Bool(false),
+                Some(1) => Raw::Bool(true),
+                _ => Raw::Missing,
+            },
+            Column::Int(v, p) if p.get(row) => v.get(row).map_or(Raw::Missing, |&i| Raw::Int(i)),
+            Column::Float(v, p) if p.get(row) => {
+                v.get(row).map_or(Raw::Missing, |&x| Raw::Float(x))
+            }
+            Column::Time(v, p) if p.get(row) => v.get(row).map_or(Raw::Missing, |&t| Raw::Time(t)),
+            Column::Duration(v, p) if p.get(row) => {
+                v.get(row).map_or(Raw::Missing, |&d| Raw::Duration(d))
+            }
+            Column::List { present, .. } if present.get(row) => Raw::List,
+            _ => Raw::Missing,
+        }
+    }
+
+    /// What the column holds.
+    pub(crate) fn raw_type(&self) -> RawType {
+        match self {
+            Column::Str(_) => RawType::Str,
+            Column::Bool(_) => RawType::Bool,
+            Column::Int(..) => RawType::Int,
+            Column::Float(..) => RawType::Float,
+            Column::Time(..) => RawType::Time,
+            Column::Duration(..) => RawType::Duration,
+            Column::List { .. } => RawType::List,
+        }
+    }
+
     pub(crate) fn shrink(&mut self) {
         match self {
             Column::Str(v) => v.shrink_to_fit(),
@@ -343,6 +391,33 @@ impl Column {
             }
         }
     }
+}
+
+/// A cell as stored ([`Column::raw`]): strings and enums as their interned
+/// symbol, times and durations as their integer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Raw {
+    Missing,
+    Sym(u32),
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Time(i64),
+    Duration(i64),
+    /// A list (not read raw).
+    List,
+}
+
+/// What a [`Column`] holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RawType {
+    Str,
+    Bool,
+    Int,
+    Float,
+    Time,
+    Duration,
+    List,
 }
 
 /// An attribute value read from the graph; borrows the graph's strings.

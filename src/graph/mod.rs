@@ -15,6 +15,7 @@ pub use builder::{FileId, GraphBuilder, Input, Loaded, Mode, Site};
 pub(crate) use builder::{PreparedAttr, PreparedEdge, PreparedNode, Preparer};
 pub(crate) use column::Interner;
 pub use column::{ListValue, Value};
+pub(crate) use column::{Raw, RawType};
 pub use schema::{
     AttrDef, AttrId, AttrType, EdgeKindDef, EdgeKindId, KindDef, KindId, Schema, SchemaError,
 };

@@ -9,7 +9,7 @@ use petgraph::graph::DiGraph;
 use rayon::slice::ParallelSliceMut as _;
 use serde::Serialize;
 
-use crate::graph::column::{Column, Interner, NONE, Value};
+use crate::graph::column::{Column, Interner, NONE, Raw, RawType, Value};
 use crate::graph::schema::{AttrId, EdgeKindId, KindId, Schema};
 
 /// A node of a [`Graph`] (dense, `0..node_count()`).
@@ -260,6 +260,41 @@ impl Graph {
         let m = self.node_meta.get(n.0 as usize)?;
         let c = self.columns.get(usize::from(m.kind.0))?.get(usize::from(a.0))?;
         Some((c, m.row as usize))
+    }
+
+    /// An attribute of `n` as stored ([`Raw`]), its column chosen by `n`'s
+    /// kind from `(kind, column)` pairs ([`Raw::Missing`] when none is `n`'s).
+    #[inline]
+    pub(crate) fn raw(&self, n: NodeId, cols: &[(KindId, AttrId)]) -> Raw {
+        let Some(m) = self.node_meta.get(n.0 as usize) else { return Raw::Missing };
+        let Some((_, a)) = cols.iter().find(|(k, _)| *k == m.kind) else { return Raw::Missing };
+        match self.columns.get(usize::from(m.kind.0)).and_then(|c| c.get(usize::from(a.0))) {
+            Some(c) => c.raw(m.row as usize),
+            None => Raw::Missing,
+        }
+    }
+
+    /// The symbol of a string or enum attribute of `n` ([`Graph::raw`] for
+    /// the common case, without building a [`Raw`]); `None` when missing.
+    #[inline]
+    pub(crate) fn sym(&self, n: NodeId, cols: &[(KindId, AttrId)]) -> Option<u32> {
+        let m = self.node_meta.get(n.0 as usize)?;
+        let (_, a) = cols.iter().find(|(k, _)| *k == m.kind)?;
+        match self.columns.get(usize::from(m.kind.0))?.get(usize::from(a.0))? {
+            Column::Str(v) => v.get(m.row as usize).copied().filter(|&s| s != NONE),
+            _ => None,
+        }
+    }
+
+    /// What the column of attribute `a` of kind `k` holds (`None`: no such column).
+    pub(crate) fn raw_type(&self, k: KindId, a: AttrId) -> Option<RawType> {
+        Some(self.columns.get(usize::from(k.0))?.get(usize::from(a.0))?.raw_type())
+    }
+
+    /// The symbol of a string in the graph's attribute strings (`None`: no
+    /// attribute of any node has this text).
+    pub(crate) fn string_sym(&self, s: &str) -> Option<u32> {
+        self.strings.find(s)
     }
 
     /// Loads what reading the attributes `attrs` of `n` and walking its edges

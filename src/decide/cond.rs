@@ -1,0 +1,528 @@
+//! Clause conditions compiled against one engine's graph.
+//!
+//! The interpreter (`eval::engine`) walks the IR, builds a [`Value`] for
+//! every attribute it reads and compares strings by their text. A gateway
+//! runs the same clauses for every request against one graph, so when an
+//! [`Engine`](super::Engine) is built each condition is compiled once more,
+//! for that graph:
+//! - an attribute compared with a constant reads its column in place, and a
+//!   string constant becomes the graph's interned symbol for that text, so
+//!   `subject.type == "human"` is one integer compare, with no string read;
+//! - a string input compared with constants (`action in [..]`) compares
+//!   text, without cloning the input's value;
+//! - a one-hop `exists` walks the adjacency directly and binds its variable;
+//! - `and` and `or` chains are flattened.
+//!
+//! Everything else is handed to the interpreter as it is ([`Cond::Interp`]),
+//! so the two agree by construction on all but the specialised forms, and a
+//! differential test (`tests` below) pins that they agree on those too.
+
+use crate::eval::engine::{Engine as Interp, EvalError, Frame};
+use crate::graph::{AttrId, EdgeKindId, Graph, KindId, NodeId, Raw, RawType};
+use crate::ir::value::Value;
+use crate::ir::{Agg, Bind, Const, Expr, ExprKind, Op, Slot, Source};
+use crate::syntax::ast::Direction;
+
+/// `(kind, column)` for every kind that has an attribute.
+type Cols = Box<[(KindId, AttrId)]>;
+
+/// A condition compiled for one graph.
+#[derive(Debug)]
+pub(crate) enum Cond {
+    /// A constant condition.
+    Const(bool),
+    /// Every one holds (short-circuit, in order).
+    All(Box<[Cond]>),
+    /// Any one holds (short-circuit, in order).
+    Any(Box<[Cond]>),
+    /// Negation.
+    Not(Box<Cond>),
+    /// A variable that holds `true`.
+    Truthy(Slot),
+    /// `x.a == "text"` (or `!=` when `eq` is false) for a string or enum
+    /// attribute of the node in slot `node`. `sym` is the text's symbol in
+    /// the graph; `None` when no attribute in the graph has this text, so
+    /// that nothing equals it.
+    Sym { node: Slot, cols: Cols, sym: Option<u32>, eq: bool },
+    /// `x.a OP rhs` for a scalar attribute and a constant or `now`.
+    Scalar { node: Slot, cols: Cols, op: Op, rhs: Rhs },
+    /// `x has a`.
+    Has { node: Slot, cols: Cols },
+    /// A string-valued variable equal to (`in`) one of `items` when `want`
+    /// is true, equal to none of them when false.
+    Text { slot: Slot, items: Box<[Box<str>]>, want: bool },
+    /// `exists from -[edge]-> bind: kinds where filter and cond`, one hop.
+    Exists1 {
+        from: Slot,
+        edge: EdgeKindId,
+        incoming: bool,
+        kinds: Box<[KindId]>,
+        bind: Bind,
+        filter: Option<Box<Cond>>,
+        cond: Option<Box<Cond>>,
+    },
+    /// Anything else: the interpreter's [`Interp::test`].
+    Interp(Expr),
+}
+
+/// The right-hand side of a [`Cond::Scalar`], of the attribute's type.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Rhs {
+    Bool(bool),
+    Int(i64),
+    Time(i64),
+    Duration(i64),
+    /// The request's time (a timestamp).
+    Now,
+}
+
+/// Compiles a condition for `graph` (see the module documentation).
+pub(crate) fn compile(e: &Expr, graph: &Graph) -> Cond {
+    match &e.kind {
+        ExprKind::Const(c) => Cond::Const(matches!(c, Const::Bool(true))),
+        ExprKind::Local(s) => Cond::Truthy(*s),
+        ExprKind::And(a, b) => flatten(true, compile(a, graph), compile(b, graph)),
+        ExprKind::Or(a, b) => flatten(false, compile(a, graph), compile(b, graph)),
+        ExprKind::Not(x) => Cond::Not(Box::new(compile(x, graph))),
+        ExprKind::Has { node, slots, .. } => match local(node) {
+            Some(node) => Cond::Has { node, cols: slots.clone().into_boxed_slice() },
+            None => Cond::Interp(e.clone()),
+        },
+        ExprKind::Binary(op, a, b) => {
+            comparison(*op, a, b, graph).unwrap_or_else(|| Cond::Interp(e.clone()))
+        }
+        ExprKind::Aggregate { agg: Agg::Exists, source, cond, projection: None } => {
+            exists(source, cond.as_deref(), graph).unwrap_or_else(|| Cond::Interp(e.clone()))
+        }
+        _ => Cond::Interp(e.clone()),
+    }
+}
+
+/// `a and b` (`all`) or `a or b`, merging nested chains of the same kind.
+fn flatten(all: bool, a: Cond, b: Cond) -> Cond {
+    let mut items = Vec::new();
+    for c in [a, b] {
+        match c {
+            Cond::All(xs) if all => items.extend(xs),
+            Cond::Any(xs) if !all => items.extend(xs),
+            other => items.push(other),
+        }
+    }
+    if all { Cond::All(items.into()) } else { Cond::Any(items.into()) }
+}
+
+fn local(e: &Expr) -> Option<Slot> {
+    match e.kind {
+        ExprKind::Local(s) => Some(s),
+        _ => None,
+    }
+}
+
+/// An attribute of a variable: its slot and columns.
+fn attr_of(e: &Expr) -> Option<(Slot, &[(KindId, AttrId)])> {
+    match &e.kind {
+        ExprKind::Attr { node, slots, .. } => Some((local(node)?, slots)),
+        _ => None,
+    }
+}
+
+/// The one type of every column of an attribute in `graph` (`None` when
+/// they differ or one is absent: then the interpreter decides).
+fn column_type(cols: &[(KindId, AttrId)], graph: &Graph) -> Option<RawType> {
+    let mut ty = None;
+    for (k, a) in cols {
+        let t = graph.raw_type(*k, *a)?;
+        if ty.is_some_and(|u| u != t) {
+            return None;
+        }
+        ty = Some(t);
+    }
+    ty
+}
+
+/// A comparison the specialised forms cover, or `None`.
+fn comparison(op: Op, a: &Expr, b: &Expr, graph: &Graph) -> Option<Cond> {
+    // A string variable against constants: `action == "x"`, `action in [..]`.
+    if let Some(slot) = local(a) {
+        let want = matches!(op, Op::Eq | Op::In);
+        let items: Vec<Box<str>> = match (op, &b.kind) {
+            (Op::Eq | Op::Ne, ExprKind::Const(Const::Str(s))) => vec![Box::from(&**s)],
+            (Op::In | Op::NotIn, ExprKind::Const(Const::List(xs))) => xs
+                .iter()
+                .map(|c| match c {
+                    Const::Str(s) => Some(Box::from(&**s)),
+                    _ => None,
+                })
+                .collect::<Option<_>>()?,
+            _ => return None,
+        };
+        return Some(Cond::Text { slot, items: items.into(), want });
+    }
+    // An attribute against a constant or `now`, either way round.
+    let (attr, other, op) = match (attr_of(a), attr_of(b)) {
+        (Some(x), None) => (x, b, op),
+        (None, Some(x)) => (x, a, flip(op)?),
+        _ => return None,
+    };
+    let (node, cols) = attr;
+    let ty = column_type(cols, graph)?;
+    let cols: Cols = cols.into();
+    let rhs = match (&other.kind, ty) {
+        (ExprKind::Const(Const::Str(s)), RawType::Str) => {
+            let eq = match op {
+                Op::Eq => true,
+                Op::Ne => false,
+                _ => return None,
+            };
+            return Some(Cond::Sym { node, cols, sym: graph.string_sym(s), eq });
+        }
+        (ExprKind::Const(Const::Bool(v)), RawType::Bool) if matches!(op, Op::Eq | Op::Ne) => {
+            Rhs::Bool(*v)
+        }
+        (ExprKind::Const(Const::Int(v)), RawType::Int) => Rhs::Int(*v),
+        (ExprKind::Const(Const::Time(t)), RawType::Time) => Rhs::Time(t.0),
+        (ExprKind::Const(Const::Duration(d)), RawType::Duration) => Rhs::Duration(d.0),
+        (ExprKind::Now, RawType::Time) => Rhs::Now,
+        _ => return None,
+    };
+    matches!(op, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge).then_some(Cond::Scalar {
+        node,
+        cols,
+        op,
+        rhs,
+    })
+}
+
+/// The operator with its operands swapped (`c < x` is `x > c`).
+fn flip(op: Op) -> Option<Op> {
+    Some(match op {
+        Op::Eq | Op::Ne => op,
+        Op::Lt => Op::Gt,
+        Op::Le => Op::Ge,
+        Op::Gt => Op::Lt,
+        Op::Ge => Op::Le,
+        _ => return None,
+    })
+}
+
+/// `exists x -[e]-> y where ..` with one plain step of one edge kind, from
+/// a variable.
+fn exists(source: &Source, cond: Option<&Expr>, graph: &Graph) -> Option<Cond> {
+    let Source::Path(p) = source else { return None };
+    let [step] = &p.steps[..] else { return None };
+    let [edge] = step.edges[..] else { return None };
+    if (step.min, step.max) != (1, Some(1)) || step.direction == Direction::Either {
+        return None;
+    }
+    Some(Cond::Exists1 {
+        from: local(&p.start)?,
+        edge,
+        incoming: step.direction == Direction::In,
+        kinds: step.kinds.clone().into(),
+        bind: step.bind,
+        filter: step.filter.as_ref().map(|f| Box::new(compile(f, graph))),
+        cond: cond.map(|c| Box::new(compile(c, graph))),
+    })
+}
+
+/// The node in a slot, if it holds one.
+#[inline]
+fn node_in(f: &Frame<'_>, slot: Slot) -> Option<NodeId> {
+    match f.slots.get(usize::from(slot)) {
+        Some(Value::Node(n)) => Some(*n),
+        _ => None,
+    }
+}
+
+impl Cond {
+    /// Whether the condition holds: the same answer, bindings and errors
+    /// as [`Interp::test`] on the expression it was compiled from.
+    pub(crate) fn holds<'a>(
+        &'a self,
+        engine: &Interp<'a>,
+        f: &mut Frame<'a>,
+    ) -> Result<bool, EvalError> {
+        let g = engine.graph;
+        Ok(match self {
+            Cond::Const(b) => *b,
+            Cond::All(xs) => {
+                for x in xs.iter() {
+                    if !x.holds(engine, f)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Cond::Any(xs) => {
+                for x in xs.iter() {
+                    if x.holds(engine, f)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            Cond::Not(x) => !x.holds(engine, f)?,
+            Cond::Truthy(s) => f.slots.get(usize::from(*s)).is_some_and(Value::truthy),
+            Cond::Sym { node, cols, sym, eq } => {
+                let v = node_in(f, *node).and_then(|n| g.sym(n, cols));
+                (v.is_some() && v == *sym) == *eq
+            }
+            Cond::Scalar { node, cols, op, rhs } => {
+                let v = node_in(f, *node).map_or(Raw::Missing, |n| g.raw(n, cols));
+                scalar(v, *op, *rhs, engine.now.0)
+            }
+            Cond::Has { node, cols } => {
+                node_in(f, *node).is_some_and(|n| !matches!(g.raw(n, cols), Raw::Missing))
+            }
+            Cond::Text { slot, items, want } => {
+                let found = match f.slots.get(usize::from(*slot)) {
+                    Some(Value::Str(s)) => items.iter().any(|i| **i == **s),
+                    _ => false,
+                };
+                found == *want
+            }
+            Cond::Exists1 { .. } => self.exists(engine, f)?,
+            Cond::Interp(e) => interp(e, engine, f)?,
+        })
+    }
+
+    /// [`Cond::Exists1`] (out of line: it keeps [`Cond::holds`], which runs
+    /// for every node of every condition, small).
+    #[inline(never)]
+    fn exists<'a>(&'a self, engine: &Interp<'a>, f: &mut Frame<'a>) -> Result<bool, EvalError> {
+        let Cond::Exists1 { from, edge, incoming, kinds, bind, filter, cond } = self else {
+            return Ok(false);
+        };
+        let g = engine.graph;
+        let Some(start) = node_in(f, *from) else { return Ok(false) };
+        let reached = if *incoming { g.inc(start, *edge) } else { g.out(start, *edge) };
+        for &m in reached {
+            if !kinds.is_empty() && !kinds.contains(&g.kind(m)) {
+                continue;
+            }
+            match *bind {
+                Bind::Anonymous => {}
+                Bind::New(s) => match f.slots.get_mut(usize::from(s)) {
+                    Some(slot) => *slot = Value::Node(m),
+                    None => f.set(s, Value::Node(m)),
+                },
+                Bind::Pinned(s) => {
+                    if node_in(f, s) != Some(m) {
+                        continue;
+                    }
+                }
+            }
+            if let Some(x) = filter
+                && !x.holds(engine, f)?
+            {
+                continue;
+            }
+            match cond {
+                Some(c) if !c.holds(engine, f)? => {}
+                _ => return Ok(true),
+            }
+        }
+        Ok(false)
+    }
+}
+
+/// [`Cond::Interp`], out of line for the same reason as [`Cond::exists`].
+#[inline(never)]
+fn interp<'a>(e: &'a Expr, engine: &Interp<'a>, f: &mut Frame<'a>) -> Result<bool, EvalError> {
+    engine.test(e, f)
+}
+
+/// `v OP rhs` as the interpreter compares them: a missing value equals
+/// nothing (so `!=` holds) and orders against nothing.
+#[inline]
+fn scalar(v: Raw, op: Op, rhs: Rhs, now: i64) -> bool {
+    use std::cmp::Ordering;
+    let ord: Option<Ordering> = match (v, rhs) {
+        (Raw::Bool(a), Rhs::Bool(b)) => return (a == b) == (op == Op::Eq),
+        (Raw::Int(a), Rhs::Int(b))
+        | (Raw::Time(a), Rhs::Time(b))
+        | (Raw::Duration(a), Rhs::Duration(b)) => Some(a.cmp(&b)),
+        (Raw::Time(a), Rhs::Now) => Some(a.cmp(&now)),
+        _ => None,
+    };
+    match (ord, op) {
+        (None, Op::Ne) => true,
+        (None, _) => false,
+        (Some(o), Op::Eq) => o == Ordering::Equal,
+        (Some(o), Op::Ne) => o != Ordering::Equal,
+        (Some(o), Op::Lt) => o == Ordering::Less,
+        (Some(o), Op::Le) => o != Ordering::Greater,
+        (Some(o), Op::Gt) => o == Ordering::Greater,
+        (Some(o), Op::Ge) => o != Ordering::Less,
+        (Some(_), _) => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::decide::Request;
+    use crate::decide::eval::{self, Prepared};
+    use crate::eval::engine::Known;
+    use crate::time::Timestamp;
+
+    /// Every specialised form next to variants it must not take (operands
+    /// swapped, a text no attribute has, a missing optional input, a
+    /// binding read by the reason), all deny clauses so that each clause's
+    /// outcome shows in the decision's reasons.
+    const FORMS: &str = r#"
+decision forms {
+  input subject: identity, target: resource, app: service, action: string, note: string?
+  deny "a" when subject.type == "human"
+  deny "b" when "bot" == subject.type
+  deny "c" when subject.type != "no attribute has this text"
+  deny "d" when subject.type == "no attribute has this text"
+  deny "e" when subject.active != true
+  deny "f" when subject.active == false or subject.source == "github"
+  deny "g" when subject has left_at and subject.left_at < now
+  deny "h" when subject has left_at and now >= subject.left_at
+  deny "i" when not (subject has left_at) or subject.left_at != now
+  deny "j" when subject has created_at and subject.created_at <= 2025-06-01
+  deny "k" when app has tier and app.tier >= 1
+  deny "l" when app has tier and 2 > app.tier and app.tier != 0
+  deny "m" when subject has left_at
+  deny "n" when not (target has name) or not (subject has source)
+  deny "o" when note == "x"
+  deny "p" when note != "x"
+  deny "q" when note in ["x", "y"]
+  deny "r" when note not in ["x", "y"]
+  deny "s" when action in ["read", "write"] or action == "admin"
+  deny "t {subject.name}" when exists subject -[has_credential]-> c: credential where c has expires_at and c.expires_at < now and c.type != "token"
+  deny "u {app.name}" when exists app <-[supports]- s: identity where s.active == false
+  deny "v" when exists subject -[supports]-> app
+  deny "w" when exists subject -[member_of]-> g where g has name
+  deny "x" when exists subject -[has_credential]-> c: credential where c has scopes and c.ephemeral == true
+  deny "y" when exists subject -[has_credential]-> c: credential where c has rotated_at and now - c.rotated_at > 180d
+  deny "z" when not exists subject -[owned_by]-> _
+}
+"#;
+
+    #[test]
+    fn compiled_conditions_decide_as_the_interpreter_does() {
+        let now = Timestamp::parse("2026-11-22").unwrap_or_else(|e| panic!("{e}"));
+        let opts = crate::ingest::generate::GenOptions { identities: 1500, seed: 7, now };
+        let mut bytes = Vec::new();
+        crate::ingest::generate::generate(&opts, &mut bytes).unwrap_or_else(|e| panic!("{e}"));
+        let text = String::from_utf8(bytes).unwrap_or_else(|e| panic!("{e}"));
+        let src = crate::source::SourceFile::new("inventory.json", text);
+        let graph = crate::ingest::load_sources(vec![src], &crate::ingest::LoadOptions::default())
+            .unwrap_or_else(|d| panic!("{d:?}"))
+            .graph;
+        let files = [
+            crate::source::SourceFile::new(
+                "decide20.gov",
+                include_str!("../../benches/policies/decide20.gov"),
+            ),
+            crate::source::SourceFile::new("forms.gov", FORMS),
+        ];
+        let parsed: Vec<_> = files
+            .iter()
+            .map(|f| crate::syntax::parse(f).unwrap_or_else(|d| panic!("{d:?}")))
+            .collect();
+        let program =
+            crate::check::compile(&parsed, graph.schema(), &crate::check::Options { now })
+                .unwrap_or_else(|d| panic!("{d:?}"))
+                .program;
+        let known = Known::of(&graph);
+        let schema = graph.schema();
+        let kind = |k: &str| schema.kind(k).unwrap_or_else(|| panic!("{k}"));
+        let (identities, resources, services) = (
+            graph.nodes_of_kind(kind("identity")),
+            graph.nodes_of_kind(kind("resource")),
+            graph.nodes_of_kind(kind("service")),
+        );
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let actions = ["read", "write", "admin", "delete", "Read", ""];
+        let notes = [None, Some("x"), Some("y"), Some("z")];
+        let mut compiled_forms = 0;
+        for (index, d) in program.decisions.iter().enumerate() {
+            let compiled = eval::sites_of(d, Some(&graph));
+            let interpreted = eval::sites_of(d, None);
+            let warm = eval::warm_of(d);
+            compiled_forms += compiled
+                .iter()
+                .filter(|s| s.when.as_ref().is_some_and(|c| !matches!(c, Cond::Interp(_))))
+                .count();
+            let mut differing = 0;
+            for _ in 0..3000 {
+                let mut input = BTreeMap::new();
+                let id = |n: NodeId| serde_json::Value::from(graph.id(n));
+                let pick = |xs: &[NodeId], i: usize| xs.get(i).copied().unwrap_or(NodeId(0));
+                input.insert("subject".to_owned(), id(pick(identities, next(identities.len()))));
+                input.insert("target".to_owned(), id(pick(resources, next(resources.len()))));
+                input.insert("app".to_owned(), id(pick(services, next(services.len()))));
+                let action = actions.get(next(actions.len())).copied().unwrap_or("");
+                input.insert("action".to_owned(), action.into());
+                if d.input("note").is_some()
+                    && let Some(Some(note)) = notes.get(next(notes.len()))
+                {
+                    input.insert("note".to_owned(), (*note).into());
+                }
+                let request = Request { decision: d.name.to_string(), input, now: Some(now) };
+                let run = |sites| {
+                    let prepared = Prepared { sites, warm: &warm, priorities: None };
+                    let decision =
+                        eval::decide_in(&program, &graph, known, index, prepared, &request)
+                            .unwrap_or_else(|e| panic!("{e}"));
+                    serde_json::to_value(decision).unwrap_or_else(|e| panic!("{e}"))
+                };
+                let (a, b) = (run(&compiled), run(&interpreted));
+                assert_eq!(a, b, "{request:?}");
+                differing += usize::from(a["reasons"].as_array().map_or(0, Vec::len) > 1);
+            }
+            // The requests exercise the clauses: many decisions give more
+            // than one reason (all but the one-clause baseline).
+            assert!(d.steps.len() < 2 || differing > 300, "{}: {differing}", d.name);
+        }
+        // The forms policy compiles to specialised forms, not to the fallback.
+        assert!(compiled_forms >= 40, "{compiled_forms}");
+    }
+
+    #[test]
+    fn scalar_compares_as_values_do() {
+        use crate::ir::value::{Value as V, compare_op};
+        let now = 50;
+        let raws =
+            [Raw::Missing, Raw::Int(1), Raw::Int(2), Raw::Time(40), Raw::Time(50), Raw::Time(60)];
+        let value = |r: Raw| match r {
+            Raw::Int(i) => V::Int(i),
+            Raw::Time(t) => V::Time(Timestamp(t)),
+            _ => V::Missing,
+        };
+        for op in [Op::Eq, Op::Ne, Op::Lt, Op::Le, Op::Gt, Op::Ge] {
+            for r in raws {
+                for (rhs, v) in [
+                    (Rhs::Int(1), V::Int(1)),
+                    (Rhs::Int(2), V::Int(2)),
+                    (Rhs::Time(50), V::Time(Timestamp(50))),
+                    (Rhs::Now, V::Time(Timestamp(now))),
+                ] {
+                    let want = compare_op(op, &value(r), &v);
+                    assert_eq!(Some(scalar(r, op, rhs, now)), want, "{r:?} {op:?} {rhs:?}");
+                }
+            }
+        }
+        for (r, b) in [(Raw::Missing, true), (Raw::Bool(true), true), (Raw::Bool(false), true)] {
+            let v = match r {
+                Raw::Bool(x) => V::Bool(x),
+                _ => V::Missing,
+            };
+            for op in [Op::Eq, Op::Ne] {
+                assert_eq!(Some(scalar(r, op, Rhs::Bool(b), now)), compare_op(op, &v, &V::Bool(b)));
+            }
+        }
+    }
+}
