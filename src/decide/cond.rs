@@ -20,7 +20,7 @@
 use crate::eval::engine::{Engine as Interp, EvalError, Frame};
 use crate::graph::{AttrId, EdgeKindId, Graph, KindId, NodeId, Raw, RawType};
 use crate::ir::value::Value;
-use crate::ir::{Agg, Bind, Const, Expr, ExprKind, Op, Slot, Source};
+use crate::ir::{self, Agg, Bind, Const, Expr, ExprKind, Op, Slot, Source};
 use crate::syntax::ast::Direction;
 
 /// `(kind, column)` for every kind that has an attribute.
@@ -46,23 +46,32 @@ pub(crate) enum Cond {
     Sym { node: Slot, cols: Cols, sym: Option<u32>, eq: bool },
     /// `x.a OP rhs` for a scalar attribute and a constant or `now`.
     Scalar { node: Slot, cols: Cols, op: Op, rhs: Rhs },
+    /// `now - x.a OP limit` for a timestamp attribute and a constant
+    /// duration: the attribute's age. `expr` is the whole comparison, for
+    /// the interpreter's error when the subtraction overflows.
+    Since { node: Slot, cols: Cols, op: Op, limit: i64, expr: Expr },
     /// `x has a`.
     Has { node: Slot, cols: Cols },
     /// A string-valued variable equal to (`in`) one of `items` when `want`
     /// is true, equal to none of them when false.
     Text { slot: Slot, items: Box<[Box<str>]>, want: bool },
-    /// `exists from -[edge]-> bind: kinds where filter and cond`, one hop.
-    Exists1 {
-        from: Slot,
-        edge: EdgeKindId,
-        incoming: bool,
-        kinds: Box<[KindId]>,
-        bind: Bind,
-        filter: Option<Box<Cond>>,
-        cond: Option<Box<Cond>>,
-    },
+    /// `exists from -[..]-> x .. where cond`: a path from a variable.
+    Exists { from: Slot, hops: Box<[Hop]>, cond: Option<Box<Cond>> },
     /// Anything else: the interpreter's [`Interp::test`].
     Interp(Expr),
+}
+
+/// One step of a [`Cond::Exists`] path.
+#[derive(Debug)]
+pub(crate) struct Hop {
+    /// One hop over one edge kind, out or in (`true`): the graph's
+    /// adjacency slice itself, sorted by node.
+    edge: Option<(EdgeKindId, bool)>,
+    /// The step, for the interpreter's reach when `edge` is `None`.
+    step: ir::Step,
+    kinds: Box<[KindId]>,
+    bind: Bind,
+    filter: Option<Cond>,
 }
 
 /// The right-hand side of a [`Cond::Scalar`], of the attribute's type.
@@ -89,13 +98,26 @@ pub(crate) fn compile(e: &Expr, graph: &Graph) -> Cond {
             None => Cond::Interp(e.clone()),
         },
         ExprKind::Binary(op, a, b) => {
-            comparison(*op, a, b, graph).unwrap_or_else(|| Cond::Interp(e.clone()))
+            comparison(e, *op, a, b, graph).unwrap_or_else(|| Cond::Interp(e.clone()))
         }
         ExprKind::Aggregate { agg: Agg::Exists, source, cond, projection: None } => {
             exists(source, cond.as_deref(), graph).unwrap_or_else(|| Cond::Interp(e.clone()))
         }
         _ => Cond::Interp(e.clone()),
     }
+}
+
+/// Whether the interpreter's value of `e` is always a bool equal to its
+/// truth as a condition: quantifiers `exists` and `all`, `and`, `or` and
+/// `not` (a let of such a value compiles like a clause).
+pub(crate) fn is_truth(e: &Expr) -> bool {
+    matches!(
+        e.kind,
+        ExprKind::Aggregate { agg: Agg::Exists | Agg::All, .. }
+            | ExprKind::And(..)
+            | ExprKind::Or(..)
+            | ExprKind::Not(_)
+    )
 }
 
 /// `a and b` (`all`) or `a or b`, merging nested chains of the same kind.
@@ -126,6 +148,14 @@ fn attr_of(e: &Expr) -> Option<(Slot, &[(KindId, AttrId)])> {
     }
 }
 
+/// `now - x.a`: the attribute whose age it is.
+fn age_of(x: &Expr) -> Option<(Slot, &[(KindId, AttrId)])> {
+    match &x.kind {
+        ExprKind::Binary(Op::Sub, l, r) if matches!(l.kind, ExprKind::Now) => attr_of(r),
+        _ => None,
+    }
+}
+
 /// The one type of every column of an attribute in `graph` (`None` when
 /// they differ or one is absent: then the interpreter decides).
 fn column_type(cols: &[(KindId, AttrId)], graph: &Graph) -> Option<RawType> {
@@ -141,7 +171,24 @@ fn column_type(cols: &[(KindId, AttrId)], graph: &Graph) -> Option<RawType> {
 }
 
 /// A comparison the specialised forms cover, or `None`.
-fn comparison(op: Op, a: &Expr, b: &Expr, graph: &Graph) -> Option<Cond> {
+fn comparison(e: &Expr, op: Op, a: &Expr, b: &Expr, graph: &Graph) -> Option<Cond> {
+    // The age of a timestamp attribute against a duration: `now - x.a > 90d`.
+    let aged = match (age_of(a), age_of(b)) {
+        (Some(x), None) => Some((x, b, op)),
+        (None, Some(x)) => Some((x, a, flip(op)?)),
+        _ => None,
+    };
+    if let Some(((node, cols), other, op)) = aged {
+        return match other.kind {
+            ExprKind::Const(Const::Duration(d))
+                if column_type(cols, graph) == Some(RawType::Time)
+                    && matches!(op, Op::Eq | Op::Ne | Op::Lt | Op::Le | Op::Gt | Op::Ge) =>
+            {
+                Some(Cond::Since { node, cols: cols.into(), op, limit: d.0, expr: e.clone() })
+            }
+            _ => None,
+        };
+    }
     // A string variable against constants: `action == "x"`, `action in [..]`.
     if let Some(slot) = local(a) {
         let want = matches!(op, Op::Eq | Op::In);
@@ -205,24 +252,101 @@ fn flip(op: Op) -> Option<Op> {
     })
 }
 
-/// `exists x -[e]-> y where ..` with one plain step of one edge kind, from
-/// a variable.
+/// `exists x -[..]-> .. where ..`, a path from a variable.
 fn exists(source: &Source, cond: Option<&Expr>, graph: &Graph) -> Option<Cond> {
     let Source::Path(p) = source else { return None };
-    let [step] = &p.steps[..] else { return None };
-    let [edge] = step.edges[..] else { return None };
-    if (step.min, step.max) != (1, Some(1)) || step.direction == Direction::Either {
-        return None;
-    }
-    Some(Cond::Exists1 {
+    let hops = p
+        .steps
+        .iter()
+        .map(|step| {
+            let edge = match (step.min, step.max, step.direction, &step.edges[..]) {
+                (1, Some(1), Direction::Out, [e]) => Some((*e, false)),
+                (1, Some(1), Direction::In, [e]) => Some((*e, true)),
+                _ => None,
+            };
+            Hop {
+                edge,
+                step: step.clone(),
+                kinds: step.kinds.clone().into(),
+                bind: step.bind,
+                filter: step.filter.as_ref().map(|f| compile(f, graph)),
+            }
+        })
+        .collect();
+    Some(Cond::Exists {
         from: local(&p.start)?,
-        edge,
-        incoming: step.direction == Direction::In,
-        kinds: step.kinds.clone().into(),
-        bind: step.bind,
-        filter: step.filter.as_ref().map(|f| Box::new(compile(f, graph))),
+        hops,
         cond: cond.map(|c| Box::new(compile(c, graph))),
     })
+}
+
+/// A piece of a reason template compiled for a graph.
+#[derive(Debug)]
+pub(crate) enum Piece {
+    /// Literal text.
+    Text(std::sync::Arc<str>),
+    /// `{x.a}` for a string or enum attribute: its text straight from the
+    /// graph's strings; `expr` (the hole) when it is missing.
+    Str { node: Slot, cols: Cols, expr: Expr },
+    /// Any other hole, through the interpreter.
+    Hole(Expr),
+}
+
+/// Compiles a reason template for `graph`.
+pub(crate) fn template(t: &ir::Template, graph: &Graph) -> Box<[Piece]> {
+    t.parts
+        .iter()
+        .map(|p| match p {
+            ir::TemplatePart::Text(x) => Piece::Text(x.clone()),
+            ir::TemplatePart::Expr(e) => match attr_of(e) {
+                Some((node, cols)) if column_type(cols, graph) == Some(RawType::Str) => {
+                    Piece::Str { node, cols: cols.into(), expr: e.clone() }
+                }
+                _ => Piece::Hole(e.clone()),
+            },
+        })
+        .collect()
+}
+
+/// Renders a compiled template: the text [`Interp::template`] renders
+/// from the template it was compiled from.
+pub(crate) fn render<'a>(pieces: &'a [Piece], engine: &Interp<'a>, f: &mut Frame<'a>) -> String {
+    let guess = pieces
+        .iter()
+        .map(|p| match p {
+            Piece::Text(x) => x.len(),
+            _ => 24,
+        })
+        .sum();
+    let mut out = String::with_capacity(guess);
+    for p in pieces {
+        let hole = match p {
+            Piece::Text(x) => {
+                out.push_str(x);
+                continue;
+            }
+            Piece::Str { node, cols, expr } => {
+                let g = engine.graph;
+                match node_in(f, *node).and_then(|n| g.sym(n, cols)) {
+                    Some(sym) => {
+                        out.push_str(g.string(sym));
+                        continue;
+                    }
+                    None => expr,
+                }
+            }
+            Piece::Hole(e) => e,
+        };
+        match engine.eval(hole, f) {
+            Ok(v) => engine.show_into(&v, &mut out),
+            Err(err) => {
+                out.push('<');
+                out.push_str(&err.message);
+                out.push('>');
+            }
+        }
+    }
+    out
 }
 
 /// The node in a slot, if it holds one.
@@ -271,6 +395,16 @@ impl Cond {
                 let v = node_in(f, *node).map_or(Raw::Missing, |n| g.raw(n, cols));
                 scalar(v, *op, *rhs, engine.now.0)
             }
+            Cond::Since { node, cols, op, limit, expr } => {
+                let v = match node_in(f, *node).map(|n| g.raw(n, cols)) {
+                    Some(Raw::Time(t)) => match engine.now.0.checked_sub(t) {
+                        Some(age) => Raw::Duration(age),
+                        None => return interp(expr, engine, f),
+                    },
+                    _ => Raw::Missing,
+                };
+                scalar(v, *op, Rhs::Duration(*limit), engine.now.0)
+            }
             Cond::Has { node, cols } => {
                 node_in(f, *node).is_some_and(|n| !matches!(g.raw(n, cols), Raw::Missing))
             }
@@ -281,48 +415,102 @@ impl Cond {
                 };
                 found == *want
             }
-            Cond::Exists1 { .. } => self.exists(engine, f)?,
+            Cond::Exists { from, hops, cond } => match node_in(f, *from) {
+                Some(start) => walk(hops, start, cond.as_deref(), engine, f)?,
+                None => false,
+            },
             Cond::Interp(e) => interp(e, engine, f)?,
         })
     }
+}
 
-    /// [`Cond::Exists1`] (out of line: it keeps [`Cond::holds`], which runs
-    /// for every node of every condition, small).
-    #[inline(never)]
-    fn exists<'a>(&'a self, engine: &Interp<'a>, f: &mut Frame<'a>) -> Result<bool, EvalError> {
-        let Cond::Exists1 { from, edge, incoming, kinds, bind, filter, cond } = self else {
-            return Ok(false);
+/// The rest of a path from `at`: whether some match of `hops` satisfies
+/// `cond`, in the interpreter's order (depth first, nodes in adjacency
+/// order), binding its variables as it goes. Out of line: it keeps
+/// [`Cond::holds`], which runs for every node of every condition, small.
+#[inline(never)]
+fn walk<'a>(
+    hops: &'a [Hop],
+    at: NodeId,
+    cond: Option<&'a Cond>,
+    engine: &Interp<'a>,
+    f: &mut Frame<'a>,
+) -> Result<bool, EvalError> {
+    let Some((hop, rest)) = hops.split_first() else {
+        return match cond {
+            Some(c) => c.holds(engine, f),
+            None => Ok(true),
         };
-        let g = engine.graph;
-        let Some(start) = node_in(f, *from) else { return Ok(false) };
-        let reached = if *incoming { g.inc(start, *edge) } else { g.out(start, *edge) };
-        for &m in reached {
-            if !kinds.is_empty() && !kinds.contains(&g.kind(m)) {
-                continue;
-            }
-            match *bind {
-                Bind::Anonymous => {}
-                Bind::New(s) => match f.slots.get_mut(usize::from(s)) {
-                    Some(slot) => *slot = Value::Node(m),
-                    None => f.set(s, Value::Node(m)),
-                },
-                Bind::Pinned(s) => {
-                    if node_in(f, s) != Some(m) {
-                        continue;
-                    }
-                }
-            }
-            if let Some(x) = filter
-                && !x.holds(engine, f)?
-            {
-                continue;
-            }
-            match cond {
-                Some(c) if !c.holds(engine, f)? => {}
-                _ => return Ok(true),
+    };
+    let g = engine.graph;
+    let Some((edge, incoming)) = hop.edge else {
+        // A variable-length or multi-kind step: its reach, as the
+        // interpreter computes it, in buffers the frame keeps.
+        let mut seen = f.scratch.pop().unwrap_or_default();
+        let mut reached = f.scratch.pop().unwrap_or_default();
+        engine.reach(at, &hop.step, &mut reached, &mut seen);
+        f.scratch.push(seen);
+        let mut found = Ok(false);
+        for &m in &reached {
+            found = hop.next(m, rest, cond, engine, f);
+            if !matches!(found, Ok(false)) {
+                break;
             }
         }
-        Ok(false)
+        f.scratch.push(reached);
+        return found;
+    };
+    let reached = if incoming { g.inc(at, edge) } else { g.out(at, edge) };
+    if let Bind::Pinned(s) = hop.bind {
+        // Only the pinned node can match, and the slice is sorted by node.
+        // (Parallel edges list it more than once; each would give the
+        // same answer as the first.)
+        return match node_in(f, s) {
+            Some(p) if reached.binary_search(&p).is_ok() => hop.next(p, rest, cond, engine, f),
+            _ => Ok(false),
+        };
+    }
+    for &m in reached {
+        if hop.next(m, rest, cond, engine, f)? {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+impl Hop {
+    /// Whether `m`, reached by this hop, is admitted (kind, binding,
+    /// filter) and the rest of the path matches from it.
+    #[inline]
+    fn next<'a>(
+        &'a self,
+        m: NodeId,
+        rest: &'a [Hop],
+        cond: Option<&'a Cond>,
+        engine: &Interp<'a>,
+        f: &mut Frame<'a>,
+    ) -> Result<bool, EvalError> {
+        if !self.kinds.is_empty() && !self.kinds.contains(&engine.graph.kind(m)) {
+            return Ok(false);
+        }
+        match self.bind {
+            Bind::Anonymous => {}
+            Bind::New(s) => match f.slots.get_mut(usize::from(s)) {
+                Some(slot) => *slot = Value::Node(m),
+                None => f.set(s, Value::Node(m)),
+            },
+            Bind::Pinned(s) => {
+                if node_in(f, s) != Some(m) {
+                    return Ok(false);
+                }
+            }
+        }
+        if let Some(x) = &self.filter
+            && !x.holds(engine, f)?
+        {
+            return Ok(false);
+        }
+        walk(rest, m, cond, engine, f)
     }
 }
 
@@ -379,7 +567,7 @@ decision forms {
   deny "b" when "bot" == subject.type
   deny "c" when subject.type != "no attribute has this text"
   deny "d" when subject.type == "no attribute has this text"
-  deny "e" when subject.active != true
+  deny "e {subject.email} {subject.type}/{action}" when subject.active != true
   deny "f" when subject.active == false or subject.source == "github"
   deny "g" when subject has left_at and subject.left_at < now
   deny "h" when subject has left_at and now >= subject.left_at
@@ -400,7 +588,19 @@ decision forms {
   deny "w" when exists subject -[member_of]-> g where g has name
   deny "x" when exists subject -[has_credential]-> c: credential where c has scopes and c.ephemeral == true
   deny "y" when exists subject -[has_credential]-> c: credential where c has rotated_at and now - c.rotated_at > 180d
+  deny "y2" when exists subject -[has_credential]-> c: credential where not (c has rotated_at) or 30d >= now - c.rotated_at
+  deny "y3" when subject has created_at and now - subject.created_at != 1000d
   deny "z" when not exists subject -[owned_by]-> _
+  let near = exists subject -[member_of|grants*1..2]-> _ -[can_access]-> target
+  deny "aa" when near and action != "delete"
+  deny "ab" when exists subject -[member_of]-> g -[grants]-> (r: role where r.privileged == true)
+  deny "ac" when exists subject -[member_of|has_credential]-> x where x has name
+  deny "ad" when exists subject <-[owned_by]- (o where o.active == true)
+  deny "ae" when exists subject -[grants]-> _ -[can_access]-> target
+  deny "af" when exists target -[can_access]- r where r has name
+  deny "ag" when exists subject -[member_of]-> g -[grants]-> r where exists r -[can_access]-> target
+  let all_active = all subject -[has_credential]-> c where c.active == true
+  deny "ah" when all_active or not near
 }
 "#;
 

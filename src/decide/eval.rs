@@ -33,9 +33,12 @@ pub(crate) struct ClauseSite {
     /// or through other lets: a clause evaluates only those, so a request
     /// denied early never pays for a let that only later clauses read.
     pub needs: Box<[usize]>,
-    /// A clause's condition compiled for the engine's graph ([`cond`]);
-    /// `None` for a let, or when the interpreter evaluates the IR.
+    /// A clause's condition compiled for the engine's graph ([`cond`]), or
+    /// a let's value when it is a truth ([`cond::is_truth`]); `None` when
+    /// the interpreter evaluates the IR.
     pub when: Option<Cond>,
+    /// A clause's reason template compiled for the engine's graph.
+    pub reason: Option<Box<[cond::Piece]>>,
 }
 
 pub(super) fn site_of(loc: &crate::source::Loc, needs: Vec<usize>) -> ClauseSite {
@@ -46,13 +49,17 @@ pub(super) fn site_of(loc: &crate::source::Loc, needs: Vec<usize>) -> ClauseSite
         column: u32::try_from(column).unwrap_or(u32::MAX),
         needs: needs.into_boxed_slice(),
         when: None,
+        reason: None,
     }
 }
 
 thread_local! {
-    /// Frame buffers reused across requests on one thread: a decision then
-    /// allocates only its result (and what variable-length path walks need).
-    static BUFFERS: Cell<Buffers<'static>> = const { Cell::new((Vec::new(), Vec::new(), Vec::new())) };
+    /// Path buffers reused across requests on one thread, so that path
+    /// walks do not allocate. (The frame's slots are allocated per request:
+    /// a `Vec<Value<'a>>` cannot be kept past the request's lifetime
+    /// without a loop over it and a collect, which cost more, by callgrind,
+    /// than an allocation.)
+    static BUFFERS: Cell<Buffers> = const { Cell::new((Vec::new(), Vec::new())) };
 }
 
 thread_local! {
@@ -62,21 +69,18 @@ thread_local! {
     static PLUGINS: Cell<crate::plugin::Instances> = Cell::new(crate::plugin::Instances::default());
 }
 
-/// Frame slots, path trail, path-step scratch.
-type Buffers<'a> = (Vec<Value<'a>>, Vec<NodeId>, Vec<Vec<NodeId>>);
+/// Path trail, path-step scratch.
+type Buffers = (Vec<NodeId>, Vec<Vec<NodeId>>);
 
 /// Takes the thread's buffers (empty, with their capacity).
-fn take_buffers<'a>() -> Buffers<'a> {
+fn take_buffers() -> Buffers {
     BUFFERS.with(Cell::take)
 }
 
-/// Gives the buffers back. Emptied first, the `Vec<Value<'a>>` becomes a
-/// `Vec<Value<'static>>` in place (same layout: std reuses the allocation).
-fn give_buffers((mut slots, mut trail, scratch): Buffers<'_>) {
-    slots.clear();
+/// Gives the buffers back, emptied.
+fn give_buffers((mut trail, scratch): Buffers) {
     trail.clear();
-    let slots: Vec<Value<'static>> = slots.into_iter().map(|_| Value::Missing).collect();
-    BUFFERS.with(|c| c.set((slots, trail, scratch)));
+    BUFFERS.with(|c| c.set((trail, scratch)));
 }
 
 pub(super) fn decide(inner: &Inner, request: &Request) -> Result<Decision, DecideError> {
@@ -137,8 +141,17 @@ pub(super) fn sites_of(d: &ir::Decision, graph: Option<&Graph>) -> Vec<ClauseSit
             bound.push((*slot, i));
         }
         let mut site = site_of(loc, needs.clone());
-        if let (DecisionStep::Clause(c), Some(g)) = (step, graph) {
-            site.when = Some(cond::compile(&c.when, g));
+        match (step, graph) {
+            (DecisionStep::Clause(c), Some(g)) => {
+                site.when = Some(cond::compile(&c.when, g));
+                site.reason = c.reason.as_ref().map(|t| cond::template(t, g));
+            }
+            // A let whose value is a truth (a quantifier or logic) is that
+            // condition's outcome as a bool, so it compiles the same way.
+            (DecisionStep::Let { value, .. }, Some(g)) if cond::is_truth(value) => {
+                site.when = Some(cond::compile(value, g));
+            }
+            _ => {}
         }
         sites.push(site);
         needs_of.push(needs);
@@ -270,8 +283,8 @@ pub(crate) fn decide_in<'a>(
     let Some(d) = program.decisions.get(index) else {
         return Err(unknown_decision(program, &request.decision));
     };
-    let (mut slots, trail, scratch) = take_buffers();
-    slots.resize(d.frame.max(1), Value::Missing);
+    let mut slots = vec![Value::Missing; d.frame.max(1)];
+    let (trail, scratch) = take_buffers();
     // One pass over the request's keys matches each to its input (a short
     // scan of a few names beats a search of the map per input); errors
     // then come in the same order as before: inputs in declaration order,
@@ -295,13 +308,13 @@ pub(crate) fn decide_in<'a>(
         let v = match found {
             None | Some(Json::Null) if input.optional => Value::Missing,
             None | Some(Json::Null) => {
-                give_buffers((slots, trail, scratch));
+                give_buffers((trail, scratch));
                 return Err(DecideError::MissingInput { input: input.name.to_string() });
             }
             Some(j) => match decode(graph, &input.ty, j) {
                 Ok(v) => v,
                 Err(e) => {
-                    give_buffers((slots, trail, scratch));
+                    give_buffers((trail, scratch));
                     return Err(e.into_error(input, &program.schema));
                 }
             },
@@ -311,7 +324,7 @@ pub(crate) fn decide_in<'a>(
         }
     }
     if let Some(name) = unknown {
-        give_buffers((slots, trail, scratch));
+        give_buffers((trail, scratch));
         return Err(DecideError::UnknownInput { input: name.clone() });
     }
     let mut touched = 0;
@@ -348,11 +361,7 @@ pub(crate) fn decide_in<'a>(
         };
         decision.priority = level.map(priority_label);
     }
-    give_buffers((
-        std::mem::take(&mut frame.slots),
-        std::mem::take(&mut frame.trail),
-        std::mem::take(&mut frame.scratch),
-    ));
+    give_buffers((std::mem::take(&mut frame.trail), std::mem::take(&mut frame.scratch)));
     if plugins {
         PLUGINS.with(|c| c.set(std::mem::take(&mut frame.plugins)));
     }
@@ -461,16 +470,21 @@ impl<'a> Run<'_, 'a> {
 
     fn eval_let(&self, j: usize, f: &mut Frame<'a>) -> Result<(), EvalError> {
         if let Some(DecisionStep::Let { slot, value, .. }) = self.d.steps.get(j) {
-            let v = self.engine.eval(value, f)?;
+            let v = match self.sites.get(j).and_then(|s| s.when.as_ref()) {
+                Some(when) => Value::Bool(when.holds(self.engine, f)?),
+                None => self.engine.eval(value, f)?,
+            };
             f.set(*slot, v);
         }
         Ok(())
     }
 
     fn reason(&self, i: usize, c: &'a ir::DecisionClause, f: &mut Frame<'a>) -> Reason {
-        let message = match &c.reason {
-            Some(t) => self.engine.template(t, f),
-            None => format!("{} when {}", c.effect.as_str(), c.text),
+        let compiled = self.sites.get(i).and_then(|s| s.reason.as_deref());
+        let message = match (&c.reason, compiled) {
+            (Some(_), Some(pieces)) => cond::render(pieces, self.engine, f),
+            (Some(t), None) => self.engine.template(t, f),
+            (None, _) => format!("{} when {}", c.effect.as_str(), c.text),
         };
         self.reason_at(i, c.effect.as_str(), message)
     }
@@ -608,18 +622,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn frame_buffers_keep_their_allocation_across_requests() {
-        let (mut slots, mut trail, mut scratch) = take_buffers();
-        slots.resize(16, Value::Missing);
+    fn path_buffers_keep_their_allocation_across_requests() {
+        let (mut trail, mut scratch) = take_buffers();
         trail.extend([NodeId(1), NodeId(2)]);
         scratch.push(Vec::with_capacity(8));
-        let (ptr, cap) = (slots.as_ptr() as usize, slots.capacity());
-        give_buffers((slots, trail, scratch));
-        let (slots, trail, scratch) = take_buffers();
-        assert!(slots.is_empty() && trail.is_empty());
+        let ptr = trail.as_ptr() as usize;
+        give_buffers((trail, scratch));
+        let (trail, scratch) = take_buffers();
+        assert!(trail.is_empty());
         assert_eq!(scratch.len(), 1, "the path-step buffers were dropped");
-        assert_eq!(slots.as_ptr() as usize, ptr, "the slot buffer was reallocated");
-        assert_eq!(slots.capacity(), cap);
+        assert_eq!(trail.as_ptr() as usize, ptr, "the trail was reallocated");
         assert!(trail.capacity() >= 2);
     }
 

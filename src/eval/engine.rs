@@ -731,7 +731,13 @@ impl<'a> Engine<'a> {
     /// once, in breadth-first order, into `out` (cleared first). `seen` is
     /// scratch space: every node discovered, in discovery order, which is
     /// also the queue.
-    fn reach(&self, n: NodeId, step: &Step, out: &mut Vec<NodeId>, seen: &mut Vec<NodeId>) {
+    pub(crate) fn reach(
+        &self,
+        n: NodeId,
+        step: &Step,
+        out: &mut Vec<NodeId>,
+        seen: &mut Vec<NodeId>,
+    ) {
         out.clear();
         seen.clear();
         if step.min == 1 && step.max == Some(1) {

@@ -286,6 +286,11 @@ impl Graph {
         }
     }
 
+    /// The text of a symbol from [`Graph::sym`].
+    pub(crate) fn string(&self, sym: u32) -> &str {
+        self.strings.get(sym)
+    }
+
     /// What the column of attribute `a` of kind `k` holds (`None`: no such column).
     pub(crate) fn raw_type(&self, k: KindId, a: AttrId) -> Option<RawType> {
         Some(self.columns.get(usize::from(k.0))?.get(usize::from(a.0))?.raw_type())
