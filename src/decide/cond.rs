@@ -130,7 +130,34 @@ fn flatten(all: bool, a: Cond, b: Cond) -> Cond {
             other => items.push(other),
         }
     }
-    if all { Cond::All(items.into()) } else { Cond::Any(items.into()) }
+    if !all {
+        return Cond::Any(items.into());
+    }
+    // `x has a and x.a < c`: the comparison is false when the attribute is
+    // missing, so the guard the checker requires adds nothing (and the
+    // two are next to each other, so no condition that could fail runs
+    // where it did not).
+    let mut kept: Vec<Cond> = Vec::with_capacity(items.len());
+    for c in items {
+        if let Some(Cond::Has { node, cols }) = kept.last()
+            && covers(&c, *node, cols)
+        {
+            kept.pop();
+        }
+        kept.push(c);
+    }
+    Cond::All(kept.into())
+}
+
+/// Whether `c` is false whenever attribute `cols` of `node` is missing.
+fn covers(c: &Cond, node: Slot, cols: &[(KindId, AttrId)]) -> bool {
+    match c {
+        Cond::Scalar { node: n, cols: k, op, .. } | Cond::Since { node: n, cols: k, op, .. } => {
+            *n == node && **k == *cols && *op != Op::Ne
+        }
+        Cond::Sym { node: n, cols: k, eq: true, .. } => *n == node && **k == *cols,
+        _ => false,
+    }
 }
 
 fn local(e: &Expr) -> Option<Slot> {
@@ -366,12 +393,17 @@ impl Cond {
         engine: &Interp<'a>,
         f: &mut Frame<'a>,
     ) -> Result<bool, EvalError> {
-        let g = engine.graph;
+        if let Some(b) = self.leaf(engine, f) {
+            return Ok(b);
+        }
         Ok(match self {
-            Cond::Const(b) => *b,
             Cond::All(xs) => {
                 for x in xs.iter() {
-                    if !x.holds(engine, f)? {
+                    let b = match x.leaf(engine, f) {
+                        Some(b) => b,
+                        None => x.holds(engine, f)?,
+                    };
+                    if !b {
                         return Ok(false);
                     }
                 }
@@ -379,13 +411,42 @@ impl Cond {
             }
             Cond::Any(xs) => {
                 for x in xs.iter() {
-                    if x.holds(engine, f)? {
+                    let b = match x.leaf(engine, f) {
+                        Some(b) => b,
+                        None => x.holds(engine, f)?,
+                    };
+                    if b {
                         return Ok(true);
                     }
                 }
                 false
             }
             Cond::Not(x) => !x.holds(engine, f)?,
+            // The one way a leaf has no answer: the age overflowed, and the
+            // interpreter says how.
+            Cond::Since { expr, .. } => interp(expr, engine, f)?,
+            Cond::Exists { from, hops, cond } => match node_in(f, *from) {
+                Some(start) => walk(hops, start, cond.as_deref(), engine, f)?,
+                None => false,
+            },
+            Cond::Interp(e) => interp(e, engine, f)?,
+            Cond::Const(_)
+            | Cond::Truthy(_)
+            | Cond::Sym { .. }
+            | Cond::Scalar { .. }
+            | Cond::Has { .. }
+            | Cond::Text { .. } => false,
+        })
+    }
+
+    /// A leaf that cannot fail, evaluated in place: a condition's `and`
+    /// and `or` evaluate their leaves without a call each. `None` for the
+    /// other conditions (and for an age whose subtraction overflows).
+    #[inline(always)]
+    fn leaf<'a>(&'a self, engine: &Interp<'a>, f: &Frame<'a>) -> Option<bool> {
+        let g = engine.graph;
+        Some(match self {
+            Cond::Const(b) => *b,
             Cond::Truthy(s) => f.slots.get(usize::from(*s)).is_some_and(Value::truthy),
             Cond::Sym { node, cols, sym, eq } => {
                 let v = node_in(f, *node).and_then(|n| g.sym(n, cols));
@@ -395,12 +456,9 @@ impl Cond {
                 let v = node_in(f, *node).map_or(Raw::Missing, |n| g.raw(n, cols));
                 scalar(v, *op, *rhs, engine.now.0)
             }
-            Cond::Since { node, cols, op, limit, expr } => {
+            Cond::Since { node, cols, op, limit, .. } => {
                 let v = match node_in(f, *node).map(|n| g.raw(n, cols)) {
-                    Some(Raw::Time(t)) => match engine.now.0.checked_sub(t) {
-                        Some(age) => Raw::Duration(age),
-                        None => return interp(expr, engine, f),
-                    },
+                    Some(Raw::Time(t)) => Raw::Duration(engine.now.0.checked_sub(t)?),
                     _ => Raw::Missing,
                 };
                 scalar(v, *op, Rhs::Duration(*limit), engine.now.0)
@@ -415,11 +473,7 @@ impl Cond {
                 };
                 found == *want
             }
-            Cond::Exists { from, hops, cond } => match node_in(f, *from) {
-                Some(start) => walk(hops, start, cond.as_deref(), engine, f)?,
-                None => false,
-            },
-            Cond::Interp(e) => interp(e, engine, f)?,
+            _ => return None,
         })
     }
 }
@@ -571,6 +625,8 @@ decision forms {
   deny "f" when subject.active == false or subject.source == "github"
   deny "g" when subject has left_at and subject.left_at < now
   deny "h" when subject has left_at and now >= subject.left_at
+  deny "g2" when subject has left_at and subject.left_at != now
+  deny "g3" when subject has email and subject.email == "p-1@example.com"
   deny "i" when not (subject has left_at) or subject.left_at != now
   deny "j" when subject has created_at and subject.created_at <= 2025-06-01
   deny "k" when app has tier and app.tier >= 1

@@ -282,16 +282,14 @@ impl Column {
         }
     }
 
-    /// Loads the words a read of `row` needs (its value, its presence bit,
-    /// a string's end offset) and folds them into one number. Reading
-    /// several attributes this way, before any of them is needed, lets
-    /// their cache misses overlap instead of waiting on one at a time.
-    pub(crate) fn touch(&self, row: usize, strings: &Interner) -> u64 {
+    /// Loads the words a read of `row` needs (its value, its presence bit)
+    /// and folds them into one number. Reading several attributes this way,
+    /// before any of them is needed, lets their cache misses overlap instead
+    /// of waiting on one at a time. (A string's text is not loaded:
+    /// decisions compare strings by symbol.)
+    pub(crate) fn touch(&self, row: usize) -> u64 {
         match self {
-            Column::Str(v) => {
-                let sym = v.get(row).copied().unwrap_or(NONE);
-                u64::from(sym) ^ u64::from(strings.ends.get(sym as usize).copied().unwrap_or(0))
-            }
+            Column::Str(v) => u64::from(v.get(row).copied().unwrap_or(NONE)),
             Column::Int(v, p) | Column::Time(v, p) | Column::Duration(v, p) => {
                 v.get(row).copied().unwrap_or(0) as u64 ^ p.word(row)
             }

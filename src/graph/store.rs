@@ -311,7 +311,7 @@ impl Graph {
         if let Some(columns) = self.columns.get(usize::from(m.kind.0)) {
             for (_, a) in attrs.iter().filter(|(k, _)| *k == m.kind) {
                 if let Some(c) = columns.get(usize::from(a.0)) {
-                    acc ^= c.touch(m.row as usize, &self.strings);
+                    acc ^= c.touch(m.row as usize);
                 }
             }
         }
