@@ -17,11 +17,20 @@
 //! so the two agree by construction on all but the specialised forms, and a
 //! differential test (`tests` below) pins that they agree on those too.
 
+use super::rows::Rows;
 use crate::eval::engine::{Engine as Interp, EvalError, Frame};
 use crate::graph::{AttrId, EdgeKindId, Graph, KindId, NodeId, Raw, RawType};
 use crate::ir::value::Value;
 use crate::ir::{self, Agg, Bind, Const, Expr, ExprKind, Op, Slot, Source};
 use crate::syntax::ast::Direction;
+
+/// What compiled conditions evaluate against: the interpreter (graph,
+/// time, fallback) and the engine's attribute records.
+#[derive(Clone, Copy)]
+pub(crate) struct Cx<'e, 'a> {
+    pub engine: &'e Interp<'a>,
+    pub rows: &'a Rows,
+}
 
 /// `(kind, column)` for every kind that has an attribute.
 type Cols = Box<[(KindId, AttrId)]>;
@@ -83,6 +92,38 @@ pub(crate) enum Rhs {
     Duration(i64),
     /// The request's time (a timestamp).
     Now,
+}
+
+impl Cond {
+    /// Adds the attributes its leaves read to `out` (for [`Rows::build`]).
+    pub(crate) fn fields(&self, out: &mut Vec<(KindId, AttrId)>) {
+        match self {
+            Cond::Sym { cols, .. }
+            | Cond::Scalar { cols, .. }
+            | Cond::Since { cols, .. }
+            | Cond::Has { cols, .. } => out.extend_from_slice(cols),
+            Cond::All(xs) | Cond::Any(xs) => xs.iter().for_each(|x| x.fields(out)),
+            Cond::Not(x) => x.fields(out),
+            Cond::Exists { hops, cond, .. } => {
+                for f in hops.iter().filter_map(|h| h.filter.as_ref()) {
+                    f.fields(out);
+                }
+                if let Some(c) = cond {
+                    c.fields(out);
+                }
+            }
+            Cond::Const(_) | Cond::Truthy(_) | Cond::Text { .. } | Cond::Interp(_) => {}
+        }
+    }
+}
+
+/// Adds the attributes a compiled template reads to `out`.
+pub(crate) fn template_fields(pieces: &[Piece], out: &mut Vec<(KindId, AttrId)>) {
+    for p in pieces {
+        if let Piece::Str { cols, .. } = p {
+            out.extend_from_slice(cols);
+        }
+    }
 }
 
 /// Compiles a condition for `graph` (see the module documentation).
@@ -337,7 +378,7 @@ pub(crate) fn template(t: &ir::Template, graph: &Graph) -> Box<[Piece]> {
 
 /// Renders a compiled template: the text [`Interp::template`] renders
 /// from the template it was compiled from.
-pub(crate) fn render<'a>(pieces: &'a [Piece], engine: &Interp<'a>, f: &mut Frame<'a>) -> String {
+pub(crate) fn render<'a>(pieces: &'a [Piece], cx: Cx<'_, 'a>, f: &mut Frame<'a>) -> String {
     let guess = pieces
         .iter()
         .map(|p| match p {
@@ -353,19 +394,19 @@ pub(crate) fn render<'a>(pieces: &'a [Piece], engine: &Interp<'a>, f: &mut Frame
                 continue;
             }
             Piece::Str { node, cols, expr } => {
-                let g = engine.graph;
-                match node_in(f, *node).and_then(|n| g.sym(n, cols)) {
-                    Some(sym) => {
+                let g = cx.engine.graph;
+                match node_in(f, *node).map(|n| cx.rows.raw(g, n, cols)) {
+                    Some(Raw::Sym(sym)) => {
                         out.push_str(g.string(sym));
                         continue;
                     }
-                    None => expr,
+                    _ => expr,
                 }
             }
             Piece::Hole(e) => e,
         };
-        match engine.eval(hole, f) {
-            Ok(v) => engine.show_into(&v, &mut out),
+        match cx.engine.eval(hole, f) {
+            Ok(v) => cx.engine.show_into(&v, &mut out),
             Err(err) => {
                 out.push('<');
                 out.push_str(&err.message);
@@ -390,18 +431,18 @@ impl Cond {
     /// as [`Interp::test`] on the expression it was compiled from.
     pub(crate) fn holds<'a>(
         &'a self,
-        engine: &Interp<'a>,
+        cx: Cx<'_, 'a>,
         f: &mut Frame<'a>,
     ) -> Result<bool, EvalError> {
-        if let Some(b) = self.leaf(engine, f) {
+        if let Some(b) = self.leaf(cx, f) {
             return Ok(b);
         }
         Ok(match self {
             Cond::All(xs) => {
                 for x in xs.iter() {
-                    let b = match x.leaf(engine, f) {
+                    let b = match x.leaf(cx, f) {
                         Some(b) => b,
-                        None => x.holds(engine, f)?,
+                        None => x.holds(cx, f)?,
                     };
                     if !b {
                         return Ok(false);
@@ -411,9 +452,9 @@ impl Cond {
             }
             Cond::Any(xs) => {
                 for x in xs.iter() {
-                    let b = match x.leaf(engine, f) {
+                    let b = match x.leaf(cx, f) {
                         Some(b) => b,
-                        None => x.holds(engine, f)?,
+                        None => x.holds(cx, f)?,
                     };
                     if b {
                         return Ok(true);
@@ -421,15 +462,15 @@ impl Cond {
                 }
                 false
             }
-            Cond::Not(x) => !x.holds(engine, f)?,
+            Cond::Not(x) => !x.holds(cx, f)?,
             // The one way a leaf has no answer: the age overflowed, and the
             // interpreter says how.
-            Cond::Since { expr, .. } => interp(expr, engine, f)?,
+            Cond::Since { expr, .. } => interp(expr, cx.engine, f)?,
             Cond::Exists { from, hops, cond } => match node_in(f, *from) {
-                Some(start) => walk(hops, start, cond.as_deref(), engine, f)?,
+                Some(start) => walk(hops, start, cond.as_deref(), cx, f)?,
                 None => false,
             },
-            Cond::Interp(e) => interp(e, engine, f)?,
+            Cond::Interp(e) => interp(e, cx.engine, f)?,
             Cond::Const(_)
             | Cond::Truthy(_)
             | Cond::Sym { .. }
@@ -443,28 +484,31 @@ impl Cond {
     /// and `or` evaluate their leaves without a call each. `None` for the
     /// other conditions (and for an age whose subtraction overflows).
     #[inline(always)]
-    fn leaf<'a>(&'a self, engine: &Interp<'a>, f: &Frame<'a>) -> Option<bool> {
-        let g = engine.graph;
+    fn leaf<'a>(&'a self, cx: Cx<'_, 'a>, f: &Frame<'a>) -> Option<bool> {
+        let g = cx.engine.graph;
         Some(match self {
             Cond::Const(b) => *b,
             Cond::Truthy(s) => f.slots.get(usize::from(*s)).is_some_and(Value::truthy),
             Cond::Sym { node, cols, sym, eq } => {
-                let v = node_in(f, *node).and_then(|n| g.sym(n, cols));
+                let v = match node_in(f, *node).map(|n| cx.rows.raw(g, n, cols)) {
+                    Some(Raw::Sym(v)) => Some(v),
+                    _ => None,
+                };
                 (v.is_some() && v == *sym) == *eq
             }
             Cond::Scalar { node, cols, op, rhs } => {
-                let v = node_in(f, *node).map_or(Raw::Missing, |n| g.raw(n, cols));
-                scalar(v, *op, *rhs, engine.now.0)
+                let v = node_in(f, *node).map_or(Raw::Missing, |n| cx.rows.raw(g, n, cols));
+                scalar(v, *op, *rhs, cx.engine.now.0)
             }
             Cond::Since { node, cols, op, limit, .. } => {
-                let v = match node_in(f, *node).map(|n| g.raw(n, cols)) {
-                    Some(Raw::Time(t)) => Raw::Duration(engine.now.0.checked_sub(t)?),
+                let v = match node_in(f, *node).map(|n| cx.rows.raw(g, n, cols)) {
+                    Some(Raw::Time(t)) => Raw::Duration(cx.engine.now.0.checked_sub(t)?),
                     _ => Raw::Missing,
                 };
-                scalar(v, *op, Rhs::Duration(*limit), engine.now.0)
+                scalar(v, *op, Rhs::Duration(*limit), cx.engine.now.0)
             }
             Cond::Has { node, cols } => {
-                node_in(f, *node).is_some_and(|n| !matches!(g.raw(n, cols), Raw::Missing))
+                node_in(f, *node).is_some_and(|n| !matches!(cx.rows.raw(g, n, cols), Raw::Missing))
             }
             Cond::Text { slot, items, want } => {
                 let found = match f.slots.get(usize::from(*slot)) {
@@ -487,26 +531,26 @@ fn walk<'a>(
     hops: &'a [Hop],
     at: NodeId,
     cond: Option<&'a Cond>,
-    engine: &Interp<'a>,
+    cx: Cx<'_, 'a>,
     f: &mut Frame<'a>,
 ) -> Result<bool, EvalError> {
     let Some((hop, rest)) = hops.split_first() else {
         return match cond {
-            Some(c) => c.holds(engine, f),
+            Some(c) => c.holds(cx, f),
             None => Ok(true),
         };
     };
-    let g = engine.graph;
+    let g = cx.engine.graph;
     let Some((edge, incoming)) = hop.edge else {
         // A variable-length or multi-kind step: its reach, as the
         // interpreter computes it, in buffers the frame keeps.
         let mut seen = f.scratch.pop().unwrap_or_default();
         let mut reached = f.scratch.pop().unwrap_or_default();
-        engine.reach(at, &hop.step, &mut reached, &mut seen);
+        cx.engine.reach(at, &hop.step, &mut reached, &mut seen);
         f.scratch.push(seen);
         let mut found = Ok(false);
         for &m in &reached {
-            found = hop.next(m, rest, cond, engine, f);
+            found = hop.next(m, rest, cond, cx, f);
             if !matches!(found, Ok(false)) {
                 break;
             }
@@ -520,12 +564,12 @@ fn walk<'a>(
         // (Parallel edges list it more than once; each would give the
         // same answer as the first.)
         return match node_in(f, s) {
-            Some(p) if reached.binary_search(&p).is_ok() => hop.next(p, rest, cond, engine, f),
+            Some(p) if reached.binary_search(&p).is_ok() => hop.next(p, rest, cond, cx, f),
             _ => Ok(false),
         };
     }
     for &m in reached {
-        if hop.next(m, rest, cond, engine, f)? {
+        if hop.next(m, rest, cond, cx, f)? {
             return Ok(true);
         }
     }
@@ -541,10 +585,10 @@ impl Hop {
         m: NodeId,
         rest: &'a [Hop],
         cond: Option<&'a Cond>,
-        engine: &Interp<'a>,
+        cx: Cx<'_, 'a>,
         f: &mut Frame<'a>,
     ) -> Result<bool, EvalError> {
-        if !self.kinds.is_empty() && !self.kinds.contains(&engine.graph.kind(m)) {
+        if !self.kinds.is_empty() && !self.kinds.contains(&cx.engine.graph.kind(m)) {
             return Ok(false);
         }
         match self.bind {
@@ -560,11 +604,11 @@ impl Hop {
             }
         }
         if let Some(x) = &self.filter
-            && !x.holds(engine, f)?
+            && !x.holds(cx, f)?
         {
             return Ok(false);
         }
-        walk(rest, m, cond, engine, f)
+        walk(rest, m, cond, cx, f)
     }
 }
 
@@ -707,6 +751,8 @@ decision forms {
         for (index, d) in program.decisions.iter().enumerate() {
             let compiled = eval::sites_of(d, Some(&graph));
             let interpreted = eval::sites_of(d, None);
+            let rows = eval::rows_of(&graph, std::slice::from_ref(&compiled));
+            let no_rows = Rows::default();
             let warm = eval::warm_of(d);
             compiled_forms += compiled
                 .iter()
@@ -728,14 +774,16 @@ decision forms {
                     input.insert("note".to_owned(), (*note).into());
                 }
                 let request = Request { decision: d.name.to_string(), input, now: Some(now) };
-                let run = |sites| {
-                    let prepared = Prepared { sites, warm: &warm, priorities: None };
+                let run = |sites, rows| {
+                    let prepared = Prepared { sites, warm: &warm, priorities: None, rows };
                     let decision =
                         eval::decide_in(&program, &graph, known, index, prepared, &request)
                             .unwrap_or_else(|e| panic!("{e}"));
                     serde_json::to_value(decision).unwrap_or_else(|e| panic!("{e}"))
                 };
-                let (a, b) = (run(&compiled), run(&interpreted));
+                let (a, b) = (run(&compiled, &rows), run(&interpreted, &no_rows));
+                // Compiled conditions without the records read the columns.
+                assert_eq!(a, run(&compiled, &no_rows), "{request:?}");
                 assert_eq!(a, b, "{request:?}");
                 differing += usize::from(a["reasons"].as_array().map_or(0, Vec::len) > 1);
             }

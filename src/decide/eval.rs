@@ -14,7 +14,8 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use super::cond::{self, Cond};
+use super::cond::{self, Cond, Cx};
+use super::rows::Rows;
 use super::{DecideError, Decision, Effect, Inner, Reason, Request};
 use crate::eval::engine::{Engine as Interp, EvalError, Frame, Known, matches_pattern};
 use crate::graph::{Graph, NodeId};
@@ -88,6 +89,7 @@ pub(super) fn decide(inner: &Inner, request: &Request) -> Result<Decision, Decid
         return Err(unknown_decision(&inner.program, &request.decision));
     };
     let prepared = Prepared {
+        rows: &inner.rows,
         sites: inner.sites.get(index).map_or(&[][..], Vec::as_slice),
         warm: inner.warm.get(index).map_or(&[][..], Vec::as_slice),
         priorities: inner.priorities.as_ref(),
@@ -229,6 +231,31 @@ pub(crate) struct Prepared<'p> {
     pub warm: &'p [Warm],
     /// From [`priorities_of`], when `priority by` depends on the service only.
     pub priorities: Option<&'p Priorities>,
+    /// From [`rows_of`]: the attributes the compiled conditions read.
+    pub rows: &'p Rows,
+}
+
+/// Leaves out of `warm` the attributes `rows` holds: loading the record
+/// loads them.
+pub(super) fn trim_warm(warm: &mut [Warm], rows: &Rows) {
+    for w in warm {
+        w.attrs.retain(|(k, a)| !rows.copied(*k, *a));
+    }
+}
+
+/// The row-major records of what the compiled conditions and reason
+/// templates of every decision read (see [`super::rows`]).
+pub(super) fn rows_of(graph: &Graph, sites: &[Vec<ClauseSite>]) -> Rows {
+    let mut fields = Vec::new();
+    for site in sites.iter().flatten() {
+        if let Some(c) = &site.when {
+            c.fields(&mut fields);
+        }
+        if let Some(t) = &site.reason {
+            cond::template_fields(t, &mut fields);
+        }
+    }
+    Rows::build(graph, &fields)
 }
 
 /// The `priority by` level of each service (absent: no arm matched).
@@ -277,7 +304,7 @@ pub(crate) fn decide_in<'a>(
     graph: &'a Graph,
     known: Known,
     index: usize,
-    Prepared { sites, warm, priorities }: Prepared<'a>,
+    Prepared { sites, warm, priorities, rows }: Prepared<'a>,
     request: &Request,
 ) -> Result<Decision, DecideError> {
     let Some(d) = program.decisions.get(index) else {
@@ -334,6 +361,7 @@ pub(crate) fn decide_in<'a>(
     let mut touched = 0;
     for w in warm {
         if let Some(Value::Node(n)) = slots.get(usize::from(w.slot)) {
+            touched ^= rows.touch(graph, *n);
             touched ^= graph.touch(*n, &w.attrs, w.out, w.inc);
         }
     }
@@ -354,7 +382,7 @@ pub(crate) fn decide_in<'a>(
     }
     frame.set_service(service);
     let mut run =
-        Run { engine: &engine, d, sites, lets: smallvec::smallvec![false; d.steps.len()] };
+        Run { engine: &engine, rows, d, sites, lets: smallvec::smallvec![false; d.steps.len()] };
     let mut decision = run.clauses(&mut frame);
     if let Some(p) = &program.priority
         && let Some(s) = service
@@ -374,6 +402,7 @@ pub(crate) fn decide_in<'a>(
 
 struct Run<'e, 'a> {
     engine: &'e Interp<'a>,
+    rows: &'a Rows,
     d: &'a ir::Decision,
     sites: &'a [ClauseSite],
     /// Whether each step's let has been evaluated (inline up to 64 steps).
@@ -381,6 +410,10 @@ struct Run<'e, 'a> {
 }
 
 impl<'a> Run<'_, 'a> {
+    fn cx(&self) -> Cx<'_, 'a> {
+        Cx { engine: self.engine, rows: self.rows }
+    }
+
     fn clauses(&mut self, f: &mut Frame<'a>) -> Decision {
         let mut reasons = Vec::with_capacity(4);
         // Deny: every clause, for every reason.
@@ -467,7 +500,7 @@ impl<'a> Run<'_, 'a> {
             }
         }
         match self.sites.get(i).and_then(|s| s.when.as_ref()) {
-            Some(when) => when.holds(self.engine, f),
+            Some(when) => when.holds(self.cx(), f),
             None => self.engine.test(&c.when, f),
         }
     }
@@ -475,7 +508,7 @@ impl<'a> Run<'_, 'a> {
     fn eval_let(&self, j: usize, f: &mut Frame<'a>) -> Result<(), EvalError> {
         if let Some(DecisionStep::Let { slot, value, .. }) = self.d.steps.get(j) {
             let v = match self.sites.get(j).and_then(|s| s.when.as_ref()) {
-                Some(when) => Value::Bool(when.holds(self.engine, f)?),
+                Some(when) => Value::Bool(when.holds(self.cx(), f)?),
                 None => self.engine.eval(value, f)?,
             };
             f.set(*slot, v);
@@ -486,7 +519,7 @@ impl<'a> Run<'_, 'a> {
     fn reason(&self, i: usize, c: &'a ir::DecisionClause, f: &mut Frame<'a>) -> Reason {
         let compiled = self.sites.get(i).and_then(|s| s.reason.as_deref());
         let message = match (&c.reason, compiled) {
-            (Some(_), Some(pieces)) => cond::render(pieces, self.engine, f),
+            (Some(_), Some(pieces)) => cond::render(pieces, self.cx(), f),
             (Some(t), None) => self.engine.template(t, f),
             (None, _) => format!("{} when {}", c.effect.as_str(), c.text),
         };

@@ -44,6 +44,8 @@ struct Inner {
     warm: Vec<Vec<eval::Warm>>,
     /// The priority of each service, when it depends on nothing else.
     priorities: Option<eval::Priorities>,
+    /// Row-major copies of the attributes the compiled conditions read.
+    rows: rows::Rows,
     /// Schema ids the interpreter needs, resolved once.
     known: crate::eval::engine::Known,
 }
@@ -229,8 +231,13 @@ impl Engine {
         for (i, d) in program.decisions.iter().enumerate() {
             by_name.entry(Box::from(&*d.name)).or_insert(i);
         }
-        let sites = program.decisions.iter().map(|d| eval::sites_of(d, Some(&graph))).collect();
-        let warm = program.decisions.iter().map(eval::warm_of).collect();
+        let sites: Vec<_> =
+            program.decisions.iter().map(|d| eval::sites_of(d, Some(&graph))).collect();
+        let rows = eval::rows_of(&graph, &sites);
+        let mut warm: Vec<_> = program.decisions.iter().map(eval::warm_of).collect();
+        for w in &mut warm {
+            eval::trim_warm(w, &rows);
+        }
         let known = crate::eval::engine::Known::of(&graph);
         let priorities = eval::priorities_of(&program, &graph, known);
         Engine {
@@ -242,6 +249,7 @@ impl Engine {
                 sites,
                 warm,
                 priorities,
+                rows,
                 known,
             }),
         }
@@ -314,6 +322,7 @@ impl EngineHandle {
 
 mod cond;
 mod eval;
+mod rows;
 
 /// Decides a request against a program and graph borrowed from elsewhere
 /// (`gov test`), without building an [`Engine`].
@@ -327,9 +336,11 @@ pub(crate) fn decide_borrowed(
     };
     let decision = program.decisions.get(index);
     let sites = decision.map(|d| eval::sites_of(d, Some(graph))).unwrap_or_default();
-    let warm = decision.map(eval::warm_of).unwrap_or_default();
+    let mut warm = decision.map(eval::warm_of).unwrap_or_default();
     let known = crate::eval::engine::Known::of(graph);
-    let prepared = eval::Prepared { sites: &sites, warm: &warm, priorities: None };
+    let rows = eval::rows_of(graph, std::slice::from_ref(&sites));
+    eval::trim_warm(&mut warm, &rows);
+    let prepared = eval::Prepared { sites: &sites, warm: &warm, priorities: None, rows: &rows };
     eval::decide_in(program, graph, known, index, prepared, request)
 }
 mod load;

@@ -270,19 +270,13 @@ impl Graph {
         }
     }
 
-    /// The symbol of a string or enum attribute of `n` ([`Graph::raw`] for
-    /// the common case, without building a [`Raw`]); `None` when missing.
+    /// The kind of `n` and its row in the kind's columns.
     #[inline]
-    pub(crate) fn sym(&self, n: NodeId, cols: &[(KindId, AttrId)]) -> Option<u32> {
-        let m = self.node_meta.get(n.0 as usize)?;
-        let (_, a) = cols.iter().find(|(k, _)| *k == m.kind)?;
-        match self.columns.get(usize::from(m.kind.0))?.get(usize::from(a.0))? {
-            Column::Str(v) => v.get(m.row as usize).copied().filter(|&s| s != NONE),
-            _ => None,
-        }
+    pub(crate) fn kind_row(&self, n: NodeId) -> Option<(KindId, u32)> {
+        self.node_meta.get(n.0 as usize).map(|m| (m.kind, m.row))
     }
 
-    /// The text of a symbol from [`Graph::sym`].
+    /// The text of a string attribute's symbol ([`Graph::raw`]).
     pub(crate) fn string(&self, sym: u32) -> &str {
         self.strings.get(sym)
     }
