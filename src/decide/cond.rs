@@ -480,6 +480,15 @@ impl Cond {
         })
     }
 
+    /// [`Cond::holds`], with a leaf evaluated in place (no call).
+    #[inline(always)]
+    fn test<'a>(&'a self, cx: Cx<'_, 'a>, f: &mut Frame<'a>) -> Result<bool, EvalError> {
+        match self.leaf(cx, f) {
+            Some(b) => Ok(b),
+            None => self.holds(cx, f),
+        }
+    }
+
     /// A leaf that cannot fail, evaluated in place: a condition's `and`
     /// and `or` evaluate their leaves without a call each. `None` for the
     /// other conditions (and for an age whose subtraction overflows).
@@ -604,9 +613,16 @@ impl Hop {
             }
         }
         if let Some(x) = &self.filter
-            && !x.holds(cx, f)?
+            && !x.test(cx, f)?
         {
             return Ok(false);
+        }
+        // The last step: the condition itself, without a call to `walk`.
+        if rest.is_empty() {
+            return match cond {
+                Some(c) => c.test(cx, f),
+                None => Ok(true),
+            };
         }
         walk(rest, m, cond, cx, f)
     }
