@@ -332,10 +332,18 @@ fn exists(source: &Source, cond: Option<&Expr>, graph: &Graph) -> Option<Cond> {
                 (1, Some(1), Direction::In, [e]) => Some((*e, true)),
                 _ => None,
             };
+            // A kind test the schema already guarantees is dropped: the
+            // graph keeps no edge the schema does not allow.
+            let guaranteed = edge.is_some_and(|(e, incoming)| {
+                graph.schema().edge_def(e).is_some_and(|d| {
+                    let far = if incoming { &d.from } else { &d.to };
+                    !far.is_empty() && far.iter().all(|k| step.kinds.contains(k))
+                })
+            });
             Hop {
                 edge,
                 step: step.clone(),
-                kinds: step.kinds.clone().into(),
+                kinds: if guaranteed { Box::default() } else { step.kinds.clone().into() },
                 bind: step.bind,
                 filter: step.filter.as_ref().map(|f| compile(f, graph)),
             }
@@ -717,6 +725,8 @@ decision forms {
   deny "ag" when exists subject -[member_of]-> g -[grants]-> r where exists r -[can_access]-> target
   let all_active = all subject -[has_credential]-> c where c.active == true
   deny "ah" when all_active or not near
+  deny "ai" when exists target <-[can_access]- x: group
+  deny "aj" when exists subject -[has_credential]-> x: credential where x.type == "token"
 }
 "#;
 
