@@ -1,5 +1,5 @@
 //! `plugin` declarations and plugin calls: types each declared function in
-//! ABI types, has the [`Loader`] load and verify the module (diagnostics on
+//! ABI types, has the [`Loader`](crate::plugin::Loader) load and verify the module (diagnostics on
 //! the declaration), and lowers `p.f(args)` to [`ir::ExprKind::PluginCall`].
 //!
 //! Must not: name wasmtime (the loader does the loading), or report a call of

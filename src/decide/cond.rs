@@ -5,13 +5,20 @@
 //! runs the same clauses for every request against one graph, so when an
 //! [`Engine`](super::Engine) is built each condition is compiled once more,
 //! for that graph:
-//! - an attribute compared with a constant reads its column in place, and a
-//!   string constant becomes the graph's interned symbol for that text, so
+//! - an attribute compared with a constant or `now` reads its value in place
+//!   (from the engine's row-major records, [`super::rows`]), and a string
+//!   constant becomes the graph's interned symbol for that text, so
 //!   `subject.type == "human"` is one integer compare, with no string read;
+//!   `now - x.a > 90d` compares the attribute's age;
 //! - a string input compared with constants (`action in [..]`) compares
 //!   text, without cloning the input's value;
-//! - a one-hop `exists` walks the adjacency directly and binds its variable;
-//! - `and` and `or` chains are flattened.
+//! - `exists` over a path from a variable walks the adjacency in the
+//!   interpreter's order, binding its variables; a step to a pinned
+//!   variable binary-searches the sorted adjacency, and a kind test the
+//!   schema guarantees is dropped;
+//! - `and` and `or` chains are flattened, their leaves evaluated without a
+//!   call each, and a `has` guard next to the comparison it guards dropped;
+//! - reason templates read string attributes by symbol ([`Piece`]).
 //!
 //! Everything else is handed to the interpreter as it is ([`Cond::Interp`]),
 //! so the two agree by construction on all but the specialised forms, and a
@@ -636,7 +643,7 @@ impl Hop {
     }
 }
 
-/// [`Cond::Interp`], out of line for the same reason as [`Cond::exists`].
+/// [`Cond::Interp`], out of line for the same reason as [`walk`].
 #[inline(never)]
 fn interp<'a>(e: &'a Expr, engine: &Interp<'a>, f: &mut Frame<'a>) -> Result<bool, EvalError> {
     engine.test(e, f)
