@@ -336,10 +336,12 @@ pub(crate) fn decide_borrowed(
     };
     let decision = program.decisions.get(index);
     let sites = decision.map(|d| eval::sites_of(d, Some(graph))).unwrap_or_default();
-    let mut warm = decision.map(eval::warm_of).unwrap_or_default();
+    let warm = decision.map(eval::warm_of).unwrap_or_default();
     let known = crate::eval::engine::Known::of(graph);
-    let rows = eval::rows_of(graph, std::slice::from_ref(&sites));
-    eval::trim_warm(&mut warm, &rows);
+    // No records: copying attributes of the whole graph costs more than the
+    // one request they would serve (`gov test` decides a few per program);
+    // compiled conditions then read the columns.
+    let rows = rows::Rows::default();
     let prepared = eval::Prepared { sites: &sites, warm: &warm, priorities: None, rows: &rows };
     eval::decide_in(program, graph, known, index, prepared, request)
 }
