@@ -420,14 +420,7 @@ pub(crate) fn render<'a>(pieces: &'a [Piece], cx: Cx<'_, 'a>, f: &mut Frame<'a>)
             }
             Piece::Hole(e) => e,
         };
-        match cx.engine.eval(hole, f) {
-            Ok(v) => cx.engine.show_into(&v, &mut out),
-            Err(err) => {
-                out.push('<');
-                out.push_str(&err.message);
-                out.push('>');
-            }
-        }
+        cx.engine.hole_into(hole, f, &mut out);
     }
     out
 }

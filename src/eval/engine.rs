@@ -498,14 +498,20 @@ impl<'a> Engine<'a> {
         for p in &t.parts {
             match p {
                 TemplatePart::Text(x) => out.push_str(x),
-                TemplatePart::Expr(e) => match self.eval(e, f) {
-                    Ok(v) => self.show_into(&v, out),
-                    Err(err) => {
-                        out.push('<');
-                        out.push_str(&err.message);
-                        out.push('>');
-                    }
-                },
+                TemplatePart::Expr(e) => self.hole_into(e, f, out),
+            }
+        }
+    }
+
+    /// A template hole's value as people read it, at the end of `out`; an
+    /// evaluation error shows as `<message>`.
+    pub(crate) fn hole_into(&self, e: &'a Expr, f: &mut Frame<'a>, out: &mut String) {
+        match self.eval(e, f) {
+            Ok(v) => self.show_into(&v, out),
+            Err(err) => {
+                out.push('<');
+                out.push_str(&err.message);
+                out.push('>');
             }
         }
     }
