@@ -83,10 +83,9 @@ pub(crate) struct Hop {
     /// One hop over one edge kind, out or in (`true`): the graph's
     /// adjacency slice itself, sorted by node.
     edge: Option<(EdgeKindId, bool)>,
-    /// The step, for the interpreter's reach when `edge` is `None`.
+    /// The step: its binding, and the interpreter's reach when `edge` is `None`.
     step: ir::Step,
     kinds: Box<[KindId]>,
-    bind: Bind,
     filter: Option<Cond>,
 }
 
@@ -351,7 +350,6 @@ fn exists(source: &Source, cond: Option<&Expr>, graph: &Graph) -> Option<Cond> {
                 edge,
                 step: step.clone(),
                 kinds: if guaranteed { Box::default() } else { step.kinds.clone().into() },
-                bind: step.bind,
                 filter: step.filter.as_ref().map(|f| compile(f, graph)),
             }
         })
@@ -576,7 +574,7 @@ fn walk<'a>(
         return found;
     };
     let reached = if incoming { g.inc(at, edge) } else { g.out(at, edge) };
-    if let Bind::Pinned(s) = hop.bind {
+    if let Bind::Pinned(s) = hop.step.bind {
         // Only the pinned node can match, and the slice is sorted by node.
         // (Parallel edges list it more than once; each would give the
         // same answer as the first.)
@@ -608,7 +606,7 @@ impl Hop {
         if !self.kinds.is_empty() && !self.kinds.contains(&cx.engine.graph.kind(m)) {
             return Ok(false);
         }
-        match self.bind {
+        match self.step.bind {
             Bind::Anonymous => {}
             Bind::New(s) => match f.slots.get_mut(usize::from(s)) {
                 Some(slot) => *slot = Value::Node(m),
