@@ -51,7 +51,7 @@ fn us(d: Duration) -> f64 {
 /// up front instead reads each one from memory: callgrind's cache
 /// simulation put 80% of the last-level misses there, not in the graph.
 /// `GOV_BENCH_STALE_REQUESTS=1` measures that way.)
-fn run(engine: &Engine, requests: &[Request]) -> (Vec<Duration>, BTreeMap<&'static str, usize>) {
+fn run(engine: &Engine, requests: &[Request]) -> (Vec<Duration>, BTreeMap<&'static str, Vec<Duration>>) {
     let stale = std::env::var_os("GOV_BENCH_STALE_REQUESTS").is_some();
     let mut lat = Vec::with_capacity(requests.len());
     let mut effects = BTreeMap::new();
@@ -74,10 +74,13 @@ fn run(engine: &Engine, requests: &[Request]) -> (Vec<Duration>, BTreeMap<&'stat
             Effect::NotPermitted => "not_permitted",
             Effect::ApprovalRequired => "approval_required",
         };
-        *effects.entry(name).or_insert(0) += 1;
+        effects.entry(name).or_insert_with(Vec::new).push(e);
         std::hint::black_box(d);
     }
     lat.sort_unstable();
+    for l in effects.values_mut() {
+        l.sort_unstable();
+    }
     (lat, effects)
 }
 
@@ -162,7 +165,14 @@ fn main() {
 
     let mean = |l: &[Duration]| l.iter().sum::<Duration>() / l.len() as u32;
     println!("\ndecide, one thread, {REQUESTS} requests (each timed):");
-    println!("  effects: {effects:?}");
+    for (name, l) in &effects {
+        println!(
+            "  {name:<18} {:5.1}%  p50 {:5.2} us  p99 {:5.2} us",
+            100.0 * l.len() as f64 / REQUESTS as f64,
+            us(percentile(l, 0.5)),
+            us(percentile(l, 0.99)),
+        );
+    }
     for (name, l) in [("baseline (1 clause)", &base), ("access (20 clauses)", &lat)] {
         println!(
             "  {name:<20} p50 {:6.2} us  p99 {:6.2} us  p99.9 {:6.2} us  mean {:6.2} us",

@@ -603,7 +603,7 @@ impl Hop {
         cx: Cx<'_, 'a>,
         f: &mut Frame<'a>,
     ) -> Result<bool, EvalError> {
-        if !self.kinds.is_empty() && !self.kinds.contains(&cx.engine.graph.kind(m)) {
+        if !self.kinds.is_empty() && !self.kinds.contains(&cx.rows.kind(cx.engine.graph, m)) {
             return Ok(false);
         }
         match self.step.bind {

@@ -342,7 +342,7 @@ pub(crate) fn decide_in<'a>(
                 give_buffers((trail, scratch));
                 return Err(DecideError::MissingInput { input: input.name.to_string() });
             }
-            Some(j) => match decode(graph, &input.ty, j) {
+            Some(j) => match decode(graph, rows, &input.ty, j) {
                 Ok(v) => v,
                 Err(e) => {
                     give_buffers((trail, scratch));
@@ -361,7 +361,7 @@ pub(crate) fn decide_in<'a>(
     let mut touched = 0;
     for w in warm {
         if let Some(Value::Node(n)) = slots.get(usize::from(w.slot)) {
-            touched ^= rows.touch(graph, *n);
+            touched ^= rows.touch(*n);
             touched ^= graph.touch(*n, &w.attrs, w.out, w.inc);
         }
     }
@@ -625,8 +625,14 @@ pub(super) fn expected(t: &InputType, schema: &crate::graph::Schema) -> String {
     }
 }
 
-/// A JSON input as a runtime value (entity ids through the graph's lookup).
-fn decode<'a>(graph: &Graph, t: &InputType, j: &'a Json) -> Result<Value<'a>, InputError> {
+/// A JSON input as a runtime value (entity ids through the graph's lookup;
+/// their kind from the engine's records).
+fn decode<'a>(
+    graph: &Graph,
+    rows: &Rows,
+    t: &InputType,
+    j: &'a Json,
+) -> Result<Value<'a>, InputError> {
     Ok(match (t, j) {
         (_, Json::Null) => Value::Missing,
         (InputType::Bool, Json::Bool(b)) => Value::Bool(*b),
@@ -642,12 +648,12 @@ fn decode<'a>(graph: &Graph, t: &InputType, j: &'a Json) -> Result<Value<'a>, In
         (InputType::List(e), Json::Array(xs)) => {
             let mut out = Vec::with_capacity(xs.len());
             for x in xs {
-                out.push(decode(graph, e, x)?);
+                out.push(decode(graph, rows, e, x)?);
             }
             Value::List(Arc::new(out))
         }
         (InputType::Node(kinds), Json::String(id)) => match graph.lookup(id) {
-            Some(n) if kinds.is_empty() || kinds.contains(&graph.kind(n)) => Value::Node(n),
+            Some(n) if kinds.is_empty() || kinds.contains(&rows.kind(graph, n)) => Value::Node(n),
             _ => return Err(InputError::Entity(id.clone())),
         },
         _ => return Err(InputError::Bad),

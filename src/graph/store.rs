@@ -270,12 +270,6 @@ impl Graph {
         }
     }
 
-    /// The kind of `n` and its row in the kind's columns.
-    #[inline]
-    pub(crate) fn kind_row(&self, n: NodeId) -> Option<(KindId, u32)> {
-        self.node_meta.get(n.0 as usize).map(|m| (m.kind, m.row))
-    }
-
     /// The text of a string attribute's symbol ([`Graph::raw`]).
     pub(crate) fn string(&self, sym: u32) -> &str {
         self.strings.get(sym)
@@ -300,9 +294,13 @@ impl Graph {
     /// entity inputs before evaluating its clauses. Attributes not of `n`'s
     /// kind are skipped.
     pub fn touch(&self, n: NodeId, attrs: &[(KindId, AttrId)], out: bool, inc: bool) -> u64 {
-        let Some(m) = self.node_meta.get(n.0 as usize) else { return 0 };
         let mut acc = 0;
-        if let Some(columns) = self.columns.get(usize::from(m.kind.0)) {
+        // The per-node table only when there are columns to load: a
+        // decision's records usually hold every attribute it reads.
+        let meta = (!attrs.is_empty()).then(|| self.node_meta.get(n.0 as usize)).flatten();
+        if let Some(m) = meta
+            && let Some(columns) = self.columns.get(usize::from(m.kind.0))
+        {
             for (_, a) in attrs.iter().filter(|(k, _)| *k == m.kind) {
                 if let Some(c) = columns.get(usize::from(a.0)) {
                     acc ^= c.touch(m.row as usize);
