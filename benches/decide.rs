@@ -51,7 +51,10 @@ fn us(d: Duration) -> f64 {
 /// up front instead reads each one from memory: callgrind's cache
 /// simulation put 80% of the last-level misses there, not in the graph.
 /// `GOV_BENCH_STALE_REQUESTS=1` measures that way.)
-fn run(engine: &Engine, requests: &[Request]) -> (Vec<Duration>, BTreeMap<&'static str, Vec<Duration>>) {
+fn run(
+    engine: &Engine,
+    requests: &[Request],
+) -> (Vec<Duration>, BTreeMap<&'static str, Vec<Duration>>) {
     let stale = std::env::var_os("GOV_BENCH_STALE_REQUESTS").is_some();
     let mut lat = Vec::with_capacity(requests.len());
     let mut effects = BTreeMap::new();

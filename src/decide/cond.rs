@@ -24,7 +24,7 @@
 //! so the two agree by construction on all but the specialised forms, and a
 //! differential test (`tests` below) pins that they agree on those too.
 
-use super::rows::Rows;
+use super::rows::{Rows, Use};
 use crate::eval::engine::{Engine as Interp, EvalError, Frame};
 use crate::graph::{AttrId, EdgeKindId, Graph, KindId, NodeId, Raw, RawType};
 use crate::ir::value::Value;
@@ -101,13 +101,14 @@ pub(crate) enum Rhs {
 }
 
 impl Cond {
-    /// Adds the attributes its leaves read to `out` (for [`Rows::build`]).
-    pub(crate) fn fields(&self, out: &mut Vec<(KindId, AttrId)>) {
+    /// Adds the attributes its leaves read to `out`, with what they read of
+    /// them (for [`Rows::build`]).
+    pub(crate) fn fields(&self, out: &mut Vec<(KindId, AttrId, Use)>) {
         match self {
-            Cond::Sym { cols, .. }
-            | Cond::Scalar { cols, .. }
-            | Cond::Since { cols, .. }
-            | Cond::Has { cols, .. } => out.extend_from_slice(cols),
+            Cond::Sym { cols, .. } | Cond::Scalar { cols, .. } | Cond::Since { cols, .. } => {
+                out.extend(cols.iter().map(|&(k, a)| (k, a, Use::Value)));
+            }
+            Cond::Has { cols, .. } => out.extend(cols.iter().map(|&(k, a)| (k, a, Use::Presence))),
             Cond::All(xs) | Cond::Any(xs) => xs.iter().for_each(|x| x.fields(out)),
             Cond::Not(x) => x.fields(out),
             Cond::Exists { hops, cond, .. } => {
@@ -124,10 +125,10 @@ impl Cond {
 }
 
 /// Adds the attributes a compiled template reads to `out`.
-pub(crate) fn template_fields(pieces: &[Piece], out: &mut Vec<(KindId, AttrId)>) {
+pub(crate) fn template_fields(pieces: &[Piece], out: &mut Vec<(KindId, AttrId, Use)>) {
     for p in pieces {
         if let Piece::Str { cols, .. } = p {
-            out.extend_from_slice(cols);
+            out.extend(cols.iter().map(|&(k, a)| (k, a, Use::Text)));
         }
     }
 }
@@ -407,13 +408,12 @@ pub(crate) fn render<'a>(pieces: &'a [Piece], cx: Cx<'_, 'a>, f: &mut Frame<'a>)
                 continue;
             }
             Piece::Str { node, cols, expr } => {
-                let g = cx.engine.graph;
-                match node_in(f, *node).map(|n| cx.rows.raw(g, n, cols)) {
-                    Some(Raw::Sym(sym)) => {
-                        out.push_str(g.string(sym));
+                match node_in(f, *node).and_then(|n| cx.rows.text(cx.engine.graph, n, cols)) {
+                    Some(text) => {
+                        out.push_str(text);
                         continue;
                     }
-                    _ => expr,
+                    None => expr,
                 }
             }
             Piece::Hole(e) => e,
@@ -522,9 +522,7 @@ impl Cond {
                 };
                 scalar(v, *op, Rhs::Duration(*limit), cx.engine.now.0)
             }
-            Cond::Has { node, cols } => {
-                node_in(f, *node).is_some_and(|n| !matches!(cx.rows.raw(g, n, cols), Raw::Missing))
-            }
+            Cond::Has { node, cols } => node_in(f, *node).is_some_and(|n| cx.rows.has(g, n, cols)),
             Cond::Text { slot, items, want } => {
                 let found = match f.slots.get(usize::from(*slot)) {
                     Some(Value::Str(s)) => items.iter().any(|i| **i == **s),

@@ -45,19 +45,44 @@ pub(crate) struct Rows {
     fields: Vec<Vec<Field>>,
 }
 
+/// What a decision reads of an attribute, which decides how it is copied.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Use {
+    /// Whether it is there (`x has a`): a presence bit, no value.
+    Presence,
+    /// Its text, for a reason template: where the text is in the graph's
+    /// strings (a start and a length), so that rendering reads the text
+    /// straight away, not the table of string ends first.
+    Text,
+    /// Its value, for a comparison (a string as its symbol).
+    Value,
+}
+
 /// Where a copied attribute is in its kind's records.
 #[derive(Clone, Copy, Debug)]
 struct Field {
     /// Its presence bit, plus one (0: not copied).
     bit: u8,
-    /// Its 32-bit half-word in the record (a number or time takes two,
-    /// from an even one).
+    /// Its 32-bit half-word in the record (a number, time or text span
+    /// takes two, from an even one).
     half: u8,
     ty: RawType,
+    /// What is stored: the value, its text span or nothing.
+    form: Use,
 }
 
 impl Field {
-    const NONE: Field = Field { bit: 0, half: 0, ty: RawType::List };
+    const NONE: Field = Field { bit: 0, half: 0, ty: RawType::List, form: Use::Presence };
+
+    /// Half-words it takes.
+    fn halves(self) -> u8 {
+        match (self.form, self.ty) {
+            (Use::Presence, _) | (Use::Value, RawType::List) => 0,
+            (Use::Text, _) => 2,
+            (Use::Value, t) if wide(t) => 2,
+            (Use::Value, _) => 1,
+        }
+    }
 }
 
 /// Whether a value of this type takes 64 bits (else 32, or none for lists,
@@ -67,51 +92,52 @@ fn wide(ty: RawType) -> bool {
 }
 
 impl Rows {
-    /// Copies attributes `wanted` (`(kind, column)` pairs, in any order,
-    /// repeats allowed) of every node of their kinds.
-    pub(crate) fn build(graph: &Graph, wanted: &[(KindId, AttrId)]) -> Rows {
-        let mut by_kind: Vec<Vec<(AttrId, RawType)>> = Vec::new();
-        for &(k, a) in wanted {
+    /// Copies attributes `wanted` (`(kind, column, use)`, in any order,
+    /// repeats allowed: the most an attribute is used for decides) of every
+    /// node of their kinds.
+    pub(crate) fn build(graph: &Graph, wanted: &[(KindId, AttrId, Use)]) -> Rows {
+        let mut by_kind: Vec<Vec<Field>> = Vec::new();
+        let mut counts: Vec<u8> = Vec::new();
+        for &(k, a, form) in wanted {
             let Some(ty) = graph.raw_type(k, a) else { continue };
-            let i = usize::from(k.0);
+            // Only strings have a text span.
+            let form = if form == Use::Text && ty != RawType::Str { Use::Value } else { form };
+            let (i, j) = (usize::from(k.0), usize::from(a.0));
             if by_kind.len() <= i {
                 by_kind.resize_with(i + 1, Vec::new);
+                counts.resize(i + 1, 0);
             }
-            if let Some(attrs) = by_kind.get_mut(i)
-                && !attrs.iter().any(|(x, _)| *x == a)
-                && attrs.len() < MAX_FIELDS
-            {
-                attrs.push((a, ty));
+            let (Some(layout), Some(count)) = (by_kind.get_mut(i), counts.get_mut(i)) else {
+                continue;
+            };
+            if layout.len() <= j {
+                layout.resize(j + 1, Field::NONE);
             }
+            let Some(f) = layout.get_mut(j) else { continue };
+            if f.bit == 0 {
+                if usize::from(*count) == MAX_FIELDS {
+                    continue;
+                }
+                *count += 1;
+                *f = Field { bit: *count, half: 0, ty, form };
+            }
+            f.form = f.form.max(form);
         }
-        if by_kind.iter().all(Vec::is_empty) {
+        if counts.iter().all(|c| *c == 0) {
             return Rows::default();
         }
         // Lay each kind's record out: the header takes half-words 0 and 1,
         // then 64-bit values (aligned), then 32-bit ones.
-        let mut fields: Vec<Vec<Field>> = Vec::with_capacity(by_kind.len());
         let mut longest = 1;
-        for attrs in &by_kind {
-            let width = attrs.iter().map(|(a, _)| usize::from(a.0) + 1).max().unwrap_or(0);
-            let mut layout = vec![Field::NONE; width];
+        for layout in &mut by_kind {
             let mut half = 2u8;
-            let by_width = attrs
-                .iter()
-                .filter(|(_, t)| wide(*t))
-                .chain(attrs.iter().filter(|(_, t)| !wide(*t)));
-            for (bit, (a, ty)) in (1u8..).zip(by_width) {
-                let at = half;
-                half += match ty {
-                    RawType::List => 0,
-                    t if wide(*t) => 2,
-                    _ => 1,
-                };
-                if let Some(f) = layout.get_mut(usize::from(a.0)) {
-                    *f = Field { bit, half: at, ty: *ty };
+            for two in [true, false] {
+                for f in layout.iter_mut().filter(|f| f.bit > 0 && (f.halves() == 2) == two) {
+                    f.half = half;
+                    half += f.halves();
                 }
             }
             longest = longest.max(usize::from(half).div_ceil(2));
-            fields.push(layout);
         }
         let stride = longest.next_power_of_two();
         let nodes = graph.node_count();
@@ -123,59 +149,132 @@ impl Rows {
             let start = base + n.0 as usize * stride;
             let Some(record) = words.get_mut(start..start + stride) else { continue };
             let mut header = u64::from(kind.0);
-            for (a, f) in
-                (0u16..).zip(fields.get(usize::from(kind.0)).map_or(&[][..], Vec::as_slice))
-            {
-                if f.bit == 0 {
-                    continue;
-                }
-                let (v, wide) = match graph.raw(n, &[(kind, AttrId(a))]) {
-                    Raw::Missing => continue,
-                    Raw::Sym(s) => (u64::from(s), false),
-                    Raw::Bool(b) => (u64::from(b), false),
-                    Raw::Int(i) | Raw::Time(i) | Raw::Duration(i) => (i as u64, true),
-                    Raw::Float(x) => (x.to_bits(), true),
-                    Raw::List => (0, false),
+            let layout = by_kind.get(usize::from(kind.0)).map_or(&[][..], Vec::as_slice);
+            for (a, f) in (0u16..).zip(layout).filter(|(_, f)| f.bit > 0) {
+                let raw = graph.raw(n, &[(kind, AttrId(a))]);
+                let v = match (raw, f.form) {
+                    (Raw::Missing, _) => continue,
+                    (Raw::Sym(s), Use::Text) => {
+                        let (start, len) = graph.string_span(s);
+                        u64::from(start) | u64::from(len) << 32
+                    }
+                    (Raw::Sym(s), _) => u64::from(s),
+                    (Raw::Bool(b), _) => u64::from(b),
+                    (Raw::Int(i) | Raw::Time(i) | Raw::Duration(i), _) => i as u64,
+                    (Raw::Float(x), _) => x.to_bits(),
+                    (Raw::List, _) => 0,
                 };
                 header |= 1 << (KIND_BITS + u32::from(f.bit) - 1);
-                if let Some(w) = record.get_mut(usize::from(f.half / 2)) {
-                    if wide {
-                        *w = v;
-                    } else {
-                        *w |= v << (32 * u32::from(f.half % 2));
+                match f.halves() {
+                    2 => {
+                        if let Some(w) = record.get_mut(usize::from(f.half / 2)) {
+                            *w = v;
+                        }
                     }
+                    1 => {
+                        if let Some(w) = record.get_mut(usize::from(f.half / 2)) {
+                            *w |= v << (32 * u32::from(f.half % 2));
+                        }
+                    }
+                    _ => {}
                 }
             }
             if let Some(h) = record.first_mut() {
                 *h = header;
             }
         }
-        Rows { stride, base, words, fields }
+        Rows { stride, base, words, fields: by_kind }
+    }
+
+    /// The record of `n`: its header, its first word's index and the field
+    /// of its kind's column among `cols` (`Err`: not copied, read the
+    /// graph; `Ok(None)`: `n`'s kind is not among `cols`).
+    #[inline]
+    fn field(
+        &self,
+        n: NodeId,
+        cols: &[(KindId, AttrId)],
+    ) -> Result<Option<(u64, usize, Field)>, ()> {
+        let start = self.base + n.0 as usize * self.stride;
+        let Some(&header) = self.words.get(start).filter(|_| self.stride > 0) else {
+            return Err(());
+        };
+        let kind = KindId(header as u16);
+        let Some(&(_, a)) = cols.iter().find(|(k, _)| *k == kind) else { return Ok(None) };
+        let field = self.fields.get(usize::from(kind.0)).and_then(|f| f.get(usize::from(a.0)));
+        match field.filter(|f| f.bit > 0) {
+            Some(f) => Ok(Some((header, start, *f))),
+            None => Err(()),
+        }
+    }
+
+    /// Whether the field's presence bit is set in `header`.
+    #[inline]
+    fn present(header: u64, f: Field) -> bool {
+        header >> (KIND_BITS + u32::from(f.bit) - 1) & 1 == 1
+    }
+
+    /// The field's word (a 32-bit value in its low half).
+    #[inline]
+    fn word(&self, start: usize, f: Field) -> u64 {
+        let w = self.words.get(start + usize::from(f.half / 2)).copied().unwrap_or(0);
+        if f.halves() == 1 { w >> (32 * u32::from(f.half % 2)) & u64::from(u32::MAX) } else { w }
+    }
+
+    /// Whether `n` has the attribute, its column chosen by `n`'s kind from
+    /// `cols` (`x has a`).
+    #[inline]
+    pub(crate) fn has(&self, g: &Graph, n: NodeId, cols: &[(KindId, AttrId)]) -> bool {
+        match self.field(n, cols) {
+            Ok(Some((header, _, f))) => Self::present(header, f),
+            Ok(None) => false,
+            Err(()) => !matches!(g.raw(n, cols), Raw::Missing),
+        }
+    }
+
+    /// The text of a string attribute of `n`, its column chosen by `n`'s
+    /// kind from `cols` (`None`: missing, or not a string).
+    #[inline]
+    pub(crate) fn text<'g>(
+        &self,
+        g: &'g Graph,
+        n: NodeId,
+        cols: &[(KindId, AttrId)],
+    ) -> Option<&'g str> {
+        if let Ok(found) = self.field(n, cols) {
+            let (header, start, f) = found?;
+            if !Self::present(header, f) {
+                return None;
+            }
+            let w = self.word(start, f);
+            match (f.form, f.ty) {
+                (Use::Text, _) => return Some(g.string_at(w as u32, (w >> 32) as u32)),
+                (Use::Value, RawType::Str) => return Some(g.string(w as u32)),
+                _ => {}
+            }
+        }
+        match g.raw(n, cols) {
+            Raw::Sym(sym) => Some(g.string(sym)),
+            _ => None,
+        }
     }
 
     /// An attribute of `n` as stored, its column chosen by `n`'s kind from
-    /// `cols`: [`Graph::raw`], from the record when the attribute was
-    /// copied.
+    /// `cols`: [`Graph::raw`], from the record when its value was copied.
     #[inline]
     pub(crate) fn raw(&self, g: &Graph, n: NodeId, cols: &[(KindId, AttrId)]) -> Raw {
-        let start = self.base + n.0 as usize * self.stride;
-        let Some(&header) = self.words.get(start).filter(|_| self.stride > 0) else {
-            return g.raw(n, cols);
+        let (header, start, f) = match self.field(n, cols) {
+            Ok(Some(found)) if found.2.form == Use::Value => found,
+            Ok(None) => return Raw::Missing,
+            Ok(Some(_)) | Err(()) => return g.raw(n, cols),
         };
-        let kind = KindId(header as u16);
-        let Some(&(_, a)) = cols.iter().find(|(k, _)| *k == kind) else { return Raw::Missing };
-        let field = self.fields.get(usize::from(kind.0)).and_then(|f| f.get(usize::from(a.0)));
-        let Some(f) = field.filter(|f| f.bit > 0) else {
-            return g.raw(n, cols);
-        };
-        if header >> (KIND_BITS + u32::from(f.bit) - 1) & 1 == 0 {
+        if !Self::present(header, f) {
             return Raw::Missing;
         }
-        let w = self.words.get(start + usize::from(f.half / 2)).copied().unwrap_or(0);
-        let narrow = (w >> (32 * u32::from(f.half % 2))) as u32;
+        let w = self.word(start, f);
         match f.ty {
-            RawType::Str => Raw::Sym(narrow),
-            RawType::Bool => Raw::Bool(narrow != 0),
+            RawType::Str => Raw::Sym(w as u32),
+            RawType::Bool => Raw::Bool(w != 0),
             RawType::Int => Raw::Int(w as i64),
             RawType::Float => Raw::Float(f64::from_bits(w)),
             RawType::Time => Raw::Time(w as i64),
@@ -218,8 +317,9 @@ impl Rows {
 mod tests {
     use super::*;
 
-    /// Every attribute of every kind, copied, reads as its column does, for
-    /// every node: strings, enums, booleans, times, lists and missing values.
+    /// Every attribute of every kind, copied for each use, reads as its
+    /// column does, for every node: strings, enums, booleans, times, lists
+    /// and missing values, as values, presence and text.
     #[test]
     fn records_read_as_the_columns_do() {
         let text = r#"{"format":"gov.inventory/v1",
@@ -227,7 +327,7 @@ mod tests {
 "nodes":[
 {"id":"r1","kind":"robot","attrs":{"serial":"s1","weight":2.5,"age":"3d","tags":["a","b"]}},
 {"id":"r2","kind":"robot","attrs":{}},
-{"id":"r3","kind":"robot","attrs":{"weight":-1.0}}
+{"id":"r3","kind":"robot","attrs":{"weight":-1.0,"serial":""}}
 ]}"#;
         let mut sources = vec![crate::source::SourceFile::new("robots.json", text)];
         let opts = crate::ingest::generate::GenOptions { identities: 300, ..Default::default() };
@@ -243,43 +343,71 @@ mod tests {
         for (k, def) in schema.kinds() {
             wanted.extend(def.attrs().map(|(a, _)| (k, a)));
         }
-        // Asked twice, and in reverse: each attribute is copied once.
-        let mut twice = wanted.clone();
-        twice.extend(wanted.iter().rev());
-        let rows = Rows::build(&graph, &twice);
-        let mut present = 0;
-        for &(k, a) in &wanted {
-            for &n in graph.nodes_of_kind(k) {
-                let want = graph.raw(n, &[(k, a)]);
-                assert_eq!(rows.raw(&graph, n, &[(k, a)]), want, "{} {a:?}", graph.id(n));
-                present += usize::from(want != Raw::Missing);
+        let text_of = |n, c: &[(KindId, AttrId)]| match graph.raw(n, c) {
+            Raw::Sym(s) => Some(graph.string(s)),
+            _ => None,
+        };
+        for form in [Use::Value, Use::Text, Use::Presence] {
+            // Asked twice, and in reverse: each attribute is copied once.
+            let mut twice: Vec<_> = wanted.iter().map(|&(k, a)| (k, a, form)).collect();
+            twice.extend(wanted.iter().rev().map(|&(k, a)| (k, a, form)));
+            let rows = Rows::build(&graph, &twice);
+            let (mut present, mut texts) = (0, 0);
+            for &(k, a) in &wanted {
+                let c = [(k, a)];
+                assert!(rows.copied(k, a));
+                for &n in graph.nodes_of_kind(k) {
+                    let want = graph.raw(n, &c);
+                    let at = format!("{form:?} {} {a:?}", graph.id(n));
+                    assert_eq!(rows.raw(&graph, n, &c), want, "{at}");
+                    assert_eq!(rows.has(&graph, n, &c), want != Raw::Missing, "{at}");
+                    assert_eq!(rows.text(&graph, n, &c), text_of(n, &c), "{at}");
+                    present += usize::from(want != Raw::Missing);
+                    texts += usize::from(matches!(want, Raw::Sym(_)));
+                }
             }
+            assert!(present > 1000 && texts > 500, "{present} {texts}");
+            // Every node's kind reads from its record; records are a power
+            // of two words long and start on a cache line.
+            for n in graph.nodes() {
+                assert_eq!(rows.kind(&graph, n), graph.kind(n), "{}", graph.id(n));
+            }
+            assert!(rows.stride.is_power_of_two(), "{}", rows.stride);
+            let first = rows.words.as_ptr() as usize + rows.base * 8;
+            assert_eq!(first % 64, 0);
+            assert!(rows.base + graph.node_count() * rows.stride <= rows.words.len());
         }
-        assert!(present > 1000, "{present}");
-        // Every node's kind reads from its record, and with every attribute
-        // of every kind copied, records are a power of two words long and
-        // start on a cache line when they are one long or more.
-        for n in graph.nodes() {
-            assert_eq!(rows.kind(&graph, n), graph.kind(n), "{}", graph.id(n));
-        }
-        assert!(rows.stride.is_power_of_two(), "{}", rows.stride);
-        let first = rows.words.as_ptr() as usize + rows.base * 8;
-        assert_eq!(first % 64, 0);
-        assert!(rows.base + graph.node_count() * rows.stride <= rows.words.len());
         // Each record holds what is asked, in the fewest words: the header,
         // a float (two half-words) and a string (one) take three words,
-        // rounded up to four; the header alone one.
+        // rounded up to four; a text span two half-words; presence none.
         let robot = schema.kind("robot").unwrap_or_else(|| panic!());
         let weight = schema.attr(robot, "weight").unwrap_or_else(|| panic!());
         let serial = schema.attr(robot, "serial").unwrap_or_else(|| panic!());
-        assert_eq!(Rows::build(&graph, &[(robot, weight), (robot, serial)]).stride, 4);
-        assert_eq!(Rows::build(&graph, &[(robot, serial)]).stride, 2);
         let tags = schema.attr(robot, "tags").unwrap_or_else(|| panic!());
-        assert_eq!(Rows::build(&graph, &[(robot, tags)]).stride, 1);
+        let stride = |w: &[(AttrId, Use)]| {
+            let w: Vec<_> = w.iter().map(|&(a, u)| (robot, a, u)).collect();
+            Rows::build(&graph, &w).stride
+        };
+        assert_eq!(stride(&[(weight, Use::Value), (serial, Use::Value)]), 4);
+        assert_eq!(stride(&[(serial, Use::Value)]), 2);
+        assert_eq!(stride(&[(serial, Use::Text)]), 2);
+        assert_eq!(stride(&[(serial, Use::Text), (weight, Use::Presence)]), 2);
+        assert_eq!(stride(&[(serial, Use::Text), (weight, Use::Value)]), 4);
+        assert_eq!(stride(&[(tags, Use::Value), (weight, Use::Presence)]), 1);
+        // The most an attribute is used for decides: read for its value and
+        // for presence, it is copied as a value.
+        let mixed =
+            Rows::build(&graph, &[(robot, weight, Use::Presence), (robot, weight, Use::Value)]);
+        let r3 = graph.lookup("r3").unwrap_or_else(|| panic!());
+        assert_eq!(mixed.raw(&graph, r3, &[(robot, weight)]), Raw::Float(-1.0));
+        assert!(
+            matches!(mixed.field(r3, &[(robot, weight)]), Ok(Some((_, _, f))) if f.form == Use::Value)
+        );
         // An attribute not copied is read from its column.
         let r1 = graph.lookup("r1").unwrap_or_else(|| panic!());
         let none = Rows::build(&graph, &[]);
         assert_eq!(none.raw(&graph, r1, &[(robot, serial)]), graph.raw(r1, &[(robot, serial)]));
         assert!(matches!(none.raw(&graph, r1, &[(robot, serial)]), Raw::Sym(_)));
+        assert_eq!(none.text(&graph, r1, &[(robot, serial)]), Some("s1"));
     }
 }

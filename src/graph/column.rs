@@ -79,6 +79,20 @@ impl Interner {
         text_of(&self.bytes, &self.ends, sym)
     }
 
+    /// Where the text of `sym` is in the buffer: start and length.
+    pub(crate) fn span(&self, sym: u32) -> (u32, u32) {
+        let i = sym as usize;
+        let end = self.ends.get(i).copied().unwrap_or(0);
+        let start = if i == 0 { 0 } else { self.ends.get(i - 1).copied().unwrap_or(0) };
+        (start, end.saturating_sub(start))
+    }
+
+    /// The text at a [`Interner::span`] ("" for a span not from it).
+    pub(crate) fn at(&self, start: u32, len: u32) -> &str {
+        let start = start as usize;
+        self.bytes.get(start..start + len as usize).unwrap_or("")
+    }
+
     pub(crate) fn find(&self, s: &str) -> Option<u32> {
         self.find_hashed(s, self.hasher.hash_one(s))
     }

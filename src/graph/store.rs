@@ -275,6 +275,18 @@ impl Graph {
         self.strings.get(sym)
     }
 
+    /// Where the text of a string attribute's symbol is: a start and a
+    /// length for [`Graph::string_at`], which reads the text without
+    /// the table of string ends.
+    pub(crate) fn string_span(&self, sym: u32) -> (u32, u32) {
+        self.strings.span(sym)
+    }
+
+    /// The text at a [`Graph::string_span`].
+    pub(crate) fn string_at(&self, start: u32, len: u32) -> &str {
+        self.strings.at(start, len)
+    }
+
     /// What the column of attribute `a` of kind `k` holds (`None`: no such column).
     pub(crate) fn raw_type(&self, k: KindId, a: AttrId) -> Option<RawType> {
         Some(self.columns.get(usize::from(k.0))?.get(usize::from(a.0))?.raw_type())
