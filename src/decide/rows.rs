@@ -12,16 +12,20 @@
 //! reason templates read are copied into one record per node, indexed by
 //! node id: a header word (the node's kind and a presence bit per copied
 //! attribute), then the values, strings and booleans in 32 bits and
-//! numbers and times in 64. Every record has the same size, a power of two
-//! words, and the records start on a cache line, so a record of up to
-//! eight words is one cache line, found from the node id alone. Reading
-//! `c.type`, `c.expires_at` and `c.rotated_at` of a credential, or testing
-//! its kind, then costs one cache miss instead of six.
+//! numbers and times in 64; an attribute only tested with `has` is a
+//! presence bit, and a string only reason templates read is where its text
+//! is (start and length), so rendering skips the table of string ends.
+//! Every record has the same size, a power of two words, and the records
+//! start on a cache line, so a record is in one cache line, found from the
+//! node id alone. Reading `c.type`, `c.expires_at` and `c.rotated_at` of a
+//! credential, or testing its kind, then costs one cache miss instead of
+//! six.
 //!
-//! Only what the compiled conditions read is copied (at 100,000 identities
-//! the benchmark's decision copies 8 attributes of 5 kinds: 4 words for
-//! each of the 264,458 nodes, about 8.5 MB), and an attribute not copied
-//! is read from its column as before.
+//! Only what the compiled conditions and templates read is copied (at
+//! 100,000 identities the benchmark's decision copies 11 attributes of 4
+//! kinds: 4 words for each of the 264,458 nodes, 8.5 MB). Records take at
+//! most four words (32 bytes a node); a value that does not fit, like an
+//! attribute not copied, is read from its column.
 
 use crate::graph::{AttrId, Graph, KindId, NodeId, Raw, RawType};
 
@@ -31,6 +35,8 @@ const MAX_FIELDS: usize = 48;
 const KIND_BITS: u32 = 16;
 /// Words in a cache line.
 const LINE: usize = 8;
+/// Most words a record takes: half a cache line.
+const MAX_STRIDE: usize = 4;
 
 /// The records of every node (see the module documentation).
 #[derive(Debug, Default)]
@@ -127,12 +133,19 @@ impl Rows {
             return Rows::default();
         }
         // Lay each kind's record out: the header takes half-words 0 and 1,
-        // then 64-bit values (aligned), then 32-bit ones.
+        // then 64-bit values (aligned), then 32-bit ones. A value that does
+        // not fit in MAX_STRIDE words is not copied (it is read from its
+        // column): every node has a record of the longest kind's size, and
+        // the cap bounds that to 32 bytes a node.
         let mut longest = 1;
         for layout in &mut by_kind {
             let mut half = 2u8;
             for two in [true, false] {
                 for f in layout.iter_mut().filter(|f| f.bit > 0 && (f.halves() == 2) == two) {
+                    if usize::from(half + f.halves()) > 2 * MAX_STRIDE {
+                        f.bit = 0;
+                        continue;
+                    }
                     f.half = half;
                     half += f.halves();
                 }
@@ -323,11 +336,14 @@ mod tests {
     #[test]
     fn records_read_as_the_columns_do() {
         let text = r#"{"format":"gov.inventory/v1",
-"schema":{"kinds":{"robot":{"attributes":{"serial":"string","weight":"float","age":"duration","tags":"list<string>"}}}},
+"schema":{"kinds":{"robot":{"attributes":{"serial":"string","weight":"float","age":"duration","tags":"list<string>"}},
+"probe":{"attributes":{"a":"int","b":"int","c":"int","d":"int"}}}},
 "nodes":[
 {"id":"r1","kind":"robot","attrs":{"serial":"s1","weight":2.5,"age":"3d","tags":["a","b"]}},
 {"id":"r2","kind":"robot","attrs":{}},
-{"id":"r3","kind":"robot","attrs":{"weight":-1.0,"serial":""}}
+{"id":"r3","kind":"robot","attrs":{"weight":-1.0,"serial":""}},
+{"id":"p1","kind":"probe","attrs":{"a":1,"b":2,"c":3,"d":4}},
+{"id":"p2","kind":"probe","attrs":{"d":-4}}
 ]}"#;
         let mut sources = vec![crate::source::SourceFile::new("robots.json", text)];
         let opts = crate::ingest::generate::GenOptions { identities: 300, ..Default::default() };
@@ -355,7 +371,6 @@ mod tests {
             let (mut present, mut texts) = (0, 0);
             for &(k, a) in &wanted {
                 let c = [(k, a)];
-                assert!(rows.copied(k, a));
                 for &n in graph.nodes_of_kind(k) {
                     let want = graph.raw(n, &c);
                     let at = format!("{form:?} {} {a:?}", graph.id(n));
@@ -403,6 +418,24 @@ mod tests {
         assert!(
             matches!(mixed.field(r3, &[(robot, weight)]), Ok(Some((_, _, f))) if f.form == Use::Value)
         );
+        // Four 64-bit values do not fit in four words with the header: the
+        // fourth is not copied, and reads from its column.
+        let probe = schema.kind("probe").unwrap_or_else(|| panic!());
+        let ints: Vec<_> = ["a", "b", "c", "d"]
+            .iter()
+            .map(|a| (probe, schema.attr(probe, a).unwrap_or_else(|| panic!()), Use::Value))
+            .collect();
+        let capped = Rows::build(&graph, &ints);
+        assert_eq!(capped.stride, MAX_STRIDE);
+        let copied: Vec<bool> = ints.iter().map(|&(k, a, _)| capped.copied(k, a)).collect();
+        assert_eq!(copied, [true, true, true, false]);
+        for (id, want) in [("p1", [1, 2, 3, 4]), ("p2", [0, 0, 0, -4])] {
+            let n = graph.lookup(id).unwrap_or_else(|| panic!());
+            for (&(k, a, _), v) in ints.iter().zip(want) {
+                let read = capped.raw(&graph, n, &[(k, a)]);
+                assert_eq!(read, if v == 0 { Raw::Missing } else { Raw::Int(v) }, "{id} {a:?}");
+            }
+        }
         // An attribute not copied is read from its column.
         let r1 = graph.lookup("r1").unwrap_or_else(|| panic!());
         let none = Rows::build(&graph, &[]);
