@@ -4,7 +4,8 @@
 //! of up to four hops) over the synthetic inventory of `gov graph generate`
 //! (100,000 identities by default; `GOV_BENCH_IDENTITIES` overrides), one
 //! thread, one `Engine::decide` per request on pre-decoded requests: p50,
-//! p99, p99.9 and the mean, each request timed on its own. The baseline is a
+//! p99, p99.9 and the mean, each request timed on its own, and p50 and p99
+//! per effect. The baseline is a
 //! one-clause decision with the same inputs (`allow when true`) measured in
 //! the same run: decoding the request, looking the entities up, building the
 //! result. Then a hot set (1,000 distinct requests asked 100 times each, as a
