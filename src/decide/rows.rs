@@ -77,6 +77,16 @@ struct Field {
     form: Use,
 }
 
+/// Where [`Rows::field`] found an attribute.
+enum Found {
+    /// In `n`'s record (its header, and its first word's index).
+    Record { header: u64, start: usize, field: Field },
+    /// Not copied (or no records): in its column.
+    Column,
+    /// Nowhere: `n`'s kind is not among the columns asked for.
+    NoColumn,
+}
+
 impl Field {
     const NONE: Field = Field { bit: 0, half: 0, ty: RawType::List, form: Use::Presence };
 
@@ -199,25 +209,20 @@ impl Rows {
         Rows { stride, base, words, fields: by_kind }
     }
 
-    /// The record of `n`: its header, its first word's index and the field
-    /// of its kind's column among `cols` (`Err`: not copied, read the
-    /// graph; `Ok(None)`: `n`'s kind is not among `cols`).
+    /// Where the attribute of `n` whose column `cols` gives for `n`'s kind
+    /// is.
     #[inline]
-    fn field(
-        &self,
-        n: NodeId,
-        cols: &[(KindId, AttrId)],
-    ) -> Result<Option<(u64, usize, Field)>, ()> {
+    fn field(&self, n: NodeId, cols: &[(KindId, AttrId)]) -> Found {
         let start = self.base + n.0 as usize * self.stride;
         let Some(&header) = self.words.get(start).filter(|_| self.stride > 0) else {
-            return Err(());
+            return Found::Column;
         };
         let kind = KindId(header as u16);
-        let Some(&(_, a)) = cols.iter().find(|(k, _)| *k == kind) else { return Ok(None) };
+        let Some(&(_, a)) = cols.iter().find(|(k, _)| *k == kind) else { return Found::NoColumn };
         let field = self.fields.get(usize::from(kind.0)).and_then(|f| f.get(usize::from(a.0)));
         match field.filter(|f| f.bit > 0) {
-            Some(f) => Ok(Some((header, start, *f))),
-            None => Err(()),
+            Some(&field) => Found::Record { header, start, field },
+            None => Found::Column,
         }
     }
 
@@ -239,9 +244,9 @@ impl Rows {
     #[inline]
     pub(crate) fn has(&self, g: &Graph, n: NodeId, cols: &[(KindId, AttrId)]) -> bool {
         match self.field(n, cols) {
-            Ok(Some((header, _, f))) => Self::present(header, f),
-            Ok(None) => false,
-            Err(()) => !matches!(g.raw(n, cols), Raw::Missing),
+            Found::Record { header, field, .. } => Self::present(header, field),
+            Found::NoColumn => false,
+            Found::Column => !matches!(g.raw(n, cols), Raw::Missing),
         }
     }
 
@@ -254,17 +259,20 @@ impl Rows {
         n: NodeId,
         cols: &[(KindId, AttrId)],
     ) -> Option<&'g str> {
-        if let Ok(found) = self.field(n, cols) {
-            let (header, start, f) = found?;
-            if !Self::present(header, f) {
-                return None;
+        match self.field(n, cols) {
+            Found::NoColumn => return None,
+            Found::Record { header, start, field: f } => {
+                if !Self::present(header, f) {
+                    return None;
+                }
+                let w = self.word(start, f);
+                match (f.form, f.ty) {
+                    (Use::Text, _) => return Some(g.string_at(w as u32, (w >> 32) as u32)),
+                    (Use::Value, RawType::Str) => return Some(g.string(w as u32)),
+                    _ => {}
+                }
             }
-            let w = self.word(start, f);
-            match (f.form, f.ty) {
-                (Use::Text, _) => return Some(g.string_at(w as u32, (w >> 32) as u32)),
-                (Use::Value, RawType::Str) => return Some(g.string(w as u32)),
-                _ => {}
-            }
+            Found::Column => {}
         }
         match g.raw(n, cols) {
             Raw::Sym(sym) => Some(g.string(sym)),
@@ -277,9 +285,11 @@ impl Rows {
     #[inline]
     pub(crate) fn raw(&self, g: &Graph, n: NodeId, cols: &[(KindId, AttrId)]) -> Raw {
         let (header, start, f) = match self.field(n, cols) {
-            Ok(Some(found)) if found.2.form == Use::Value => found,
-            Ok(None) => return Raw::Missing,
-            Ok(Some(_)) | Err(()) => return g.raw(n, cols),
+            Found::Record { header, start, field } if field.form == Use::Value => {
+                (header, start, field)
+            }
+            Found::NoColumn => return Raw::Missing,
+            Found::Record { .. } | Found::Column => return g.raw(n, cols),
         };
         if !Self::present(header, f) {
             return Raw::Missing;
@@ -416,7 +426,7 @@ mod tests {
         let r3 = graph.lookup("r3").unwrap_or_else(|| panic!());
         assert_eq!(mixed.raw(&graph, r3, &[(robot, weight)]), Raw::Float(-1.0));
         assert!(
-            matches!(mixed.field(r3, &[(robot, weight)]), Ok(Some((_, _, f))) if f.form == Use::Value)
+            matches!(mixed.field(r3, &[(robot, weight)]), Found::Record { field, .. } if field.form == Use::Value)
         );
         // Four 64-bit values do not fit in four words with the header: the
         // fourth is not copied, and reads from its column.
