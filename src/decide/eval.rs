@@ -172,6 +172,10 @@ pub(crate) struct Warm {
     inc: bool,
 }
 
+/// How many out-neighbours of each entity input get their records
+/// prefetched.
+const NEIGHBOURS: usize = 16;
+
 /// The reads of each entity input of `d`, from every clause and let.
 pub(super) fn warm_of(d: &ir::Decision) -> Vec<Warm> {
     fn visit(e: &ir::Expr, warm: &mut [Warm]) {
@@ -358,14 +362,27 @@ pub(crate) fn decide_in<'a>(
         give_buffers((trail, scratch));
         return Err(DecideError::UnknownInput { input: name.clone() });
     }
+    // The inputs' records, columns and adjacency first, so that their cache
+    // misses overlap; then, once the adjacency is in, the records of the
+    // nodes one step away (an owner, credentials), as prefetches: a load
+    // would hold up the clauses until it arrives, a prefetch does not.
+    // Loading those records with plain loads was 0.3 µs slower at p50;
+    // prefetching them is about 7% faster than not.
     let mut touched = 0;
     for w in warm {
         if let Some(Value::Node(n)) = slots.get(usize::from(w.slot)) {
-            touched ^= rows.touch(*n);
+            rows.prefetch(*n);
             touched ^= graph.touch(*n, &w.attrs, w.out, w.inc);
         }
     }
     std::hint::black_box(touched);
+    for w in warm.iter().filter(|w| w.out) {
+        if let Some(Value::Node(n)) = slots.get(usize::from(w.slot)) {
+            for m in graph.out_nodes(*n).iter().take(NEIGHBOURS) {
+                rows.prefetch(*m);
+            }
+        }
+    }
     let service = d.service.and_then(|s| match slots.get(usize::from(s)) {
         Some(Value::Node(n)) => Some(*n),
         _ => None,

@@ -306,6 +306,14 @@ impl Rows {
         }
     }
 
+    /// Asks the processor to load `n`'s record, without waiting for it.
+    #[inline]
+    pub(crate) fn prefetch(&self, n: NodeId) {
+        if self.stride > 0 {
+            prefetch_index::prefetch_index(&self.words, self.base + n.0 as usize * self.stride);
+        }
+    }
+
     /// The kind of `n`: [`Graph::kind`], from the record when there are
     /// records (the line the attributes are read from next).
     #[inline]
@@ -323,16 +331,6 @@ impl Rows {
             .get(usize::from(kind.0))
             .and_then(|f| f.get(usize::from(a.0)))
             .is_some_and(|f| f.bit > 0)
-    }
-
-    /// Loads `n`'s record (its first and last word: one cache line up to
-    /// eight words) and folds it into one number, as [`Graph::touch`] does
-    /// for columns.
-    pub(crate) fn touch(&self, n: NodeId) -> u64 {
-        let start = self.base + n.0 as usize * self.stride;
-        let first = self.words.get(start).copied().unwrap_or(0);
-        let last = self.words.get(start + self.stride.saturating_sub(1)).copied().unwrap_or(0);
-        first ^ last
     }
 }
 

@@ -335,6 +335,11 @@ impl Graph {
         self.schema.attr(self.kind(n), name).map_or(Value::Missing, |a| self.attr(n, a))
     }
 
+    /// The targets of all of `n`'s outgoing edges, by edge kind then node.
+    pub(crate) fn out_nodes(&self, n: NodeId) -> &[NodeId] {
+        self.out.nodes.get(self.out.all(n)).unwrap_or(&[])
+    }
+
     /// The targets of `n`'s outgoing edges of one kind, sorted by node.
     pub fn out(&self, n: NodeId, kind: EdgeKindId) -> &[NodeId] {
         self.out.nodes.get(self.out.range(n, kind)).unwrap_or(&[])
