@@ -18,7 +18,8 @@
 //!   schema guarantees is dropped;
 //! - `and` and `or` chains are flattened, their leaves evaluated without a
 //!   call each, and a `has` guard next to the comparison it guards dropped;
-//! - reason templates read string attributes by symbol ([`Piece`]).
+//! - reason templates read string attributes' text straight from the
+//!   records ([`Piece`]).
 //!
 //! Everything else is handed to the interpreter as it is ([`Cond::Interp`]),
 //! so the two agree by construction on all but the specialised forms, and a

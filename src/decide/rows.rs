@@ -77,16 +77,6 @@ struct Field {
     form: Use,
 }
 
-/// Where [`Rows::field`] found an attribute.
-enum Found {
-    /// In `n`'s record (its header, and its first word's index).
-    Record { header: u64, start: usize, field: Field },
-    /// Not copied (or no records): in its column.
-    Column,
-    /// Nowhere: `n`'s kind is not among the columns asked for.
-    NoColumn,
-}
-
 impl Field {
     const NONE: Field = Field { bit: 0, half: 0, ty: RawType::List, form: Use::Presence };
 
@@ -99,6 +89,16 @@ impl Field {
             (Use::Value, _) => 1,
         }
     }
+}
+
+/// Where [`Rows::field`] found an attribute.
+enum Found {
+    /// In `n`'s record (its header, and its first word's index).
+    Record { header: u64, start: usize, field: Field },
+    /// Not copied (or no records): in its column.
+    Column,
+    /// Nowhere: `n`'s kind is not among the columns asked for.
+    NoColumn,
 }
 
 /// Whether a value of this type takes 64 bits (else 32, or none for lists,
@@ -213,10 +213,7 @@ impl Rows {
     /// is.
     #[inline]
     fn field(&self, n: NodeId, cols: &[(KindId, AttrId)]) -> Found {
-        let start = self.base + n.0 as usize * self.stride;
-        let Some(&header) = self.words.get(start).filter(|_| self.stride > 0) else {
-            return Found::Column;
-        };
+        let Some((header, start)) = self.header(n) else { return Found::Column };
         let kind = KindId(header as u16);
         let Some(&(_, a)) = cols.iter().find(|(k, _)| *k == kind) else { return Found::NoColumn };
         let field = self.fields.get(usize::from(kind.0)).and_then(|f| f.get(usize::from(a.0)));
@@ -306,11 +303,24 @@ impl Rows {
         }
     }
 
+    /// Where `n`'s record starts in `words`.
+    #[inline]
+    fn start(&self, n: NodeId) -> usize {
+        self.base + n.0 as usize * self.stride
+    }
+
+    /// `n`'s header word and where its record starts (`None`: no records).
+    #[inline]
+    fn header(&self, n: NodeId) -> Option<(u64, usize)> {
+        let start = self.start(n);
+        self.words.get(start).filter(|_| self.stride > 0).map(|h| (*h, start))
+    }
+
     /// Asks the processor to load `n`'s record, without waiting for it.
     #[inline]
     pub(crate) fn prefetch(&self, n: NodeId) {
         if self.stride > 0 {
-            prefetch_index::prefetch_index(&self.words, self.base + n.0 as usize * self.stride);
+            prefetch_index::prefetch_index(&self.words, self.start(n));
         }
     }
 
@@ -318,9 +328,8 @@ impl Rows {
     /// records (the line the attributes are read from next).
     #[inline]
     pub(crate) fn kind(&self, g: &Graph, n: NodeId) -> KindId {
-        let start = self.base + n.0 as usize * self.stride;
-        match self.words.get(start).filter(|_| self.stride > 0) {
-            Some(&header) => KindId(header as u16),
+        match self.header(n) {
+            Some((header, _)) => KindId(header as u16),
             None => g.kind(n),
         }
     }

@@ -45,14 +45,6 @@ impl Entry {
 #[derive(Debug)]
 pub(crate) struct InternerFull;
 
-/// The text of `sym` in an interner's buffer.
-fn text_of<'a>(bytes: &'a str, ends: &[u32], sym: u32) -> &'a str {
-    let i = sym as usize;
-    let end = ends.get(i).copied().unwrap_or(0) as usize;
-    let start = if i == 0 { 0 } else { ends.get(i - 1).copied().unwrap_or(0) as usize };
-    bytes.get(start..end).unwrap_or("")
-}
-
 impl Interner {
     pub(crate) fn with_capacity(strings: usize, bytes: usize) -> Self {
         Self {
@@ -76,7 +68,8 @@ impl Interner {
     }
 
     pub(crate) fn get(&self, sym: u32) -> &str {
-        text_of(&self.bytes, &self.ends, sym)
+        let (start, len) = self.span(sym);
+        self.at(start, len)
     }
 
     /// Where the text of `sym` is in the buffer: start and length.
