@@ -401,6 +401,11 @@ impl Schema {
             ("created_at", ts(), "when it was created"),
             ("tags", strs(), "source tags or labels as `key=value`"),
             ("namespace", T::String, "Kubernetes namespace or similar scope"),
+            (
+                "inferred",
+                T::Bool,
+                "known only because another record names it (a binding, a trust policy, a key); the source has no record of its own",
+            ),
         ];
         type Attrs<'a> = &'a [(&'a str, AttrType, bool, &'a str)];
         let kinds: &[(&str, &str, Attrs<'_>)] = &[
@@ -429,6 +434,12 @@ impl Schema {
                     ),
                     ("password_last_changed_at", ts(), false, "last password change"),
                     ("password_next_rotation_at", ts(), false, "when the password must change"),
+                    (
+                        "permissions_boundary",
+                        T::String,
+                        false,
+                        "AWS: ARN of the managed policy that caps its permissions",
+                    ),
                 ],
             ),
             (
@@ -479,6 +490,30 @@ impl Schema {
                         strs(),
                         false,
                         "actions it denies unconditionally (AWS `Deny` on every resource)",
+                    ),
+                    (
+                        "not_actions",
+                        strs(),
+                        false,
+                        "AWS `Allow` with `NotAction`: every action is allowed except these",
+                    ),
+                    (
+                        "conditional_actions",
+                        strs(),
+                        false,
+                        "the allowed actions (in `actions`, or every action with `not_actions`) that hold only under a condition",
+                    ),
+                    (
+                        "conditions",
+                        strs(),
+                        false,
+                        "the conditions of conditional grants, as the source writes them (AWS: the `Condition` block as JSON)",
+                    ),
+                    (
+                        "not_resources",
+                        strs(),
+                        false,
+                        "AWS `Allow` with `NotResource`: the grant covers every resource except these",
                     ),
                 ],
             ),

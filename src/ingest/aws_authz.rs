@@ -5,8 +5,17 @@
 //! policies `role` nodes (entitlements) with their allowed actions. Group
 //! membership is `member_of`, attached and inline policies are `grants`, and
 //! each `Allow` statement of a role's trust policy is an `assumes` edge from
-//! the principal (AWS principals, services, federated providers) to the role.
-//! Tags go through the [`Mapping`] (owner, steward, service, tier).
+//! the principal (AWS principals, services, federated providers) to the role;
+//! principals outside the export are identities marked `inferred`.
+//!
+//! A policy records what it grants as the statements say it, so rules can
+//! judge: `Allow` actions (conditional ones too, and listed again in
+//! `conditional_actions` with the `conditions`), `Allow` + `NotAction` as
+//! `not_actions` (everything else is allowed: broad, so `privileged`),
+//! `NotResource` exclusions, and unconditional denies on every resource
+//! (`deny_actions`, which also remove the actions they cover). A principal's
+//! permissions boundary is its `permissions_boundary`. Tags go through the
+//! [`Mapping`] (owner, steward, service, tier).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -80,6 +89,15 @@ struct Principal {
     assume_role_policy_document: Option<Json>,
     #[serde(default)]
     role_last_used: Option<RoleLastUsed>,
+    #[serde(default)]
+    permissions_boundary: Option<Boundary>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Boundary {
+    #[serde(default)]
+    permissions_boundary_arn: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -151,38 +169,131 @@ fn one_or_many(v: Option<&Json>) -> Vec<String> {
     }
 }
 
-/// Allowed actions of a policy document, and the actions it denies
-/// unconditionally on every resource.
-fn actions(doc: &Json) -> (Vec<String>, Vec<String>) {
-    let doc = document(doc);
-    let statements = match doc.get("Statement") {
+/// What a policy document grants, as the `role` node's attributes record it.
+#[derive(Debug, Default, PartialEq)]
+struct Grants {
+    /// Actions of `Allow` statements, conditional ones included, less what
+    /// an unconditional `Deny` on every resource removes.
+    allow: Vec<String>,
+    /// Actions denied unconditionally on every resource.
+    deny: Vec<String>,
+    /// `Allow` + `NotAction`: every action is allowed except these (the
+    /// patterns every such statement excludes).
+    not_actions: Vec<String>,
+    /// Allowed actions that hold only under a `Condition` (`*` when the
+    /// `NotAction` grant is conditional).
+    conditional: Vec<String>,
+    /// The `Condition` blocks of conditional grants, as compact JSON.
+    conditions: Vec<String>,
+    /// `Allow` + `NotResource`: resources the grants leave out.
+    not_resources: Vec<String>,
+    /// A `NotAction` grant on every resource: all but a few actions, which
+    /// is broad privilege whatever it leaves out.
+    broad: bool,
+}
+
+fn statements(doc: &Json) -> Vec<Json> {
+    match document(doc).get("Statement") {
         Some(Json::Array(a)) => a.clone(),
         Some(s @ Json::Object(_)) => vec![s.clone()],
         _ => Vec::new(),
-    };
+    }
+}
+
+fn effect(s: &Json, e: &str) -> bool {
+    s.get("Effect").and_then(Json::as_str) == Some(e)
+}
+
+/// A non-empty `Condition` block.
+fn condition(s: &Json) -> Option<&Json> {
+    s.get("Condition").filter(|c| c.as_object().is_some_and(|m| !m.is_empty()))
+}
+
+/// What a policy document grants (see [`Grants`]).
+fn actions(doc: &Json) -> Grants {
+    let statements = statements(doc);
+    let everywhere = |s: &Json| one_or_many(s.get("Resource")).iter().any(|r| r == "*");
     // An unconditional Deny on every resource removes what it covers: the
     // cloudsplaining sample's `fp1-allow-and-deny` allows and denies `iam:*`
     // and grants nothing. Conditional or resource-scoped denies are kept out
     // of this (they do not always apply), so they never hide a grant.
-    let mut denied: Vec<String> = statements
+    let unconditional_deny =
+        |s: &&Json| effect(s, "Deny") && condition(s).is_none() && everywhere(s);
+    let mut g = Grants {
+        deny: statements
+            .iter()
+            .filter(unconditional_deny)
+            .flat_map(|s| one_or_many(s.get("Action")))
+            .collect(),
+        ..Grants::default()
+    };
+    // `Deny` + `NotAction` on every resource denies everything but the
+    // listed actions: a grant survives only inside every such list.
+    let only: Vec<Vec<String>> = statements
         .iter()
-        .filter(|s| s.get("Effect").and_then(Json::as_str) == Some("Deny"))
-        .filter(|s| {
-            s.get("Condition").is_none() && one_or_many(s.get("Resource")).iter().any(|r| r == "*")
-        })
-        .flat_map(|s| one_or_many(s.get("Action")))
+        .filter(unconditional_deny)
+        .filter(|s| s.get("NotAction").is_some())
+        .map(|s| one_or_many(s.get("NotAction")))
         .collect();
-    let mut out: Vec<String> = statements
-        .iter()
-        .filter(|s| s.get("Effect").and_then(Json::as_str) == Some("Allow"))
-        .flat_map(|s| one_or_many(s.get("Action")))
-        .filter(|a| !denied.iter().any(|d| deny_covers(d, a)))
-        .collect();
-    out.sort();
-    out.dedup();
-    denied.sort();
-    denied.dedup();
-    (out, denied)
+    let survives = |a: &str, deny: &[String]| {
+        !deny.iter().any(|d| deny_covers(d, a))
+            && only.iter().all(|list| list.iter().any(|o| deny_covers(o, a)))
+    };
+    let mut excluded: Option<Vec<String>> = None;
+    let mut not_action_conditional = true;
+    for s in statements.iter().filter(|s| effect(s, "Allow")) {
+        let cond = condition(s);
+        if let Some(c) = cond {
+            g.conditions.push(c.to_string());
+        }
+        g.not_resources.extend(one_or_many(s.get("NotResource")));
+        let acts: Vec<String> =
+            one_or_many(s.get("Action")).into_iter().filter(|a| survives(a, &g.deny)).collect();
+        if cond.is_some() {
+            g.conditional.extend(acts.iter().cloned());
+        }
+        g.allow.extend(acts);
+        if s.get("NotAction").is_some() {
+            let list = one_or_many(s.get("NotAction"));
+            if !only.is_empty() {
+                // Everything but `list`, within what the `Deny NotAction`
+                // leaves: the leftover patterns are plain grants.
+                let kept =
+                    only.iter().flatten().filter(|o| !list.iter().any(|x| deny_covers(x, o)));
+                let kept: Vec<String> = kept.filter(|a| survives(a, &g.deny)).cloned().collect();
+                if cond.is_some() {
+                    g.conditional.extend(kept.iter().cloned());
+                }
+                g.allow.extend(kept);
+                continue;
+            }
+            // Two `NotAction` grants allow what either allows: only what
+            // both exclude stays excluded.
+            excluded = Some(match excluded {
+                None => list,
+                Some(prev) => prev
+                    .into_iter()
+                    .filter(|p| list.iter().any(|x| x.eq_ignore_ascii_case(p)))
+                    .collect(),
+            });
+            not_action_conditional &= cond.is_some();
+            g.broad |= everywhere(s) || s.get("NotResource").is_some();
+        }
+    }
+    if let Some(ex) = excluded {
+        g.not_actions = ex;
+        if not_action_conditional {
+            g.conditional.push("*".to_owned());
+        }
+    }
+    for list in
+        [&mut g.allow, &mut g.deny, &mut g.not_actions, &mut g.conditional, &mut g.not_resources]
+    {
+        list.sort();
+        list.dedup();
+    }
+    g.conditions.dedup();
+    g
 }
 
 /// Whether a denied action pattern covers an allowed one (actions are
@@ -199,22 +310,24 @@ fn deny_covers(deny: &str, allow: &str) -> bool {
     }
 }
 
-/// A policy as an entitlement (`role`) node: its allowed and denied actions.
-fn policy_record(
-    id: &str,
-    name: &str,
-    managed: bool,
-    (acts, denied): (Vec<String>, Vec<String>),
-    origin: Origin,
-) -> NodeRecord {
+/// A policy as an entitlement (`role`) node: what it allows and denies.
+fn policy_record(id: &str, name: &str, managed: bool, g: Grants, origin: Origin) -> NodeRecord {
     let mut rec = NodeRecord::new(id, "role", origin);
     rec.set("name", Input::str(name))
         .set("source", Input::str("aws"))
         .set("managed", Input::Bool(managed))
-        .set("privileged", Input::Bool(privileged(&acts)))
-        .set("actions", Input::strs(acts));
-    if !denied.is_empty() {
-        rec.set("deny_actions", Input::strs(denied));
+        .set("privileged", Input::Bool(g.broad || privileged(&g.allow)))
+        .set("actions", Input::strs(g.allow));
+    for (attr, list) in [
+        ("deny_actions", g.deny),
+        ("not_actions", g.not_actions),
+        ("conditional_actions", g.conditional),
+        ("conditions", g.conditions),
+        ("not_resources", g.not_resources),
+    ] {
+        if !list.is_empty() {
+            rec.set(attr, Input::strs(list));
+        }
     }
     rec
 }
@@ -389,6 +502,11 @@ pub fn convert(src: Arc<SourceFile>, mapping: &Mapping) -> Inventory {
                 );
                 let _ = &last.region;
             }
+            if let Some(arn) =
+                p.permissions_boundary.as_ref().and_then(|b| b.permissions_boundary_arn.as_deref())
+            {
+                rec.set("permissions_boundary", Input::str(arn));
+            }
             cx.inv.add_node(rec);
             cx.mapping.apply_tags(&mut cx.inv, &p.arn, &tags, o);
             for g in &p.group_list {
@@ -443,7 +561,8 @@ pub fn convert(src: Arc<SourceFile>, mapping: &Mapping) -> Inventory {
             let mut rec = NodeRecord::new(&id, "identity", o);
             rec.set("name", Input::str(name))
                 .set("type", Input::str(ty))
-                .set("source", Input::str("aws"));
+                .set("source", Input::str("aws"))
+                .set("inferred", Input::Bool(true));
             cx.inv.add_node(rec);
         }
     }
@@ -452,13 +571,7 @@ pub fn convert(src: Arc<SourceFile>, mapping: &Mapping) -> Inventory {
 
 /// `assumes` edges from each principal of the role's trust policy.
 fn trust_edges(cx: &mut Ctx<'_>, role: &str, trust: &Json, o: Origin) {
-    let doc = document(trust);
-    let statements = match doc.get("Statement") {
-        Some(Json::Array(a)) => a.clone(),
-        Some(s @ Json::Object(_)) => vec![s.clone()],
-        _ => Vec::new(),
-    };
-    for s in statements.iter().filter(|s| s.get("Effect").and_then(Json::as_str) == Some("Allow")) {
+    for s in statements(trust).iter().filter(|s| effect(s, "Allow")) {
         let principal = s.get("Principal");
         let mut add = |id: String, ty: &'static str, name: &str| {
             let mut e = EdgeRecord::new(&id, "assumes", role, o);
@@ -527,5 +640,81 @@ mod tests {
             "arn:aws:iam::1:role/aws-reserved/Sso"
         );
         assert_eq!(percent_decode("%7B%22a%22%3A1%7D"), "{\"a\":1}");
+    }
+
+    fn grants(doc: &str) -> Grants {
+        actions(&serde_json::from_str(doc).unwrap())
+    }
+
+    #[test]
+    fn not_action_allows_everything_else_and_is_broad() {
+        // AWS-managed PowerUserAccess, as the cloudsplaining sample holds it.
+        let g = grants(
+            r#"{"Statement": [
+                {"Effect": "Allow", "NotAction": ["iam:*", "organizations:*", "account:*"], "Resource": "*"},
+                {"Effect": "Allow", "Action": ["iam:ListRoles"], "Resource": "*"}]}"#,
+        );
+        assert_eq!(g.not_actions, vec!["account:*", "iam:*", "organizations:*"]);
+        assert_eq!(g.allow, vec!["iam:ListRoles"]);
+        assert!(g.broad);
+        assert!(g.conditional.is_empty());
+        let rec = policy_record("p", "PowerUserAccess", true, g, Origin::default());
+        assert_eq!(rec.get("privileged"), Some(&Input::Bool(true)));
+    }
+
+    #[test]
+    fn not_action_grants_exclude_only_what_every_statement_excludes() {
+        let g = grants(
+            r#"{"Statement": [
+                {"Effect": "Allow", "NotAction": ["iam:*", "s3:*"], "Resource": "*"},
+                {"Effect": "Allow", "NotAction": ["iam:*"], "Resource": "arn:aws:s3:::b/*"}]}"#,
+        );
+        assert_eq!(g.not_actions, vec!["iam:*"]);
+    }
+
+    #[test]
+    fn conditions_stay_as_data() {
+        let g = grants(
+            r#"{"Statement": [
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*",
+                 "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}},
+                {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}"#,
+        );
+        assert_eq!(g.allow, vec!["s3:GetObject", "s3:ListBucket"]);
+        assert_eq!(g.conditional, vec!["s3:GetObject"]);
+        assert_eq!(g.conditions, vec![r#"{"Bool":{"aws:MultiFactorAuthPresent":"true"}}"#]);
+        assert!(!g.broad);
+    }
+
+    #[test]
+    fn a_conditional_not_action_grant_is_conditional_everywhere() {
+        let g = grants(
+            r#"{"Statement": {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*",
+                "Condition": {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}}}}"#,
+        );
+        assert_eq!(g.conditional, vec!["*"]);
+        assert!(g.broad);
+    }
+
+    #[test]
+    fn not_resource_is_recorded_and_its_actions_granted() {
+        let g = grants(
+            r#"{"Statement": {"Effect": "Allow", "Action": "s3:*", "NotResource": "arn:aws:s3:::secrets/*"}}"#,
+        );
+        assert_eq!(g.allow, vec!["s3:*"]);
+        assert_eq!(g.not_resources, vec!["arn:aws:s3:::secrets/*"]);
+    }
+
+    #[test]
+    fn deny_not_action_leaves_only_the_listed_actions() {
+        let g = grants(
+            r#"{"Statement": [
+                {"Effect": "Allow", "Action": ["s3:GetObject", "ec2:RunInstances"], "Resource": "*"},
+                {"Effect": "Allow", "NotAction": "iam:*", "Resource": "*"},
+                {"Effect": "Deny", "NotAction": ["s3:*", "sts:GetCallerIdentity"], "Resource": "*"}]}"#,
+        );
+        assert_eq!(g.allow, vec!["s3:*", "s3:GetObject", "sts:GetCallerIdentity"]);
+        assert!(g.not_actions.is_empty());
+        assert!(!g.broad);
     }
 }

@@ -293,12 +293,24 @@ impl Inventory {
     /// kind (missing attributes are filled; a different value is a warning and
     /// the earlier one is kept). A same id with another kind is kept as a
     /// second record, and loading reports the duplicate.
+    ///
+    /// A record marked `inferred` (known only because another record names
+    /// it) gives way to the node's own record: the own record replaces it,
+    /// and an inferred record for a node that already has one is dropped.
     pub fn add_node(&mut self, rec: NodeRecord) {
         if let Some(&i) = self.index.get(&rec.id) {
             let mut warnings = Vec::new();
             if let Some(existing) = self.nodes.get_mut(i)
                 && existing.kind == rec.kind
             {
+                match (is_inferred(existing), is_inferred(&rec)) {
+                    (true, false) => {
+                        *existing = rec;
+                        return;
+                    }
+                    (false, true) => return,
+                    _ => {}
+                }
                 for (name, value) in rec.attrs {
                     match existing.get(&name) {
                             None => existing.attrs.push((name, value)),
@@ -374,6 +386,10 @@ impl Inventory {
             b.add_edge(&e.from, &e.to, &e.kind, e.label.as_deref(), e.optional, &at);
         }
     }
+}
+
+fn is_inferred(rec: &NodeRecord) -> bool {
+    rec.get("inferred") == Some(&Input::Bool(true))
 }
 
 fn show(v: &Input<'_>) -> String {

@@ -6,9 +6,13 @@
 //! groups named by bindings are `identity` (type `human`, or `system` for
 //! `system:` names) and `group` nodes, `system:` ones included. Roles and
 //! cluster roles are `role` nodes with their rules as actions (`verb
-//! resource`). Each binding subject gets a `grants` edge to the bound role,
-//! labelled with the binding; a ServiceAccount subject without a namespace
-//! takes the binding's. The IRSA annotation `eks.amazonaws.com/role-arn`
+//! resource`; the encoding is documented in `docs/inventory.md`). Each binding subject gets a
+//! `grants` edge to the bound role, labelled with the binding. A
+//! ServiceAccount subject is an identity even when the export lacks the
+//! account itself (`kubectl get clusterroles,clusterrolebindings` is the
+//! common export): it is marked `inferred` until its own record is loaded. A
+//! RoleBinding's ServiceAccount subject without a namespace takes the
+//! binding's, with a warning. The IRSA annotation `eks.amazonaws.com/role-arn`
 //! becomes an optional `assumes` edge to the AWS role, resolved when the AWS
 //! inventory is loaded too. Labels and annotations go through the [`Mapping`].
 
@@ -117,23 +121,33 @@ fn role_id(kind: &str, ns: Option<&str>, name: &str) -> String {
     }
 }
 
+/// A rule's grants as `verb resource` strings. Resources of the core API
+/// group are written bare (`get pods`), others with their group
+/// (`list apps/deployments`), every group as `*` (`* */*` is every verb on
+/// every resource of every group: full control); each group a rule lists is
+/// granted. Non-resource URLs keep their leading `/` (`get /healthz`; the
+/// wildcard `*` is written `/*`), so they never read as a resource.
 fn actions(rules: &[Rule]) -> Vec<String> {
     let mut out = Vec::new();
     for r in rules {
+        // An empty `apiGroups` list names no group; the API server then
+        // matches the core group only.
+        let core = [String::new()];
+        let groups = if r.api_groups.is_empty() { &core[..] } else { &r.api_groups[..] };
         for v in &r.verbs {
-            for res in &r.resources {
-                let group = r.api_groups.iter().find(|g| !g.is_empty());
-                let res = match group {
-                    Some(g) => format!("{g}/{res}"),
-                    None => res.clone(),
-                };
-                if r.resource_names.is_empty() {
-                    out.push(format!("{v} {res}"));
-                } else {
-                    out.extend(r.resource_names.iter().map(|n| format!("{v} {res}/{n}")));
+            for g in groups {
+                for res in &r.resources {
+                    let res = if g.is_empty() { res.clone() } else { format!("{g}/{res}") };
+                    if r.resource_names.is_empty() {
+                        out.push(format!("{v} {res}"));
+                    } else {
+                        out.extend(r.resource_names.iter().map(|n| format!("{v} {res}/{n}")));
+                    }
                 }
             }
-            out.extend(r.non_resource_urls.iter().map(|u| format!("{v} {u}")));
+            out.extend(r.non_resource_urls.iter().map(|u| {
+                if u.starts_with('/') { format!("{v} {u}") } else { format!("{v} /{u}") }
+            }));
         }
     }
     out.sort();
@@ -198,7 +212,34 @@ impl Ctx<'_> {
     ) -> Option<String> {
         match s.kind.as_str() {
             "ServiceAccount" => match s.namespace.as_deref().or(binding_ns) {
-                Some(ns) => Some(service_account_id(ns, &s.name)),
+                Some(ns) => {
+                    if s.namespace.is_none() {
+                        let mut d = self.inv.diag(
+                            Code::MissingField,
+                            format!(
+                                "ServiceAccount subject `{}` of `{binding}` has no namespace; the binding's namespace `{ns}` is used",
+                                s.name
+                            ),
+                            self.file,
+                            o.span,
+                        );
+                        d.severity = Severity::Warning;
+                        self.inv.diags.push(d.help(
+                            "give each ServiceAccount subject its `namespace`, as `kubectl create rolebinding` does",
+                        ));
+                    }
+                    let id = service_account_id(ns, &s.name);
+                    // The binding is evidence that the account exists; its
+                    // own record, if loaded too, replaces this one.
+                    let mut rec = NodeRecord::new(&id, "identity", o);
+                    rec.set("name", Input::str(&s.name))
+                        .set("type", Input::str("service_account"))
+                        .set("namespace", Input::str(ns))
+                        .set("source", Input::str("k8s"))
+                        .set("inferred", Input::Bool(true));
+                    self.inv.add_node(rec);
+                    Some(id)
+                }
                 None => {
                     let d = self.inv.diag(
                         Code::MissingField,
@@ -281,6 +322,8 @@ impl Ctx<'_> {
                 let id = role_id(&obj.kind, ns, &meta.name);
                 let rules = obj.rules.as_deref().unwrap_or(&[]);
                 let acts = actions(rules);
+                // Every verb on every resource, or on secrets (which hold
+                // other identities' tokens), is administrative power.
                 let privileged = rules.iter().any(|r| {
                     r.verbs.iter().any(|v| v == "*")
                         && (r.resources.iter().any(|x| x == "*" || x == "secrets"))
@@ -388,5 +431,34 @@ mod tests {
             verbs: vec!["get".into(), "list".into()],
         }];
         assert_eq!(actions(&rules), vec!["get apps/deployments", "list apps/deployments"]);
+    }
+
+    fn rule(groups: &[&str], resources: &[&str], urls: &[&str], verbs: &[&str]) -> Rule {
+        let v = |x: &[&str]| x.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        Rule {
+            api_groups: v(groups),
+            resources: v(resources),
+            resource_names: vec![],
+            non_resource_urls: v(urls),
+            verbs: v(verbs),
+        }
+    }
+
+    #[test]
+    fn every_api_group_of_a_rule_is_granted() {
+        let r = rule(&["", "events.k8s.io"], &["events"], &[], &["get"]);
+        assert_eq!(actions(&[r]), vec!["get events", "get events.k8s.io/events"]);
+        let r = rule(&["apps", "extensions"], &["deployments"], &[], &["patch"]);
+        assert_eq!(actions(&[r]), vec!["patch apps/deployments", "patch extensions/deployments"]);
+    }
+
+    #[test]
+    fn full_control_and_non_resource_urls_are_spelled_apart() {
+        // cluster-admin as Kubernetes ships it.
+        let admin = [rule(&["*"], &["*"], &[], &["*"]), rule(&[], &[], &["*"], &["*"])];
+        assert_eq!(actions(&admin), vec!["* */*", "* /*"]);
+        // Every verb on every core resource is not every resource.
+        assert_eq!(actions(&[rule(&[""], &["*"], &[], &["*"])]), vec!["* *"]);
+        assert_eq!(actions(&[rule(&[], &[], &["/healthz"], &["get"])]), vec!["get /healthz"]);
     }
 }
