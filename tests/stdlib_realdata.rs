@@ -89,6 +89,10 @@ fn counts(a: &Audit) -> String {
 ///   denies `iam:*`) and `fp2-allow-and-deny-multiple-policies-role` (one
 ///   policy allows `iam:*`, another denies it): cloudsplaining's own
 ///   false-positive cases. An earlier adapter ignored `Deny` and reported both.
+/// - `no-admin-on-nhi` on `fn4-exploitableNotAction-role` and `-user`:
+///   cloudsplaining's false-negative case, a policy that allows everything
+///   but `iam:Update*`, `iam:Create*` and `iam:Attach*` on `*` (`NotAction`).
+///   An earlier adapter ignored `NotAction` statements and missed both.
 /// - `idle-identity` on `role/OverprivilegedEC2`: `RoleLastUsed.LastUsedDate`
 ///   is 2019-01-20, 2,862 days before the evaluation date.
 /// - `vendor-without-review` on the `AWSServiceRoleForCloudFormationStackSetsOrgAdmin`

@@ -95,5 +95,29 @@ pub fn run(args: &IngestArgs) -> ExitCode {
         g.edge_count() + converted.unresolved.len(),
         args.output.display()
     );
+    eprint!("{}", file_summaries(&converted.files));
     ExitCode::SUCCESS
+}
+
+/// One line per input file (records read, nodes and edges it gave), then
+/// one indented line per diagnostic code that points into it: every record
+/// left out has a diagnostic, so nothing is dropped without a count here.
+fn file_summaries(files: &[ingest::FileSummary]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for f in files {
+        let _ = writeln!(
+            out,
+            "  {}: {} records read, {} nodes, {} edges",
+            f.file, f.records, f.nodes, f.edges
+        );
+        for ((code, severity), n) in &f.problems {
+            let what = match severity {
+                gov::Severity::Error => "error",
+                gov::Severity::Warning => "warning",
+            };
+            let _ = writeln!(out, "    {n} {code} ({what}{})", if *n == 1 { "" } else { "s" });
+        }
+    }
+    out
 }

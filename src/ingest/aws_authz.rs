@@ -427,6 +427,11 @@ pub fn convert(src: Arc<SourceFile>, mapping: &Mapping) -> Inventory {
         let base = offset_in(text, raw.get());
         Origin { file, record: i as u32, span: Span::new(base, base + raw.get().len()) }
     };
+    let records = doc.user_detail_list.len()
+        + doc.group_detail_list.len()
+        + doc.role_detail_list.len()
+        + doc.policies.len();
+    cx.inv.set_records_read(file, records as u64);
     // Group names to ARNs, for users' `GroupList`.
     let mut group_arn: HashMap<String, String> = HashMap::new();
     let mut groups = Vec::new();

@@ -237,6 +237,7 @@ pub fn convert(src: Arc<SourceFile>, _mapping: &Mapping) -> Inventory {
         convert_row(&mut cx, &row);
         i += 1;
     }
+    cx.inv.set_records_read(file, u64::from(i));
     cx.inv
 }
 

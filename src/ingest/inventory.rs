@@ -236,6 +236,21 @@ impl SchemaSection {
     }
 }
 
+/// What one input file gave when it was converted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileSummary {
+    /// The file's name as given.
+    pub file: String,
+    /// Records the adapter read (users, objects, rows, nodes and edges).
+    pub records: u64,
+    /// Nodes it produced (after merging records of one id).
+    pub nodes: u64,
+    /// Edges it produced.
+    pub edges: u64,
+    /// Diagnostics pointing into the file, by code and severity.
+    pub problems: BTreeMap<(&'static str, crate::diag::Severity), u64>,
+}
+
 /// What adapters produce: nodes, edges, schema extensions, and the problems
 /// they found, with the source files the records point into.
 #[derive(Default)]
@@ -250,6 +265,9 @@ pub struct Inventory {
     pub edges: Vec<EdgeRecord>,
     /// Problems found while converting.
     pub diags: Diagnostics,
+    /// Records the adapter read from each file (index as in `files`): users,
+    /// objects, rows, OpenGraph nodes and edges.
+    pub records_read: Vec<u64>,
     index: HashMap<String, usize>,
 }
 
@@ -262,7 +280,51 @@ impl Inventory {
     /// Registers a source file and returns its index for [`Origin::file`].
     pub fn add_file(&mut self, f: Arc<SourceFile>) -> u32 {
         self.files.push(f);
+        self.records_read.push(0);
         self.files.len() as u32 - 1
+    }
+
+    /// Records that `n` records were read from file `file`.
+    pub fn set_records_read(&mut self, file: u32, n: u64) {
+        if let Some(r) = self.records_read.get_mut(file as usize) {
+            *r = n;
+        }
+    }
+
+    /// What each file gave: records read, nodes and edges kept, and the
+    /// diagnostics that point into it by code (each record an adapter or the
+    /// loader left out has one).
+    pub fn summary(&self, diags: &Diagnostics) -> Vec<FileSummary> {
+        let mut out: Vec<FileSummary> = self
+            .files
+            .iter()
+            .zip(&self.records_read)
+            .map(|(f, &records)| FileSummary {
+                file: f.name().to_owned(),
+                records,
+                nodes: 0,
+                edges: 0,
+                problems: BTreeMap::new(),
+            })
+            .collect();
+        for n in &self.nodes {
+            if let Some(s) = out.get_mut(n.origin.file as usize) {
+                s.nodes += 1;
+            }
+        }
+        for e in &self.edges {
+            if let Some(s) = out.get_mut(e.origin.file as usize) {
+                s.edges += 1;
+            }
+        }
+        for d in diags.iter() {
+            let Some(f) = &d.file else { continue };
+            // Files are few; match by name (several files cannot share one).
+            if let Some(s) = out.iter_mut().find(|s| s.file == f.name()) {
+                *s.problems.entry((d.code.as_str(), d.severity)).or_default() += 1;
+            }
+        }
+        out
     }
 
     /// A diagnostic at `span` of file `file`.
@@ -347,6 +409,7 @@ impl Inventory {
     pub fn extend(&mut self, other: Inventory) {
         let base = self.files.len() as u32;
         self.files.extend(other.files);
+        self.records_read.extend(other.records_read);
         for (k, spec) in other.schema.kinds {
             let mine = self.schema.kinds.entry(k).or_default();
             for (a, t) in spec.attributes {

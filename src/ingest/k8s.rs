@@ -405,6 +405,7 @@ pub fn convert(src: Arc<SourceFile>, mapping: &Mapping) -> Inventory {
         None if !top.kind.is_empty() => vec![(0, text)],
         None => Vec::new(),
     };
+    cx.inv.set_records_read(file, items.len() as u64);
     for (i, (base, raw)) in items.into_iter().enumerate() {
         let o = Origin { file, record: i as u32, span: Span::new(base, base + raw.len()) };
         match serde_json::from_str::<Object>(raw) {

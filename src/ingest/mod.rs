@@ -22,7 +22,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use inventory::{
-    AttrSpec, EdgeRecord, EdgeSpec, Inventory, KindSpec, NodeRecord, Origin, SchemaSection,
+    AttrSpec, EdgeRecord, EdgeSpec, FileSummary, Inventory, KindSpec, NodeRecord, Origin,
+    SchemaSection,
 };
 pub use mapping::Mapping;
 
@@ -244,6 +245,8 @@ pub struct Converted {
     pub loaded: Loaded,
     /// Optional edges into data that was not loaded.
     pub unresolved: Vec<EdgeRecord>,
+    /// What each input file gave, in input order.
+    pub files: Vec<FileSummary>,
 }
 
 impl Converted {
@@ -299,5 +302,6 @@ pub fn convert_sources(
         .filter(|e| e.optional && (g.lookup(&e.from).is_none() || g.lookup(&e.to).is_none()))
         .cloned()
         .collect();
-    Ok(Converted { loaded, unresolved })
+    let files = inv.summary(&loaded.diagnostics);
+    Ok(Converted { loaded, unresolved, files })
 }

@@ -11,7 +11,11 @@
 //! attribute of another type is kept as `source_<name>`. Edges match their
 //! ends by id, or by `name` with `match_by: name`; an end that is not in the
 //! loaded payloads makes the edge optional (BloodHound resolves such ends
-//! against its database; `gov` warns and skips them).
+//! against its database; `gov` warns and skips them); an edge whose end was
+//! itself rejected says so. A node id given twice (in one payload or across
+//! payloads) is one node, as BloodHound merges it on upload: the first
+//! record's values win and a differing value is a `conflicting_value`
+//! warning; the same id under two schema kinds is a `duplicate_id` error.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -145,6 +149,9 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
     let og = &mapping.opengraph;
     let mut parsed: Vec<Parsed> = Vec::new();
     let mut edges: Vec<(OgEdge, Origin)> = Vec::new();
+    // Nodes that were reported and left out, with why: their edges say so
+    // instead of claiming the node is missing from the inputs.
+    let mut rejected: HashMap<String, String> = HashMap::new();
     for src in sources {
         let file = inv.add_file(src.clone());
         let text = src.text();
@@ -155,6 +162,7 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
                 continue;
             }
         };
+        inv.set_records_read(file, (payload.graph.nodes.len() + payload.graph.edges.len()) as u64);
         let source = payload
             .metadata
             .and_then(|m| m.source_kind)
@@ -166,6 +174,11 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
             let node: OgNode = match serde_json::from_str(raw.get()) {
                 Ok(n) => n,
                 Err(e) => {
+                    if let Ok(Json::Object(m)) = serde_json::from_str::<Json>(raw.get())
+                        && let Some(Json::String(id)) = m.get("id")
+                    {
+                        rejected.insert(id.clone(), format!("node {i} is not a valid node record"));
+                    }
                     inv.diags.push(json_error(
                         src,
                         raw.get(),
@@ -197,6 +210,7 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
                         "map it in a mapping file: `opengraph: {{kinds: {{{}: {{kind: resource}}}}}}`, or set `opengraph.default_kind`",
                         node.kinds.first().map_or("Kind", String::as_str)
                     )));
+                    rejected.insert(node.id, format!("it has no kind the mapping knows ({kinds})"));
                     continue;
                 }
             };
@@ -211,6 +225,10 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
                 );
                 inv.diags
                     .push(d.help("use identity, credential, service, group, role or resource"));
+                rejected.insert(
+                    node.id,
+                    format!("the mapping sends it to `{kind}`, not a schema kind"),
+                );
                 continue;
             }
             parsed.push(Parsed { node, kind, ty, source: source.clone(), origin });
@@ -368,6 +386,24 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
             }
         };
         let ((from, from_known), (to, to_known)) = (resolve(&e.start), resolve(&e.end));
+        let dropped =
+            [("source", &from, from_known), ("target", &to, to_known)].into_iter().find_map(
+                |(end, id, known)| Some((end, id, rejected.get(id.as_str()).filter(|_| !known)?)),
+            );
+        if let Some((end, id, why)) = dropped {
+            let mut d = inv.diag(
+                Code::UnresolvedEdge,
+                format!(
+                    "edge `{}` is skipped: its {end} `{id}` was rejected because {why}",
+                    e.kind
+                ),
+                origin.file,
+                origin.span,
+            );
+            d.severity = crate::diag::Severity::Warning;
+            inv.diags.push(d.help("fix the node's diagnostic above; its edges load with it"));
+            continue;
+        }
         let mapped = og.edges.get(&e.kind).filter(|ek| {
             // A mapped edge kind is used only where the schema allows it between
             // the two ends; elsewhere the default edge kind keeps the relation.
