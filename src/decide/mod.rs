@@ -1,4 +1,4 @@
-//! The embedding API for per-request decisions (issue #7): an [`Engine`]
+//! The embedding API for per-request decisions: an [`Engine`]
 //! (compiled policies plus identity graph, built once, `Send + Sync`, cheap to
 //! clone) answers "may this identity do this to that service now?" through
 //! [`Engine::decide`], and an [`EngineHandle`] swaps in a new policy set or

@@ -1,5 +1,5 @@
 //! Audit (all rules over the graph) and decide (one request), with traces for
-//! `explain` (issues #4, #7).
+//! `explain`.
 //!
 //! Must not: do I/O. `now` and plugins are passed in.
 

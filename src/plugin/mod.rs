@@ -1,4 +1,4 @@
-//! The WebAssembly plugin host (issue #6): the ABI, the sandbox limits, the
+//! The WebAssembly plugin host: the ABI, the sandbox limits, the
 //! module cache and the per-worker instances.
 //!
 //! Owns: loading a module named by a `plugin` declaration, verifying that it

@@ -1,4 +1,4 @@
-//! HTTP decision API for gateways (issue #7), behind the `serve` feature:
+//! HTTP decision API for gateways, behind the `serve` feature:
 //! `POST /v1/decide`, an NGINX `auth_request` endpoint, an Envoy `ext_authz`
 //! HTTP service, `/healthz` and Prometheus `/metrics`; reloads on SIGHUP and
 //! on file change; an asynchronous JSON-lines decision log. See the README's
