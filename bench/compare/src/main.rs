@@ -200,7 +200,7 @@ fn run() -> Result<ExitCode, String> {
         ("gov 20x faster than regorus (p50)", r.p50 >= 20.0 * g.p50),
         ("gov p99 < 20 us", g.p99 < 20_000.0),
     ];
-    println!("\ntargets (issue #7):");
+    println!("\ntargets:");
     for (what, met) in targets {
         println!("  {what}: {}", if met { "met" } else { "MISSED" });
     }
