@@ -570,6 +570,12 @@ fn malformed_input_gives_located_diagnostics() {
     assert_eq!((line, sev), (3, Severity::Warning));
     assert!(msg.contains("`robot:r2d2`"), "{msg}");
     assert_eq!(inv.edges.len(), 1);
+    // A member listed twice in a binding holds the role once.
+    let inv = convert_text(
+        "p.json",
+        r#"{"bindings": [{"role": "roles/viewer", "members": ["user:a@example.com", "user:a@example.com"]}]}"#,
+    );
+    assert_eq!((inv.diags.len(), inv.edges.len()), (0, 1));
     // Keys: a name that is not a key's, a date that is not one, an unknown keyType.
     let inv = convert_text(
         "k.json",

@@ -270,7 +270,9 @@ impl Ctx {
         }
         let role = rec.id.clone();
         self.inv.add_node(rec);
-        for m in &b.members {
+        // A member listed twice in one binding holds the role once.
+        let mut seen = std::collections::BTreeSet::new();
+        for m in b.members.iter().filter(|m| seen.insert(m.as_str())) {
             if let Some(id) = self.member(m, o) {
                 let mut e = EdgeRecord::new(id, "grants", &role, o);
                 e.label = Some(label.clone());
