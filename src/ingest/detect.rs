@@ -17,6 +17,9 @@ pub fn detect(name: &str, text: &str) -> Option<Format> {
     if head.contains(crate::ingest::native::FORMAT) {
         return Some(Format::Native);
     }
+    if trimmed.starts_with('[') {
+        return crate::ingest::gcp::detect(text).then_some(Format::Gcp);
+    }
     if !trimmed.starts_with('{') {
         return crate::ingest::native::is_yaml_name(name)
             .then_some(Format::Native)
@@ -32,6 +35,9 @@ pub fn detect(name: &str, text: &str) -> Option<Format> {
     }
     if has("apiVersion") && has("kind") {
         return Some(Format::K8s);
+    }
+    if crate::ingest::gcp::detect(text) {
+        return Some(Format::Gcp);
     }
     None
 }
@@ -53,6 +59,8 @@ mod tests {
             Some(Format::K8s)
         );
         assert_eq!(detect("x", r#"{"format": "gov.inventory/v1"}"#), Some(Format::Native));
+        assert_eq!(detect("x", r#"{"bindings": [], "etag": "BwX="}"#), Some(Format::Gcp));
+        assert_eq!(detect("x", r#"[{"email": "a@p", "uniqueId": "1"}]"#), Some(Format::Gcp));
         assert_eq!(detect("x", r#"{"hello": 1}"#), None);
         assert_eq!(detect("x", "not json"), None);
     }

@@ -1,7 +1,8 @@
 //! Loaders from inventory formats into the identity graph: the native
 //! `gov.inventory/v1` format (JSON or YAML) and adapters for the formats
 //! organisations already export (AWS IAM authorization details, the AWS IAM
-//! credential report, Kubernetes RBAC lists, BloodHound OpenGraph), each in its
+//! credential report, Kubernetes RBAC lists, BloodHound OpenGraph, Google
+//! Cloud IAM policies, service accounts and keys), each in its
 //! own file. Adapters produce an [`Inventory`]; `gov ingest` writes it in the
 //! native format, and [`Inventory::load_into`] loads it directly.
 //!
@@ -10,6 +11,7 @@
 pub mod aws_authz;
 pub mod aws_credential_report;
 pub mod detect;
+pub mod gcp;
 pub mod generate;
 mod inventory;
 pub mod k8s;
@@ -44,6 +46,9 @@ pub enum Format {
     /// BloodHound OpenGraph JSON.
     #[cfg_attr(feature = "cli", value(name = "opengraph"))]
     OpenGraph,
+    /// Google Cloud IAM: `gcloud projects get-iam-policy`, `gcloud iam
+    /// service-accounts list` and `... keys list`, with `--format=json`.
+    Gcp,
     /// The native `gov.inventory/v1` format.
     Native,
 }
@@ -55,6 +60,7 @@ impl fmt::Display for Format {
             Format::AwsCredentialReport => "aws-credential-report",
             Format::K8s => "k8s",
             Format::OpenGraph => "opengraph",
+            Format::Gcp => "gcp",
             Format::Native => "native",
         })
     }
@@ -170,6 +176,7 @@ pub fn convert(format: Format, src: Arc<SourceFile>, mapping: &Mapping) -> Inven
         Format::AwsCredentialReport => aws_credential_report::convert(src, mapping),
         Format::K8s => k8s::convert(src, mapping),
         Format::OpenGraph => opengraph::convert(&[src], mapping),
+        Format::Gcp => gcp::convert(src),
         Format::Native => {
             let mut inv = Inventory::new();
             let f = inv.add_file(src);
@@ -283,9 +290,9 @@ pub fn convert_sources(
                     f,
                     Span::new(0, src.text().len().min(1)),
                 );
-                inv.diags.push(
-                    d.help("name it with `--from aws-authz|aws-credential-report|k8s|opengraph`"),
-                );
+                inv.diags.push(d.help(
+                    "name it with `--from aws-authz|aws-credential-report|k8s|opengraph|gcp`",
+                ));
             }
         }
     }
