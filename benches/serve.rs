@@ -11,7 +11,8 @@
 //! - `POST /v1/decide`: JSON decisions rotating over every identity x service
 //!   pair of the Acme inventory;
 //! - `GET /v1/authz/nginx/call-service`: the same pairs as gateway headers;
-//! - `POST /v1/decide` again with `--decision-log` on (a file in a temp dir).
+//! - `POST /v1/decide` again with `--decision-log` on (a file in a temp dir);
+//! - and with `--decision-log-sync` too (an fsync per batch before answering).
 //!
 //! The server and the load generator share the machine (on the 2-core VM:
 //! both cores); the ratio to `/healthz` is the figure to compare.
@@ -258,15 +259,18 @@ fn main() {
     std::fs::create_dir_all(&dir).unwrap();
     let log = dir.join("decisions.jsonl");
     let logging = start(&["--decision-log", log.to_str().unwrap()]);
+    let synced_log = dir.join("decisions-synced.jsonl");
+    let synced = start(&["--decision-log", synced_log.to_str().unwrap(), "--decision-log-sync"]);
 
     let health = Arc::new(vec![b"GET /healthz HTTP/1.1\r\nHost: b\r\n\r\n".to_vec()]);
     let decide = Arc::new(decide_requests(&pairs));
     let nginx = Arc::new(nginx_requests(&pairs));
-    let scenarios: [Scenario; 4] = [
+    let scenarios: [Scenario; 5] = [
         ("GET /healthz (baseline)", plain.addr, &health),
         ("POST /v1/decide", plain.addr, &decide),
         ("GET /v1/authz/nginx/call-service", plain.addr, &nginx),
         ("POST /v1/decide + --decision-log", logging.addr, &decide),
+        ("POST /v1/decide + --decision-log-sync", synced.addr, &decide),
     ];
     // Rounds interleave the scenarios, so a burst of load from elsewhere on a
     // shared machine does not favour one of them; each keeps its best round.
@@ -285,6 +289,7 @@ fn main() {
         base = base.or(Some(rate));
     }
     drop(logging);
+    drop(synced);
     let lines = std::fs::read_to_string(&log).map(|t| t.lines().count()).unwrap_or(0);
     println!("decision log: {lines} lines written");
     let _ = std::fs::remove_dir_all(&dir);

@@ -1,18 +1,31 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for SECONDS each (default 60) and fails on any crash.
 #
-#   bash fuzz/run.sh 30
+#   bash fuzz/run.sh 20                 # every target, 20 s each (what CI runs)
+#   bash fuzz/run.sh 3600 ingest_yaml   # one target, an hour
 #
 # Needs a nightly toolchain and cargo-fuzz; installs both if missing. The
-# corpus of each target (fuzz/corpus/<target>/, gitignored) is seeded from
-# the syntax test corpus, so libFuzzer starts from real policies.
+# corpus of each target (fuzz/corpus/<target>/, gitignored) is seeded from the
+# test corpora, the examples and the real samples in ../shared/realdata, so
+# libFuzzer starts from real inputs; it keeps what it finds there between runs.
+#
+# The long run (before a release, or after a change to a parser): each target
+# for an hour or more, a few at a time on a quiet machine, e.g.
+#
+#   for t in $(cargo +nightly fuzz list); do nice bash fuzz/run.sh 3600 "$t"; done
+#
+# and read `stat::number_of_executed_units` in each target's final stats.
+# `-rss_limit_mb=2048` makes an input that takes more memory a crash, and
+# `-timeout=10` one that takes longer than 10 s: the limits on YAML aliases
+# and nesting, inlining and diagnostics exist so that neither happens.
 set -euo pipefail
 cd "$(dirname "$0")"
 
 seconds="${1:-60}"
 case "$seconds" in
-  ''|*[!0-9]*) echo "usage: $0 SECONDS" >&2; exit 2 ;;
+  ''|*[!0-9]*) echo "usage: $0 SECONDS [TARGET...]" >&2; exit 2 ;;
 esac
+shift || true
 
 if ! rustup toolchain list | grep -q '^nightly'; then
   rustup toolchain install nightly --profile minimal
@@ -21,22 +34,64 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
   cargo install cargo-fuzz --locked
 fi
 
-targets=(parse fmt_roundtrip)
+all=(parse fmt_roundtrip ingest_json ingest_yaml ingest_aws_authz
+  ingest_credential_report ingest_k8s ingest_opengraph mapping serve_request
+  eval_reference)
+if [ "$#" -gt 0 ]; then targets=("$@"); else targets=("${all[@]}"); fi
+
+realdata=../../shared/realdata
+[ -d "$realdata" ] || echo "note: no $realdata; seeding from the repository only" >&2
+
+# Seed names are content hashes, as libFuzzer names its own finds, so
+# re-seeding never duplicates.
+seed() { # TARGET FILE...
+  local target="$1" f
+  shift
+  mkdir -p "corpus/$target"
+  for f in "$@"; do
+    [ -f "$f" ] && cp "$f" "corpus/$target/seed-$(sha1sum "$f" | cut -c1-16)"
+  done
+  return 0
+}
+seed_text() { # TARGET TEXT
+  local target="$1" h
+  mkdir -p "corpus/$target"
+  h=$(printf '%s' "$2" | sha1sum | cut -c1-16)
+  printf '%s' "$2" > "corpus/$target/seed-$h"
+}
 
 for target in "${targets[@]}"; do
-  mkdir -p "corpus/$target"
-  # Seed names are content hashes, as libFuzzer names its own finds, so
-  # re-seeding never duplicates.
-  find ../tests/syntax -name '*.gov' -type f -print0 |
-    while IFS= read -r -d '' f; do
-      cp "$f" "corpus/$target/seed-$(sha1sum "$f" | cut -c1-16)"
-    done
+  case "$target" in
+    parse|fmt_roundtrip)
+      mapfile -d '' files < <(find ../tests/syntax -name '*.gov' -type f -print0)
+      seed "$target" "${files[@]}" ;;
+    ingest_json)
+      seed "$target" ../tests/fixtures/eval/small.json ../examples/nginx/inventory.json ../examples/acme/native.json ;;
+    ingest_yaml)
+      seed_text "$target" $'format: gov.inventory/v1\nmetadata: {source: fuzz}\nnodes:\n  - id: alice\n    kind: identity\n    attrs: {type: human, active: true}\n  - {id: svc, kind: service, attrs: {tier: 0}}\n  - id: bot\n    kind: identity\n    attrs:\n      type: bot\n      tags: [a, "b", \'c\']\nedges:\n  - {from: bot, to: alice, kind: owned_by}\n  - from: bot\n    to: svc\n    kind: supports\n    optional: true\n'
+      seed_text "$target" $'format: gov.inventory/v1\nmetadata: &m {a: [1, 2, 3]}\ncopy: *m\nnodes: []\n' ;;
+    ingest_aws_authz)
+      seed "$target" ../examples/acme/aws-authorization-details.json "$realdata"/aws_authz_*.json ;;
+    ingest_credential_report)
+      seed "$target" ../tests/fixtures/ingest/credential_report.csv ../examples/acme/credential-report.csv ;;
+    ingest_k8s)
+      seed "$target" ../tests/fixtures/ingest/k8s_rbac.json ../tests/fixtures/ingest/k8s_serviceaccounts.json ../examples/acme/k8s-rbac.json ;;
+    ingest_opengraph)
+      seed "$target" "$realdata"/opengraph_*.json ;;
+    mapping)
+      seed_text "$target" $'owner: [owner, Owner, gov/owner]\nsteward: [steward]\nservice: [service, app.kubernetes.io/part-of]\ntier: [tier]\nidentity_type: [identity-type]\nopengraph:\n  kinds:\n    Okta_User: {kind: identity, type: human}\n  edges:\n    GH_CanWriteBranch: can_access\n  properties:\n    token_expires_at: expires_at\n  default_edge: can_access\n  default_kind: resource\n' ;;
+    serve_request)
+      seed_text "$target" $'\x01{"decision": "call-service", "input": {"subject": "alice", "target": "payments", "action": "GET"}}\x00GET\nx-gov-identity: alice\nx-gov-target: payments\nx-original-method: DELETE'
+      seed_text "$target" $'\x00{"decision": "d", "input": {}, "now": "2026-01-01T00:00:00Z"}\x00POST\nx-gov-identity: alice\nx-gov-identity: mallory\nx-gov-decision: d\nx-gov-action: write' ;;
+    eval_reference)
+      seed_text "$target" $'\x09\x00\x01\x02\x03\x04\x01\x05\x06\x07\x08\x02\x09\x0a\x0b\x0c\x03\x0d\x0e\x0f\x10\x05\x00\x01\x00\x02\x00\x03\x01\x00\x02\x00\x07\x03\x01\x04\x02\x05\x06\x07\x08\x09\x0a\x0b' ;;
+    *) echo "unknown target $target" >&2; exit 2 ;;
+  esac
 done
 
 # Build every target before the clock starts (optimised, with debug
 # assertions and overflow checks, under AddressSanitizer: cargo-fuzz's default).
 cargo +nightly fuzz build
-
 
 status=0
 for target in "${targets[@]}"; do

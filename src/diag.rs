@@ -103,6 +103,9 @@ codes! {
     WrongArity => "gov::check::wrong_arity",
     /// A function that calls itself (functions are inlined and must terminate).
     RecursiveFunction => "gov::check::recursive_function",
+    /// Function calls that inline to more than 250,000 expression nodes in one
+    /// policy set (functions that call each other several times grow exponentially).
+    InlineTooLarge => "gov::check::inline_too_large",
     /// A `plugin` declaration in a build without the `plugins` feature.
     PluginUnavailable => "gov::check::plugin_unavailable",
     /// A plugin module that cannot be used: a missing file, an invalid module,
@@ -129,6 +132,10 @@ codes! {
     InvalidDecisionInput => "gov::check::invalid_decision_input",
     /// An I/O error while reading an input file.
     Io => "gov::io",
+    /// A path that names a FIFO, a socket or a device rather than a regular file.
+    NotAFile => "gov::io::not_a_file",
+    /// An inventory or mapping file that is not valid UTF-8.
+    IngestInvalidUtf8 => "gov::ingest::invalid_utf8",
     /// An inventory file that is not well-formed JSON.
     MalformedJson => "gov::ingest::malformed_json",
     /// An inventory file that is not well-formed YAML.
@@ -171,6 +178,14 @@ codes! {
     InventoryTooLarge => "gov::ingest::too_large",
     /// Two records that disagree about one value (the first one wins).
     ConflictingValue => "gov::ingest::conflicting_value",
+    /// A YAML file whose aliases (`*name`) expand it to more nodes than it
+    /// has bytes plus 1,000,000.
+    YamlAliasLimit => "gov::ingest::yaml_alias_limit",
+    /// A YAML file whose collections nest more than 64 levels deep.
+    YamlTooDeep => "gov::ingest::yaml_too_deep",
+    /// The count of diagnostics not shown: after 10 of one code in one file,
+    /// the human and plain outputs show one line with the number of the rest.
+    Omitted => "gov::report::omitted",
 }
 
 impl fmt::Display for Code {

@@ -135,6 +135,9 @@ impl Checker<'_> {
     /// Checks an expression and lowers it.
     pub(crate) fn expr(&mut self, e: &ast::Expr) -> (ir::Expr, T) {
         let loc = &e.loc;
+        if !self.fn_stack.is_empty() {
+            self.inlined += 1;
+        }
         match &e.kind {
             A::Null => (konst(Const::Null, loc), T::of(Ty::Null)),
             A::Bool(b) => (konst(Const::Bool(*b), loc), T::of(Ty::Bool)),

@@ -34,6 +34,12 @@ pub struct Compiled {
     pub warnings: Diagnostics,
 }
 
+/// How many expression nodes function calls may inline into one policy set.
+/// Functions are inlined at every call, so functions that each call the
+/// previous one twice double the program per level; past this the checker
+/// stops inlining and reports `gov::check::inline_too_large`.
+pub const MAX_INLINED_NODES: usize = 250_000;
+
 /// Options for [`compile`].
 #[derive(Clone, Debug)]
 pub struct Options {
@@ -140,6 +146,10 @@ pub(crate) struct Checker<'a> {
     path_binders: Vec<(String, Loc)>,
     /// Functions whose recursion was reported (once each).
     recursion_reported: Vec<String>,
+    /// Expression nodes checked inside function bodies (see [`MAX_INLINED_NODES`]).
+    pub(crate) inlined: usize,
+    /// Whether the inlining limit was reported (once per policy set).
+    inline_reported: bool,
     /// Rules whose `for` kind was reported unknown: exceptions for them are not.
     broken_rules: Vec<String>,
     /// Attributes whose `schema` declaration failed: uses are not reported again.
@@ -180,6 +190,8 @@ impl<'a> Checker<'a> {
             unbound: Vec::new(),
             path_binders: Vec::new(),
             recursion_reported: Vec::new(),
+            inlined: 0,
+            inline_reported: false,
             poisoned_attrs: Vec::new(),
             broken_rules: Vec::new(),
             lenient: 0,
@@ -695,6 +707,26 @@ impl<'a> Checker<'a> {
                 };
                 self.error(Code::RecursiveFunction, message, loc, "recursive call")
                     .help("functions are inlined and must not recurse; express the repetition with a path `*1..N` or an aggregate");
+                self.quiet = quiet;
+            }
+            return Some((
+                ir::Expr { kind: ir::ExprKind::Const(ir::Const::Null), loc: loc.clone() },
+                T::unknown(),
+            ));
+        }
+        if self.inlined > MAX_INLINED_NODES {
+            if !self.inline_reported {
+                self.inline_reported = true;
+                let quiet = std::mem::replace(&mut self.quiet, 0);
+                self.error(
+                    Code::InlineTooLarge,
+                    format!(
+                        "function calls inline to more than {MAX_INLINED_NODES} expression nodes"
+                    ),
+                    loc,
+                    format!("`{name}` is not inlined here"),
+                )
+                .help("functions are inlined at every call: a function that calls another several times, in a chain, doubles the program at each step; compute the value once with `let`, or call fewer times");
                 self.quiet = quiet;
             }
             return Some((

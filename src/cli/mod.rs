@@ -129,8 +129,9 @@ pub const EXIT_IO: u8 = 5;
 
 /// Prints diagnostics to stderr, in the run's `--error-format`.
 pub fn render(diags: &Diagnostics) {
-    for d in diags.iter() {
-        render_one(d);
+    match OUTPUT.get() {
+        Some(out) => out.each(diags),
+        None => gov::report::diagnostics::capped(diags).iter().for_each(render_one),
     }
 }
 
@@ -208,7 +209,7 @@ pub fn load(paths: &[PathBuf], lenient: bool) -> Result<Loaded, ExitCode> {
     let mut sources = Vec::with_capacity(files.len());
     let mut bytes = 0;
     for f in &files {
-        let src = ingest::read_source(f).map_err(|e| io_fail(&e.0))?;
+        let src = ingest::read_inventory(f).map_err(|e| io_fail(&e.0))?;
         bytes += src.text().len();
         sources.push(src);
     }
@@ -238,5 +239,9 @@ pub fn load(paths: &[PathBuf], lenient: bool) -> Result<Loaded, ExitCode> {
 /// the file was read but is not UTF-8 text).
 pub fn io_fail(d: &Diag) -> ExitCode {
     render_one(d);
-    ExitCode::from(if d.code == gov::Code::Io { EXIT_IO } else { EXIT_INVALID })
+    ExitCode::from(if matches!(d.code, gov::Code::Io | gov::Code::NotAFile) {
+        EXIT_IO
+    } else {
+        EXIT_INVALID
+    })
 }

@@ -51,11 +51,20 @@ impl Output {
 
     /// Prints diagnostics to stderr in the chosen format, with a summary line.
     pub fn diagnostics(&self, ds: &Diagnostics) {
-        for d in ds {
-            self.one(d);
-        }
+        self.each(ds);
         if !ds.is_empty() && self.format != ErrorFormat::Json {
             let _ = writeln!(std::io::stderr().lock(), "{}", diagnostics::summary(ds));
+        }
+    }
+
+    /// Prints diagnostics to stderr in the chosen format, without a summary:
+    /// JSON lists every one; people see the first few of each code in each
+    /// file and a count of the rest.
+    pub fn each(&self, ds: &Diagnostics) {
+        if self.format == ErrorFormat::Json {
+            ds.iter().for_each(|d| self.one(d));
+        } else {
+            diagnostics::capped(ds).iter().for_each(|d| self.one(d));
         }
     }
 

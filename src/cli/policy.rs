@@ -59,13 +59,13 @@ pub fn parse_policies(paths: &[PathBuf], out: &Output) -> Result<Vec<Parsed>, Ex
     let mut io_failed = false;
     for path in files {
         let name = path.display().to_string();
-        match std::fs::read(&path) {
+        match gov::ingest::read_bytes(&path) {
             Ok(bytes) => match gov::syntax::parse_bytes(&name, &bytes) {
                 Ok(p) => parsed.push(p),
                 Err(d) => diags.extend(d),
             },
             Err(e) => {
-                out.io_error(&name, &e);
+                out.diagnostics(&e.0.into());
                 io_failed = true;
             }
         }
@@ -90,9 +90,10 @@ pub fn load_graph(args: &InventoryArgs, out: &Output) -> Result<Option<Graph>, E
         ..LoadOptions::default()
     };
     if let Some(path) = &args.mapping {
-        let src = gov::ingest::read_source(path).map_err(|e| {
+        let src = gov::ingest::read_inventory(path).map_err(|e| {
+            let exit = io_exit(&e.0);
             out.diagnostics(&e.0.into());
-            Exit::Io
+            exit
         })?;
         opts.mapping = gov::ingest::Mapping::parse(&src).map_err(|d| {
             out.diagnostics(&d.into());
@@ -111,10 +112,16 @@ pub fn load_graph(args: &InventoryArgs, out: &Output) -> Result<Option<Graph>, E
             Err(Exit::InvalidInventory)
         }
         Err(Err(io)) => {
+            let exit = io_exit(&io.0);
             out.diagnostics(&io.0.into());
-            Err(Exit::Io)
+            Err(exit)
         }
     }
+}
+
+/// Exit 5 for a file that could not be read, 4 for one that is not an inventory's text.
+fn io_exit(d: &Diag) -> Exit {
+    if d.code == Code::IngestInvalidUtf8 { Exit::InvalidInventory } else { Exit::Io }
 }
 
 /// Compiles policies against the graph's schema (or the built-in one).

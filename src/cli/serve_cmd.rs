@@ -72,6 +72,19 @@ pub struct ServeArgs {
     /// Runtime worker threads (default: one per core).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Let a reload swap in a revision that drops decisions being served, or
+    /// has no rules and no decisions (refused by default: an editor's save
+    /// can leave a file empty for a moment).
+    #[arg(long)]
+    pub allow_decision_removal: bool,
+    /// Open connections at most; past it the least recently active idle
+    /// connection is closed (default: the open-file limit less 64).
+    #[arg(long, value_name = "N")]
+    pub max_connections: Option<usize>,
+    /// Answer a decision only once its log record is on disk (fsync; one per
+    /// batch of waiting decisions). Needs --decision-log.
+    #[arg(long, requires = "decision_log")]
+    pub decision_log_sync: bool,
 }
 
 pub fn run(args: &ServeArgs, out: &Output) -> Exit {
@@ -117,6 +130,9 @@ pub fn run(args: &ServeArgs, out: &Output) -> Exit {
         watch_interval: (!args.no_watch)
             .then(|| Duration::from_millis(args.watch_interval.max(10))),
         threads: args.threads,
+        allow_decision_removal: args.allow_decision_removal,
+        max_connections: args.max_connections,
+        decision_log_sync: args.decision_log_sync,
         ..gov::serve::Config::default()
     };
     match gov::serve::run(config) {

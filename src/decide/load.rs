@@ -40,7 +40,7 @@ pub(super) fn load(sources: &Sources) -> Result<Engine, Diagnostics> {
     // Mapping and inventories.
     let mut opts = LoadOptions { mode: Mode::Strict, ..LoadOptions::default() };
     if let Some(path) = &sources.mapping {
-        match ingest::read_source(path) {
+        match ingest::read_inventory(path) {
             Ok(src) => {
                 hashed.push(src.clone());
                 match Mapping::parse(&src) {
@@ -55,7 +55,7 @@ pub(super) fn load(sources: &Sources) -> Result<Engine, Diagnostics> {
     match ingest::expand_paths(&sources.inventories) {
         Ok(paths) => {
             for p in paths {
-                match ingest::read_source(&p) {
+                match ingest::read_inventory(&p) {
                     Ok(src) => inventories.push(src),
                     Err(e) => diags.push(e.0),
                 }

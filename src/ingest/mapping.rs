@@ -154,6 +154,7 @@ impl Mapping {
         let file: MappingFile = if src.text().trim().is_empty() {
             MappingFile::default()
         } else {
+            super::yaml_limits::check(src)?;
             serde_yaml_ng::from_str(src.text()).map_err(|e| {
                 let mut d = yaml_error(src, &e, "invalid mapping file");
                 d.code = Code::InvalidMapping;

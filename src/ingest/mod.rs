@@ -18,6 +18,7 @@ pub mod k8s;
 pub mod mapping;
 pub mod native;
 pub mod opengraph;
+pub mod yaml_limits;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -71,28 +72,81 @@ impl fmt::Display for Format {
 pub struct IoError(pub Diag);
 
 /// Reads a file as a source, with a `gov::io` diagnostic on failure.
+///
+/// Only regular files are read (symbolic links to them too): a FIFO, a socket
+/// or a device is `gov::io::not_a_file`, since reading one may block forever
+/// or never end (see [`read_bytes`]). Text that is not UTF-8 is
+/// `gov::parse::invalid_utf8` (see [`read_inventory`] for inventories).
 pub fn read_source(path: &Path) -> Result<Arc<SourceFile>, IoError> {
     let name = path.display().to_string();
-    match std::fs::read(path) {
-        Ok(bytes) => match String::from_utf8(bytes) {
-            Ok(text) => Ok(SourceFile::new(name, text)),
-            Err(e) => {
-                let at = e.utf8_error().valid_up_to();
-                let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-                let src = SourceFile::new(name.clone(), text);
-                Err(IoError(
-                    Diag::error(Code::InvalidUtf8, format!("`{name}` is not valid UTF-8"))
-                        .in_file(&src)
-                        .label(Span::new(at, at + 1), "invalid byte")
-                        .help("inventories are UTF-8 text; re-export or convert the file"),
-                ))
-            }
-        },
-        Err(e) => Err(IoError(
+    let bytes = read_bytes(path)?;
+    match String::from_utf8(bytes) {
+        Ok(text) => Ok(SourceFile::new(name, text)),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let src = SourceFile::new(name.clone(), text);
+            Err(IoError(
+                Diag::error(Code::InvalidUtf8, format!("`{name}` is not valid UTF-8"))
+                    .in_file(&src)
+                    .label(Span::new(at, at + 1), "invalid byte")
+                    .help("inventories are UTF-8 text; re-export or convert the file"),
+            ))
+        }
+    }
+}
+
+/// The bytes of a regular file: `gov::io::not_a_file` for a FIFO, a socket
+/// or a device (checked before opening, which blocks on a FIFO), `gov::io`
+/// when it cannot be read.
+pub fn read_bytes(path: &Path) -> Result<Vec<u8>, IoError> {
+    let name = path.display().to_string();
+    let cannot = |e: std::io::Error| {
+        IoError(
             Diag::error(Code::Io, format!("cannot read `{name}`: {e}"))
                 .help("check the path and the file's permissions"),
-        )),
+        )
+    };
+    let meta = std::fs::metadata(path).map_err(cannot)?;
+    if !meta.is_file() {
+        return Err(IoError(not_a_file(&name, &meta.file_type())));
     }
+    std::fs::read(path).map_err(cannot)
+}
+
+/// [`read_source`] for an inventory or mapping file: text that is not UTF-8
+/// is invalid content (`gov::ingest::invalid_utf8`, exit 4 in the CLI), not
+/// an I/O problem.
+pub fn read_inventory(path: &Path) -> Result<Arc<SourceFile>, IoError> {
+    read_source(path).map_err(|mut e| {
+        if e.0.code == Code::InvalidUtf8 {
+            e.0.code = Code::IngestInvalidUtf8;
+        }
+        e
+    })
+}
+
+/// The diagnostic for a path that exists but is not a regular file.
+fn not_a_file(name: &str, kind: &std::fs::FileType) -> Diag {
+    #[cfg(unix)]
+    let what = {
+        use std::os::unix::fs::FileTypeExt as _;
+        if kind.is_fifo() {
+            "a FIFO (named pipe)"
+        } else if kind.is_socket() {
+            "a socket"
+        } else if kind.is_char_device() || kind.is_block_device() {
+            "a device"
+        } else if kind.is_dir() {
+            "a directory"
+        } else {
+            "not a regular file"
+        }
+    };
+    #[cfg(not(unix))]
+    let what = if kind.is_dir() { "a directory" } else { "not a regular file" };
+    Diag::error(Code::NotAFile, format!("`{name}` is {what}, not a regular file"))
+        .help("gov reads only regular files (a FIFO or device could block forever); copy the data to a file first")
 }
 
 /// Expands directories into their inventory files (`.json`, `.yaml`, `.yml`,
@@ -105,7 +159,7 @@ pub fn expand_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, IoError> {
     for p in paths {
         if p.is_dir() {
             let mut found = Vec::new();
-            walk(p, &mut found).map_err(|e| {
+            walk(p, &mut found, 0).map_err(|e| {
                 IoError(Diag::error(
                     Code::Io,
                     format!("cannot read directory `{}`: {e}", p.display()),
@@ -128,7 +182,7 @@ fn is_mapping_file(path: &Path) -> bool {
     }
     // Mapping files are a few lines; an inventory is never skipped unread.
     let Ok(meta) = std::fs::metadata(path) else { return false };
-    if meta.len() > 1 << 20 {
+    if !meta.is_file() || meta.len() > 1 << 20 {
         return false;
     }
     let Ok(text) = std::fs::read_to_string(path) else { return false };
@@ -138,11 +192,20 @@ fn is_mapping_file(path: &Path) -> bool {
     Mapping::parse(&SourceFile::new(name, text)).is_ok()
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+/// Directories nest at most this deep below a named one (a symbolic link
+/// that loops back would otherwise be walked forever).
+const MAX_DIR_DEPTH: usize = 32;
+
+fn walk(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> std::io::Result<()> {
+    if depth > MAX_DIR_DEPTH {
+        return Err(std::io::Error::other(format!(
+            "directories nest more than {MAX_DIR_DEPTH} deep (a symbolic link loop?)"
+        )));
+    }
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
         if path.is_dir() {
-            walk(&path, out)?;
+            walk(&path, out, depth + 1)?;
         } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| {
             matches!(e.to_ascii_lowercase().as_str(), "json" | "yaml" | "yml" | "csv")
         }) {
@@ -240,7 +303,7 @@ pub fn load_paths(
     let files = expand_paths(paths).map_err(Err)?;
     let mut sources = Vec::with_capacity(files.len());
     for f in &files {
-        sources.push(read_source(f).map_err(Err)?);
+        sources.push(read_inventory(f).map_err(Err)?);
     }
     load_sources(sources, opts).map_err(Ok)
 }

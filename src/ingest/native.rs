@@ -814,6 +814,10 @@ pub fn yaml_error(src: &Arc<SourceFile>, e: &serde_yaml_ng::Error, what: &str) -
 
 fn read_yaml(b: &mut GraphBuilder, src: &Arc<SourceFile>, file: FileId) {
     let text = src.text();
+    if let Err(d) = super::yaml_limits::check(src) {
+        b.push_diag(d);
+        return;
+    }
     let doc: YamlDoc = match serde_yaml_ng::from_str(text) {
         Ok(d) => d,
         Err(e) => {

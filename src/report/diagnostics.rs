@@ -31,21 +31,17 @@ pub fn render_plain(d: &Diag) -> String {
             } else {
                 let _ = writeln!(out, "{pad}::: {}:{line}:{col}", file.name());
             }
-            let src = file.line_text(line);
+            let w = window(file.text(), label.span);
             let _ = writeln!(out, "{pad} |");
-            let _ = writeln!(out, "{line} | {src}");
-            // Underline within this line, measured in characters.
-            let line_start = label.span.start + 1 - col;
-            let end_in_line = (label.span.end.saturating_sub(line_start)).min(src.len());
-            let width = src
-                .get(
-                    col.saturating_sub(1).min(src.len())
-                        ..end_in_line.max(col.saturating_sub(1)).min(src.len()),
-                )
-                .map_or(0, |s| s.chars().count())
-                .max(1);
-            let offset: String =
-                src.chars().take(col - 1).map(|c| if c == '\t' { '\t' } else { ' ' }).collect();
+            let _ = writeln!(out, "{line} | {}{}{}", w.before, w.text, w.after);
+            // Underline within the shown text, measured in characters.
+            let width = w.text.get(w.start..w.end).map_or(0, |s| s.chars().count()).max(1);
+            let offset: String = w
+                .before
+                .chars()
+                .chain(w.text.get(..w.start).unwrap_or("").chars())
+                .map(|c| if c == '\t' { '\t' } else { ' ' })
+                .collect();
             let mark = if first { "^" } else { "-" };
             let _ =
                 writeln!(out, "{pad} | {offset}{} {}", mark.repeat(width), label.text).map(|_| ());
@@ -61,10 +57,132 @@ pub fn render_plain(d: &Diag) -> String {
     out
 }
 
-/// Renders a list as plain text with a summary line.
+/// Lines longer than this many bytes are shown as a window around the span.
+pub const MAX_LINE_BYTES: usize = 240;
+/// Bytes of context shown on each side of a span in a long line.
+const WINDOW_CONTEXT: usize = 80;
+/// Bytes of a span shown in a long line (the underline stops there).
+const WINDOW_SPAN: usize = 160;
+
+/// The part of a span's line that is shown: the whole line when it is
+/// short, else a window around the span, with `…` where text is left out.
+struct Window<'a> {
+    before: &'static str,
+    text: &'a str,
+    after: &'static str,
+    /// The span within `text` (bytes).
+    start: usize,
+    end: usize,
+}
+
+fn window(text: &str, span: crate::source::Span) -> Window<'_> {
+    let start = floor_boundary(text, span.start.min(text.len()));
+    let line_start = text.get(..start).and_then(|t| t.rfind('\n')).map_or(0, |i| i + 1);
+    let line_end = text.get(start..).and_then(|t| t.find('\n')).map_or(text.len(), |i| start + i);
+    let line = text.get(line_start..line_end).unwrap_or("");
+    let line = line.strip_suffix('\r').unwrap_or(line);
+    let s = start - line_start;
+    let e = span.end.clamp(start, line_start + line.len()) - line_start;
+    if line.len() <= MAX_LINE_BYTES {
+        return Window { before: "", text: line, after: "", start: s, end: e };
+    }
+    let e = floor_boundary(line, e.min(s + WINDOW_SPAN));
+    let from = floor_boundary(line, s.saturating_sub(WINDOW_CONTEXT));
+    let to = ceil_boundary(line, (e + WINDOW_CONTEXT).min(line.len()));
+    Window {
+        before: if from > 0 { "…" } else { "" },
+        text: line.get(from..to).unwrap_or(""),
+        after: if to < line.len() { "…" } else { "" },
+        start: s - from,
+        end: e - from,
+    }
+}
+
+fn floor_boundary(s: &str, mut i: usize) -> usize {
+    i = i.min(s.len());
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(s: &str, mut i: usize) -> usize {
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i.min(s.len())
+}
+
+/// Diagnostics of one code in one file shown before the rest are counted.
+pub const MAX_PER_CODE_PER_FILE: usize = 10;
+
+/// What a person is shown of a list: the first [`MAX_PER_CODE_PER_FILE`]
+/// diagnostics of each code in each file, in order, then for each code and
+/// file with more, one `gov::report::omitted` diagnostic that counts the
+/// rest. A minified file with thousands of one problem stays readable, and
+/// its output small. Tools that need every diagnostic read the JSON output.
+pub fn capped(ds: &Diagnostics) -> Diagnostics {
+    use std::collections::HashMap;
+    let mut seen: HashMap<(crate::diag::Code, Option<&str>), usize> = HashMap::new();
+    // (code, file, how many left out, any of them an error), in order of first omission.
+    let mut left_out: Vec<(crate::diag::Code, Option<std::sync::Arc<crate::source::SourceFile>>, usize, bool)> =
+        Vec::new();
+    let mut out = Diagnostics::new();
+    for d in ds {
+        let key = (d.code, d.file.as_deref().map(crate::source::SourceFile::name));
+        let n = seen.entry(key).or_insert(0);
+        *n += 1;
+        if *n <= MAX_PER_CODE_PER_FILE {
+            out.push(d.clone());
+            continue;
+        }
+        let name = key.1;
+        match left_out
+            .iter_mut()
+            .find(|(c, f, _, _)| *c == d.code && f.as_deref().map(crate::source::SourceFile::name) == name)
+        {
+            Some(entry) => {
+                entry.2 += 1;
+                entry.3 |= d.is_error();
+            }
+            None => left_out.push((d.code, d.file.clone(), 1, d.is_error())),
+        }
+    }
+    for (code, file, n, error) in left_out {
+        let where_ = file.as_ref().map_or(String::new(), |f| format!(" in `{}`", f.name()));
+        let message = format!(
+            "{} more `{code}`{where_} not shown",
+            thousands(n)
+        );
+        let d = if error {
+            Diag::error(crate::diag::Code::Omitted, message)
+        } else {
+            Diag::warning(crate::diag::Code::Omitted, message)
+        };
+        out.push(d.help(format!(
+            "the first {MAX_PER_CODE_PER_FILE} of each code in each file are shown; `--error-format json` lists every one"
+        )));
+    }
+    out
+}
+
+/// `2763` as `2,763`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Renders a list as plain text with a summary line (repeats counted, see [`capped`]).
 pub fn render_plain_all(ds: &Diagnostics) -> String {
     let mut out = String::new();
-    for d in ds {
+    for d in &capped(ds) {
         out.push_str(&render_plain(d));
         out.push('\n');
     }
@@ -139,6 +257,13 @@ pub fn render_json(ds: &Diagnostics) -> serde_json::Value {
 /// miette's graphical rendering (colour when `color` is set).
 #[cfg(feature = "cli")]
 pub fn render_fancy(d: &Diag, color: bool) -> String {
+    // miette shows whole lines: a long (minified) line is shown as plain
+    // text's window around the span instead.
+    if let Some(file) = &d.file
+        && d.labels.iter().any(|l| window(file.text(), l.span).after == "…" || window(file.text(), l.span).before == "…")
+    {
+        return render_plain(d);
+    }
     let theme = if color {
         miette::GraphicalTheme::unicode()
     } else {

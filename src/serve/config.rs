@@ -41,6 +41,36 @@ pub struct Config {
     pub watch_interval: Option<Duration>,
     /// Runtime worker threads; `None`: one per core.
     pub threads: Option<usize>,
+    /// Reloads may swap in a revision that drops decisions being served, or
+    /// has no rules and no decisions (otherwise such a reload is refused).
+    pub allow_decision_removal: bool,
+    /// Open connections at most; `None`: derived from the process's open-file
+    /// limit (see [`default_max_connections`]). Past it the least recently
+    /// active idle connection is closed for a new one.
+    pub max_connections: Option<usize>,
+    /// Answer a decision only once its decision-log record is written and
+    /// flushed to disk (`fsync`, one per batch of waiting decisions).
+    pub decision_log_sync: bool,
+}
+
+/// File descriptors kept back from connections for the log, the sources a
+/// reload reads and the runtime.
+pub const RESERVED_FDS: usize = 64;
+
+/// The default connection cap: the soft open-file limit (`RLIMIT_NOFILE`,
+/// read from `/proc/self/limits`; 1024 where it cannot be read) less
+/// [`RESERVED_FDS`], and at least 16.
+pub fn default_max_connections() -> usize {
+    open_file_limit().unwrap_or(1024).saturating_sub(RESERVED_FDS).max(16)
+}
+
+/// The soft limit on open files, from `/proc/self/limits` (Linux).
+fn open_file_limit() -> Option<usize> {
+    let text = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = text.lines().find(|l| l.starts_with("Max open files"))?;
+    let soft = line.trim_start_matches("Max open files").split_whitespace().next()?;
+    // "unlimited" reads as no limit worth deriving from.
+    soft.parse::<usize>().ok().map(|n| n.min(1 << 20))
 }
 
 impl Default for Config {
@@ -59,6 +89,9 @@ impl Default for Config {
             timeout: Duration::from_millis(2_000),
             watch_interval: Some(Duration::from_secs(1)),
             threads: None,
+            allow_decision_removal: false,
+            max_connections: None,
+            decision_log_sync: false,
         }
     }
 }

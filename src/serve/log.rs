@@ -40,6 +40,8 @@ pub struct Record {
     pub engine: Arc<Engine>,
     /// How long the request took.
     pub took: Duration,
+    /// With `--decision-log-sync`: told whether the record reached the disk.
+    pub ack: Option<tokio::sync::oneshot::Sender<bool>>,
 }
 
 #[derive(Serialize)]
@@ -70,33 +72,48 @@ struct LineRequest<'a> {
 pub struct DecisionLog {
     tx: SyncSender<Record>,
     metrics: Arc<Metrics>,
+    sync: bool,
 }
 
 impl DecisionLog {
     /// Opens (appends to) `path` and starts the writer thread; the thread
     /// ends once every [`DecisionLog`] clone is dropped and the queue is written.
+    /// `sync`: every batch is flushed to disk (`fsync`) before the
+    /// decisions in it are told (see [`DecisionLog::send`]).
     pub fn open(
         path: &Path,
         capacity: usize,
         metrics: Arc<Metrics>,
+        sync: bool,
     ) -> std::io::Result<(DecisionLog, JoinHandle<()>)> {
         let file = OpenOptions::new().create(true).append(true).open(path)?;
         let (tx, rx) = sync_channel(capacity.max(1));
         let m = Arc::clone(&metrics);
         let thread = std::thread::Builder::new()
             .name("gov-decision-log".into())
-            .spawn(move || write_loop(&rx, file, &m))?;
-        Ok((DecisionLog { tx, metrics }, thread))
+            .spawn(move || write_loop(&rx, file, &m, sync))?;
+        Ok((DecisionLog { tx, metrics, sync }, thread))
     }
 
-    /// Queues a record; never blocks. A full queue drops it (counted).
-    pub fn send(&self, record: Record) {
+    /// Queues a record; never blocks. A full queue drops it (counted). In
+    /// sync mode the answer is a receiver told `true` once the record is on
+    /// disk, `false` (or nothing) when it is not written.
+    pub fn send(&self, mut record: Record) -> Option<tokio::sync::oneshot::Receiver<bool>> {
+        let rx = if self.sync {
+            let (tx, rx) = tokio::sync::oneshot::channel();
+            record.ack = Some(tx);
+            Some(rx)
+        } else {
+            None
+        };
         match self.tx.try_send(record) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                // The record (and its sender) is dropped: a waiting decision hears so.
                 self.metrics.log_dropped(1);
             }
         }
+        rx
     }
 }
 
@@ -108,20 +125,27 @@ const BATCH: usize = 4096;
 /// call and context switch less per decision under load, and fuller batches.
 const PAUSE: Duration = Duration::from_millis(5);
 
-fn write_loop(rx: &Receiver<Record>, mut file: File, metrics: &Metrics) {
+fn write_loop(rx: &Receiver<Record>, mut file: File, metrics: &Metrics, sync: bool) {
     let mut buf: Vec<u8> = Vec::with_capacity(64 * 1024);
+    let mut acks = Vec::new();
     let mut failing = false;
     let mut dropped_while_failing = 0u64;
     while let Ok(first) = rx.recv() {
         let mut n = 0u64;
         let mut next = Some(first);
-        while let Some(record) = next {
+        while let Some(mut record) = next {
             append_line(&mut buf, &record);
+            acks.extend(record.ack.take());
             n += 1;
             next = if n < BATCH as u64 { rx.try_recv().ok() } else { None };
         }
         let end = file.metadata().map(|m| m.len()).ok();
-        match file.write_all(&buf) {
+        // Group commit: one write and, in sync mode, one fsync per batch.
+        let written = file.write_all(&buf).and_then(|()| if sync { file.sync_data() } else { Ok(()) });
+        for ack in acks.drain(..) {
+            let _ = ack.send(written.is_ok());
+        }
+        match written {
             Ok(()) => {
                 metrics.log_written(n);
                 if failing {
@@ -148,7 +172,10 @@ fn write_loop(rx: &Receiver<Record>, mut file: File, metrics: &Metrics) {
             }
         }
         buf.clear();
-        std::thread::sleep(PAUSE);
+        if !sync {
+            // Decisions wait on a synced log: no pause for them.
+            std::thread::sleep(PAUSE);
+        }
     }
 }
 

@@ -2,6 +2,14 @@
 //! changes, load the sources again and swap the engine atomically; a load
 //! with errors is refused and the old engine keeps serving.
 //!
+//! An ordinary save must not take decisions down: many editors truncate a
+//! file and then write it, so for a moment it is empty (a valid, empty policy
+//! set). So a changed file is loaded only once it has stopped changing (its
+//! size and modification time agree across a whole poll interval), and a new
+//! revision that drops a decision being served, or has no rules and no
+//! decisions at all, is refused (logged, counted as a refused reload) unless
+//! the server was started with `--allow-decision-removal`.
+//!
 //! Changes are found by polling a fingerprint (path, size, modification time)
 //! of every source file, walking directories. A poll needs no extra crate and
 //! works where inotify does not (network file systems, bind mounts, editors
@@ -35,12 +43,21 @@ pub fn spawn(
     handle: Arc<EngineHandle>,
     metrics: Arc<Metrics>,
     interval: Option<Duration>,
+    policy: Policy,
 ) -> std::io::Result<Sender<()>> {
     let (tx, rx) = channel();
-    std::thread::Builder::new()
-        .name("gov-reload".into())
-        .spawn(move || reload_loop(&rx, &sources, since.0, &handle, &metrics, interval))?;
+    std::thread::Builder::new().name("gov-reload".into()).spawn(move || {
+        reload_loop(&rx, &sources, since.0, &handle, &metrics, interval, policy)
+    })?;
     Ok(tx)
+}
+
+/// What a reload may do.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Policy {
+    /// Swap in a revision that drops decisions being served, or has no rules
+    /// and no decisions at all (`--allow-decision-removal`).
+    pub allow_decision_removal: bool,
 }
 
 fn reload_loop(
@@ -50,7 +67,10 @@ fn reload_loop(
     handle: &EngineHandle,
     metrics: &Metrics,
     interval: Option<Duration>,
+    policy: Policy,
 ) {
+    // A changed fingerprint waiting to be seen again, unchanged, a poll later.
+    let mut pending: Option<Fingerprint> = None;
     loop {
         let forced = match interval {
             Some(every) => match rx.recv_timeout(every) {
@@ -64,28 +84,65 @@ fn reload_loop(
             },
         };
         let now = fingerprint(sources);
-        if !forced && now == last {
-            continue;
-        }
         if !forced {
-            // A writer may be midway through a file (or a set of files): wait
-            // until two looks agree before loading.
-            std::thread::sleep(Duration::from_millis(100));
-            if fingerprint(sources) != now {
+            if now == last {
+                pending = None;
+                continue;
+            }
+            // A writer may be midway through a file (or a set of files):
+            // load only once a whole interval has passed without a change.
+            if pending.as_ref() != Some(&now) {
+                pending = Some(now);
                 continue;
             }
         }
+        pending = None;
         last = now;
         let why = if forced { "SIGHUP" } else { "files changed" };
-        reload(sources, handle, metrics, why);
+        reload(sources, handle, metrics, why, policy);
     }
 }
 
+/// Why a loaded revision is not swapped in, if it is not.
+fn refusal(old: &Engine, new: &Engine, policy: Policy) -> Option<String> {
+    if policy.allow_decision_removal {
+        return None;
+    }
+    let dropped: Vec<&str> = old.decisions().filter(|d| !new.decisions().any(|n| n == *d)).collect();
+    if !dropped.is_empty() {
+        return Some(format!(
+            "it drops decision{} being served: {}",
+            if dropped.len() == 1 { "" } else { "s" },
+            dropped.iter().map(|d| format!("`{d}`")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    let program = new.program();
+    if program.rules.is_empty() && program.decisions.is_empty() {
+        return Some("it has no rules and no decisions (an empty or partly written file?)".into());
+    }
+    None
+}
+
 /// Loads `sources` and swaps them in, or refuses; logs either to stderr.
-pub fn reload(sources: &Sources, handle: &EngineHandle, metrics: &Metrics, why: &str) {
+pub fn reload(
+    sources: &Sources,
+    handle: &EngineHandle,
+    metrics: &Metrics,
+    why: &str,
+    policy: Policy,
+) {
     let old = handle.current();
     match Engine::load(sources) {
         Ok(engine) => {
+            if let Some(reason) = refusal(&old, &engine, policy) {
+                metrics.reload(false);
+                eprintln!(
+                    "gov serve: warning: reload refused ({why}): revision {} {reason}; still serving revision {} (start with --allow-decision-removal to allow this)",
+                    engine.revision(),
+                    old.revision()
+                );
+                return;
+            }
             // Count first: whoever reads the log line then sees the count.
             metrics.reload(true);
             let revision = engine.revision().to_owned();

@@ -14,7 +14,8 @@ use serde::Serialize;
 
 use super::error::ApiError;
 use super::log::Record;
-use super::server::State;
+use super::config::InputNames;
+use super::server::{Headers, State};
 use crate::decide::{self, DecideError, Decision, Engine};
 
 type Resp = Response<Full<Bytes>>;
@@ -119,10 +120,10 @@ async fn v1(state: &State, req: Request<Incoming>, start: Instant) -> Result<Res
                 _ => return Err(not_found(&path)),
             },
         };
-        return gateway(state, &req, Gateway::Nginx, named, start);
+        return gateway(state, &req, Gateway::Nginx, named, start).await;
     }
     if path == "/v1/authz/envoy" || path.starts_with("/v1/authz/envoy/") {
-        return gateway(state, &req, Gateway::Envoy, None, start);
+        return gateway(state, &req, Gateway::Envoy, None, start).await;
     }
     Err(not_found(&path))
 }
@@ -218,6 +219,13 @@ fn answer_body(name: &str, d: &Decision, engine: &Engine) -> Vec<u8> {
     serde_json::to_vec(&a).unwrap_or_default()
 }
 
+/// A `/v1/decide` body as a request. A byte-order mark is not JSON, but
+/// editors write one: it is skipped, as the CLI does.
+pub(crate) fn parse_request(body: &[u8]) -> Result<decide::Request, ApiError> {
+    let text = body.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(body);
+    serde_json::from_slice(text).map_err(|e| ApiError::from_json(&e))
+}
+
 async fn decide_json(
     state: &State,
     req: Request<Incoming>,
@@ -225,18 +233,19 @@ async fn decide_json(
 ) -> Result<Resp, ApiError> {
     let at = SystemTime::now();
     let body = read_body(state, req).await?;
-    let request: decide::Request =
-        serde_json::from_slice(&body).map_err(|e| ApiError::from_json(&e))?;
+    let request = parse_request(&body)?;
     let engine = state.engine.current();
     let decision = engine
         .decide(&request)
         .map_err(|e| ApiError::from_decide(&e, false, &state.inputs.identity))?;
     let resp = json(StatusCode::OK, answer_body(&request.decision, &decision, &engine));
-    finish(state, "decide", request, decision, engine, at, start);
+    finish(state, "decide", request, decision, engine, at, start).await?;
     Ok(resp)
 }
 
-fn finish(
+/// Counts and logs a decision. With `--decision-log-sync` it returns only
+/// once the record is on disk, and fails (503) when it cannot be written.
+async fn finish(
     state: &State,
     endpoint: &'static str,
     request: decide::Request,
@@ -244,20 +253,32 @@ fn finish(
     engine: Arc<Engine>,
     at: SystemTime,
     start: Instant,
-) {
+) -> Result<(), ApiError> {
     let took = start.elapsed();
     state.metrics.decision(result.effect, took);
-    if let Some(log) = &state.log {
-        log.send(Record {
-            at,
-            endpoint,
-            decision: request.decision,
-            input: request.input,
-            now: request.now,
-            result,
-            engine,
-            took,
-        });
+    let Some(log) = &state.log else { return Ok(()) };
+    let waiting = log.send(Record {
+        at,
+        endpoint,
+        decision: request.decision,
+        input: request.input,
+        now: request.now,
+        result,
+        engine,
+        took,
+        ack: None,
+    });
+    match waiting {
+        None => Ok(()),
+        Some(rx) => match rx.await {
+            Ok(true) => Ok(()),
+            Ok(false) | Err(_) => Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "decision_log_failed",
+                "the decision could not be written to the decision log",
+            )
+            .hint("--decision-log-sync answers only logged decisions; check the log's disk")),
+        },
     }
 }
 
@@ -267,10 +288,22 @@ enum Gateway {
     Envoy,
 }
 
+/// A gateway header's value. A header sent more than once is ambiguous (a
+/// proxy that appends rather than replaces would let the client choose):
+/// 400 `bad_header`, failing closed.
 fn header_str<'h>(
     headers: &'h HeaderMap,
     name: &header::HeaderName,
 ) -> Result<Option<&'h str>, ApiError> {
+    let mut all = headers.get_all(name).iter();
+    if let (Some(_), Some(_)) = (all.next(), all.next()) {
+        return Err(ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "bad_header",
+            format!("header `{name}` appears more than once"),
+        )
+        .hint("send it once; a proxy in front must replace the header, not append to it"));
+    }
     match headers.get(name) {
         None => Ok(None),
         Some(v) => match v.to_str() {
@@ -285,18 +318,26 @@ fn header_str<'h>(
     }
 }
 
-/// NGINX `auth_request` and Envoy `ext_authz`: inputs from headers; 200 when
-/// allowed, 403 otherwise, 401 for a missing or unknown identity.
-fn gateway(
-    state: &State,
-    req: &Request<Incoming>,
-    kind: Gateway,
+/// What a gateway check asks, read from its headers alone.
+pub(crate) struct GatewayAsk {
+    /// From the path or the decision header; `None`: the server's default.
+    pub decision: Option<String>,
+    /// The identity, target and action inputs.
+    pub input: BTreeMap<String, serde_json::Value>,
+    /// Whether the action came from the action header (not a default).
+    pub explicit_action: bool,
+}
+
+/// Reads a gateway check's inputs from its headers: the identity (401 when
+/// missing), target, action and decision; a header sent twice is a 400.
+pub(crate) fn gateway_ask(
+    h: &Headers,
+    inputs: &InputNames,
+    headers: &HeaderMap,
+    method: &Method,
+    nginx: bool,
     named: Option<&str>,
-    start: Instant,
-) -> Result<Resp, ApiError> {
-    let at = SystemTime::now();
-    let headers = req.headers();
-    let h = &state.headers;
+) -> Result<GatewayAsk, ApiError> {
     let Some(identity) = header_str(headers, &h.identity)? else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -305,36 +346,58 @@ fn gateway(
         )
         .hint("the gateway must set the identity header (--identity-header) on every check"));
     };
-    let engine = state.engine.current();
     let decision = match named {
-        Some(n) => n.to_owned(),
-        None => match header_str(headers, &h.decision)? {
-            Some(n) => n.to_owned(),
-            None => default_decision(state, &engine)?,
-        },
+        Some(n) => Some(n.to_owned()),
+        None => header_str(headers, &h.decision)?.map(str::to_owned),
     };
     let mut input = BTreeMap::new();
-    input.insert(state.inputs.identity.clone(), serde_json::Value::from(identity));
+    input.insert(inputs.identity.clone(), serde_json::Value::from(identity));
     if let Some(target) = header_str(headers, &h.target)? {
-        input.insert(state.inputs.target.clone(), serde_json::Value::from(target));
+        input.insert(inputs.target.clone(), serde_json::Value::from(target));
     }
     // The action: the configured header, else NGINX's X-Original-Method (set
     // in the example config), else the method of this request (Envoy forwards
     // the original method).
     let explicit_action = header_str(headers, &h.action)?;
-    let action = match (explicit_action, kind) {
-        (Some(a), _) => a,
-        (None, Gateway::Nginx) => {
-            header_str(headers, &ORIGINAL_METHOD)?.unwrap_or_else(|| req.method().as_str())
-        }
-        (None, Gateway::Envoy) => req.method().as_str(),
+    let action = match explicit_action {
+        Some(a) => a,
+        None if nginx => header_str(headers, &ORIGINAL_METHOD)?.unwrap_or_else(|| method.as_str()),
+        None => method.as_str(),
     };
-    input.insert(state.inputs.action.clone(), serde_json::Value::from(action));
+    input.insert(inputs.action.clone(), serde_json::Value::from(action));
+    Ok(GatewayAsk { decision, input, explicit_action: explicit_action.is_some() })
+}
+
+/// NGINX `auth_request` and Envoy `ext_authz`: inputs from headers; 200 when
+/// allowed, 403 otherwise, 401 for a missing or unknown identity.
+async fn gateway(
+    state: &State,
+    req: &Request<Incoming>,
+    kind: Gateway,
+    named: Option<&str>,
+    start: Instant,
+) -> Result<Resp, ApiError> {
+    let at = SystemTime::now();
+    let ask = gateway_ask(
+        &state.headers,
+        &state.inputs,
+        req.headers(),
+        req.method(),
+        kind == Gateway::Nginx,
+        named,
+    )?;
+    let engine = state.engine.current();
+    let decision = match ask.decision {
+        Some(d) => d,
+        None => default_decision(state, &engine)?,
+    };
+    let explicit_action = ask.explicit_action;
+    let input = ask.input;
     let mut request = decide::Request { decision, input, now: None };
     let mut result = engine.decide(&request);
     // A defaulted action is offered, not imposed: a decision that declares no
     // action input is asked without it.
-    if explicit_action.is_none()
+    if !explicit_action
         && matches!(&result, Err(DecideError::UnknownInput { input }) if *input == state.inputs.action)
     {
         request.input.remove(&state.inputs.action);
@@ -362,7 +425,7 @@ fn gateway(
         Gateway::Nginx => "nginx",
         Gateway::Envoy => "envoy",
     };
-    finish(state, endpoint, request, decision, engine, at, start);
+    finish(state, endpoint, request, decision, engine, at, start).await?;
     Ok(resp)
 }
 

@@ -13,9 +13,10 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 
-use super::config::{Config, InputNames, MIN_HEADER_BYTES};
+use super::config::{Config, InputNames, MIN_HEADER_BYTES, default_max_connections};
 use super::log::DecisionLog;
 use super::metrics::Metrics;
+use super::slots::Slots;
 use super::{reload, routes};
 use crate::decide::{Engine, EngineHandle};
 use crate::diag::Diagnostics;
@@ -80,6 +81,12 @@ pub fn run(config: Config) -> Result<(), ServeError> {
     if config.max_body_bytes == 0 {
         return Err(ServeError::Config("--max-body must be at least 1 byte".into()));
     }
+    if config.decision_log_sync && config.decision_log.is_none() {
+        return Err(ServeError::Config("--decision-log-sync needs --decision-log FILE".into()));
+    }
+    if config.max_connections == Some(0) {
+        return Err(ServeError::Config("--max-connections must be at least 1".into()));
+    }
     if config.timeout.is_zero() {
         return Err(ServeError::Config("--timeout must be at least 1 ms".into()));
     }
@@ -89,7 +96,12 @@ pub fn run(config: Config) -> Result<(), ServeError> {
     let (log, log_thread) = match &config.decision_log {
         Some(path) => {
             let (log, thread) =
-                DecisionLog::open(path, config.decision_log_capacity, Arc::clone(&metrics))
+                DecisionLog::open(
+                    path,
+                    config.decision_log_capacity,
+                    Arc::clone(&metrics),
+                    config.decision_log_sync,
+                )
                     .map_err(|source| ServeError::Io {
                         what: format!("cannot open the decision log `{}`", path.display()),
                         source,
@@ -107,6 +119,7 @@ pub fn run(config: Config) -> Result<(), ServeError> {
         Arc::clone(&handle),
         Arc::clone(&metrics),
         config.watch_interval,
+        reload::Policy { allow_decision_removal: config.allow_decision_removal },
     )
     .map_err(|source| ServeError::Io { what: "cannot start the reload thread".into(), source })?;
     let state = Arc::new(State {
@@ -200,6 +213,12 @@ pub(crate) fn head_buffer(max_header_bytes: usize) -> usize {
     max_header_bytes.max(MIN_HEADER_BYTES).saturating_mul(4).max(64 * 1024)
 }
 
+/// Whether an `accept` error means the process (or the system) is out of
+/// file descriptors: EMFILE or ENFILE.
+fn out_of_descriptors(e: &std::io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(23 | 24))
+}
+
 async fn accept_loop(listener: TcpListener, state: Arc<State>, config: &Config) {
     let mut builder = http1::Builder::new();
     builder
@@ -207,16 +226,42 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, config: &Config) 
         .header_read_timeout(config.timeout)
         .max_header_size(head_buffer(config.max_header_bytes))
         .keep_alive(true);
+    let slots = Slots::new(config.max_connections.unwrap_or_else(default_max_connections));
     let shutdown = shutdown_signal();
     tokio::pin!(shutdown);
+    // Accept errors are logged at most once a second, with a count.
+    let mut failures = 0u64;
+    let mut last_report: Option<std::time::Instant> = None;
     loop {
+        // At the cap: close an idle connection first; if every one is busy,
+        // wait a moment for a request to finish.
+        if !slots.make_room(false) {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(5)) => continue,
+                () = &mut shutdown => return,
+            }
+        }
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => stream,
                 Err(e) => {
-                    // Out of file descriptors and the like: wait, do not spin.
-                    eprintln!("gov serve: accept failed: {e}");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    failures += 1;
+                    if last_report.is_none_or(|t| t.elapsed() >= Duration::from_secs(1)) {
+                        eprintln!(
+                            "gov serve: accept failed: {e} ({failures} time(s) since the last report; {} of at most {} connections open)",
+                            slots.open(),
+                            slots.max()
+                        );
+                        failures = 0;
+                        last_report = Some(std::time::Instant::now());
+                    }
+                    if out_of_descriptors(&e) && slots.make_room(true) {
+                        // A descriptor was freed: try again at once.
+                        tokio::task::yield_now().await;
+                    } else {
+                        // Wait, do not spin.
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                    }
                     continue;
                 }
             },
@@ -224,16 +269,24 @@ async fn accept_loop(listener: TcpListener, state: Arc<State>, config: &Config) 
         };
         let _ = stream.set_nodelay(true);
         let state = Arc::clone(&state);
+        let (slot, activity, id) = slots.take();
         let conn = builder.serve_connection(
             TokioIo::new(stream),
             service_fn(move |req| {
                 let state = Arc::clone(&state);
-                async move { Ok::<_, Infallible>(routes::handle(state, req).await) }
+                let busy = activity.begin();
+                async move {
+                    let resp = routes::handle(state, req).await;
+                    drop(busy);
+                    Ok::<_, Infallible>(resp)
+                }
             }),
         );
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
+            let _slot = slot;
             let _ = conn.await;
         });
+        slots.set_abort(id, task.abort_handle());
     }
 }
 

@@ -20,6 +20,8 @@
 //!   rule's environment at the failing `require`.
 #![allow(dead_code)]
 
+pub mod generate;
+
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 

@@ -41,6 +41,13 @@ impl Server {
         for (k, v) in envs {
             cmd.env(k, v);
         }
+        Server::spawn(cmd)
+    }
+
+    /// Starts `cmd` (a `gov serve` with `--listen 127.0.0.1:0`, perhaps
+    /// behind a shell that lowers a limit), waiting for its "listening on" line.
+    pub fn spawn(mut cmd: Command) -> Server {
+        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::piped());
         let mut child = cmd.spawn().expect("start gov serve");
         let stderr = child.stderr.take().unwrap();
         let (tx, rx) = channel();
