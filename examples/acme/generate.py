@@ -141,6 +141,22 @@ SERVICES = [
 ]
 SVC = {s[0]: s for s in SERVICES}
 CRITICALITY = {0: "critical", 1: "high", 2: "medium", 3: "low"}
+# Lifecycle registration (risk class, data class, purpose, retirement trigger):
+# by default an NHI's risk class follows its service's tier and its data class
+# the data the service handles. Derived, never drawn: the random sequence (and
+# so every other value) stays as it was before these attributes existed.
+RISK = {0: "critical", 1: "high", 2: "medium", 3: "low"}
+DATA_CLASS = {"payments-core": "restricted", "ledger": "restricted", "checkout": "confidential",
+              "fraud-scoring": "confidential", "merchant-portal": "confidential",
+              "data-warehouse": "confidential", "customer-support": "confidential",
+              "ci-platform": "internal", "observability": "internal", "search": "internal",
+              "notifications": "internal", "marketing-site": "public", "internal-wiki": "internal"}
+
+
+def lifecycle(svc, purpose, trigger="idle", risk=None, data=None):
+    """The registration attributes of an NHI of service `svc` (native records)."""
+    return {"risk_class": risk or RISK[tier_of(svc)], "data_class": data or DATA_CLASS[svc],
+            "purpose": purpose, "retirement_trigger": trigger}
 
 
 def sid(name):
@@ -172,7 +188,7 @@ def edge(frm, kind, to, label=None):
 for handle, (name, team, title, left) in sorted(PEOPLE.items()):
     hired = ago(rng.randrange(200, 2600), 9, 0, 0)
     attrs = {"type": "human", "name": name, "email": email(handle), "source": "hris",
-             "active": left is None, "created_at": date(hired),
+             "active": left is None, "created_at": date(hired), "team": team,
              "tags": [f"team={team}", f"title={title}"]}
     if left:
         attrs["left_at"] = left
@@ -185,7 +201,8 @@ for team in sorted({p[1] for p in PEOPLE.values()}):
 for name, tier, owner, steward, where, _ns, team in SERVICES:
     if where == "native":
         node(sid(name), "service", name=name, tier=tier, owner=email(owner),
-             criticality=CRITICALITY[tier], source="cmdb", tags=["env=prod", f"team={team}"])
+             criticality=CRITICALITY[tier], source="cmdb", owning_team=team,
+             tags=["env=prod", f"team={team}"])
     # Owner and steward as edges for every service, tagged or native.
     edge(sid(name), "owned_by", email(owner))
     if steward:
@@ -250,7 +267,8 @@ for name, tier, owner, steward, where, _ns, team in SERVICES:
         ident = f"sa-{name}-{p}"
         node(ident, "identity", type="service_account", name=ident, source="vault",
              active=True, created_at=iso(ago(rng.randrange(120, 1500))),
-             last_used_at=iso(ago(rng.randrange(0, 3))), attested_at=attested(tier))
+             last_used_at=iso(ago(rng.randrange(0, 3))), attested_at=attested(tier),
+             **lifecycle(name, f"{p} of {name}"))
         edge(ident, "supports", sid(name))
         edge(ident, "owned_by", email(owner))
         if members:
@@ -272,7 +290,7 @@ for name, tier, owner, steward, where, _ns, team in SERVICES:
         wl = f"wl-{name}-{job}"
         node(wl, "identity", type="workload", name=wl, source="cmdb", active=True,
              created_at=iso(ago(rng.randrange(60, 900))), last_used_at=iso(ago(rng.randrange(0, 2))),
-             attested_at=attested(tier))
+             attested_at=attested(tier), **lifecycle(name, f"{job} of {name}"))
         if team_members(team):
             edge(wl, "steward", f"group:team-{team}")
         edge(wl, "supports", sid(name))
@@ -289,12 +307,14 @@ for rid, _rtype, svc in RESOURCES:
 # P-N1: a tier-0 service account whose owner has left (Marta Jensen, 2026-08-14),
 # sharing the ledger database admin password with the ledger API.
 node("sa-ledger-recon", "identity", type="service_account", name="sa-ledger-recon",
-     source="vault", active=True, created_at=iso(ago(1210)), last_used_at=iso(ago(0, 3, 12, 40)))
+     source="vault", active=True, created_at=iso(ago(1210)), last_used_at=iso(ago(0, 3, 12, 40)),
+     **lifecycle("ledger", "nightly reconciliation of the ledger against bank statements"))
 edge("sa-ledger-recon", "supports", sid("ledger"))
 edge("sa-ledger-recon", "owned_by", email("marta.jensen"))
 edge("sa-ledger-recon", "steward", email("marta.jensen"))
 node("sa-ledger-api", "identity", type="service_account", name="sa-ledger-api", source="vault",
-     active=True, created_at=iso(ago(980)), last_used_at=iso(ago(0, 4, 1, 2)))
+     active=True, created_at=iso(ago(980)), last_used_at=iso(ago(0, 4, 1, 2)),
+     **lifecycle("ledger", "the ledger API's database access"))
 edge("sa-ledger-api", "supports", sid("ledger"))
 edge("sa-ledger-api", "owned_by", email("hannah.cho"))
 ledger_admin = vault_cred("kv/ledger/ledger-db-admin", "password", 19, used_days=0,
@@ -308,8 +328,12 @@ shared_ro = vault_cred("kv/shared/analytics-db-readonly", "password", 212, used_
                        scopes=["postgres:analytics:read"], created_days=1400)
 for ident in ("sa-checkout-analytics", "sa-search-analytics", "sa-data-warehouse-analytics"):
     svc = ident[3:].rsplit("-analytics", 1)[0]
+    reg = lifecycle(svc, f"analytics queries of {svc}")
+    if svc == "search":
+        # P-L4: reads the analytics database, and nobody classified that data.
+        del reg["data_class"]
     node(ident, "identity", type="service_account", name=ident, source="vault", active=True,
-         created_at=iso(ago(rng.randrange(400, 900))), last_used_at=iso(ago(rng.randrange(0, 2))))
+         created_at=iso(ago(rng.randrange(400, 900))), last_used_at=iso(ago(rng.randrange(0, 2))), **reg)
     edge(ident, "supports", sid(svc))
     edge(ident, "owned_by", email(SVC[svc][2]))
     edge(ident, "has_credential", shared_ro)
@@ -322,7 +346,8 @@ node(sid("notifications-staging"), "service", name="notifications-staging", tier
      owner=email("ines.moreau"), criticality="low", source="cmdb", tags=["env=staging", "team=comms"])
 edge(sid("notifications-staging"), "owned_by", email("ines.moreau"))
 node("wl-notifications-template-sync", "identity", type="workload", name="wl-notifications-template-sync",
-     source="cmdb", active=True, created_at=iso(ago(330)), last_used_at=iso(ago(0)), attested_at=iso(ago(40)))
+     source="cmdb", active=True, created_at=iso(ago(330)), last_used_at=iso(ago(0)), attested_at=iso(ago(40)),
+     **lifecycle("notifications", "syncs e-mail templates from the CMS"))
 edge("wl-notifications-template-sync", "supports", sid("notifications"))
 edge("wl-notifications-template-sync", "supports", sid("notifications-staging"))
 edge("wl-notifications-template-sync", "owned_by", email("ines.moreau"))
@@ -333,6 +358,8 @@ edge("wl-notifications-template-sync", "steward", "group:team-comms")
 node("bot-statusflare", "identity", type="bot", name="StatusFlare status-page bot",
      source="vendor", active=True, created_at=iso(ago(860)), last_used_at=iso(ago(0, 6, 0, 5)),
      vendor="StatusFlare", reviewed_at="2025-06-30",
+     **lifecycle("checkout", "StatusFlare polls checkout health for the public status page",
+                 trigger="vendor_change", risk="medium"),
      tags=["vendor=StatusFlare", "contract=SF-2024-118", "vendor-contact=support@statusflare.example"])
 edge("bot-statusflare", "supports", sid("checkout"))
 sf_tok = vault_cred("kv/checkout/statusflare-api-token", "token", 812, used_days=0,
@@ -340,8 +367,12 @@ sf_tok = vault_cred("kv/checkout/statusflare-api-token", "token", 812, used_days
 edge("bot-statusflare", "has_credential", sf_tok)
 
 # P-N4: a GitHub personal access token without expiry behind the release bot.
+# P-L5: classed critical (its token administers the GitHub organisation), so
+# attested every 90 days; the last attestation is 150 days old, which tier 1's
+# 180 days would still allow.
 node("bot-release", "identity", type="bot", name="release-bot", source="github", active=True,
-     created_at=iso(ago(1300)), last_used_at=iso(ago(0, 10, 30, 0)))
+     created_at=iso(ago(1300)), last_used_at=iso(ago(0, 10, 30, 0)), attested_at=iso(ago(150, 10, 0, 0)),
+     **lifecycle("ci-platform", "tags releases and publishes GitHub releases", risk="critical"))
 edge("bot-release", "supports", sid("ci-platform"))
 edge("bot-release", "owned_by", email("rahul.mehta"))
 edge("bot-release", "can_access", "res:github-acme-payments")
@@ -352,27 +383,33 @@ edge("bot-release", "has_credential", pat)
 # P-N5: marketing CMS publisher bot, owner left in 2025; its CMS token is shared
 # with the site build and never expires.
 node("bot-cms-publisher", "identity", type="bot", name="cms-publisher-bot", source="cmdb",
-     active=True, created_at=iso(ago(1100)), last_used_at=iso(ago(2, 22, 0, 0)))
+     active=True, created_at=iso(ago(1100)), last_used_at=iso(ago(2, 22, 0, 0)),
+     **lifecycle("marketing-site", "publishes CMS pages to the marketing site"))
 edge("bot-cms-publisher", "supports", sid("marketing-site"))
 edge("bot-cms-publisher", "owned_by", email("leo.fischer"))
 cms_tok = vault_cred("kv/web/cms-api-token", "token", 401, used_days=2, created_days=1100)
 edge("bot-cms-publisher", "has_credential", cms_tok)
 edge("wl-marketing-site-build", "has_credential", cms_tok)
 node("wl-marketing-site-build", "identity", type="workload", name="wl-marketing-site-build",
-     source="cmdb", active=True, created_at=iso(ago(700)), last_used_at=iso(ago(1)))
+     source="cmdb", active=True, created_at=iso(ago(700)), last_used_at=iso(ago(1)),
+     **lifecycle("marketing-site", "builds the static marketing site"))
 edge("wl-marketing-site-build", "supports", sid("marketing-site"))
 edge("wl-marketing-site-build", "owned_by", email("olivia.brandt"))
 
 # P-N6: an idle SMS service account (notifications, tier 2): unused for over a year.
+# P-L3: nobody remembers what it was for: no purpose on record.
+reg = lifecycle("notifications", "")
+del reg["purpose"]
 node("sa-notifications-sms-legacy", "identity", type="service_account",
      name="sa-notifications-sms-legacy", source="vault", active=True,
-     created_at=iso(ago(1650)), last_used_at=iso(ago(417)))
+     created_at=iso(ago(1650)), last_used_at=iso(ago(417)), **reg)
 edge("sa-notifications-sms-legacy", "supports", sid("notifications"))
 edge("sa-notifications-sms-legacy", "owned_by", email("ines.moreau"))
 sms = vault_cred("kv/notifications/sms-gateway-key", "api_key", 540, used_days=417, created_days=1650)
 edge("sa-notifications-sms-legacy", "has_credential", sms)
 
-# P-N7: a partner API client of the merchant portal with no owner at all.
+# P-N7: a partner API client of the merchant portal with no owner at all, and
+# so never registered either (P-L2: no risk class, purpose or retirement trigger).
 node("client-shopbridge", "identity", type="api_client", name="ShopBridge partner integration",
      source="merchant-portal", active=True, created_at=iso(ago(530)), last_used_at=iso(ago(0)),
      vendor="ShopBridge", reviewed_at="2026-07-01", attested_at=iso(ago(300)),
@@ -384,7 +421,8 @@ edge("client-shopbridge", "has_credential", sb_key)
 
 # P-N8: the wiki's export job still uses a token that expired two months ago.
 node("wl-internal-wiki-export", "identity", type="workload", name="wl-internal-wiki-export",
-     source="cmdb", active=True, created_at=iso(ago(800)), last_used_at=iso(ago(61)))
+     source="cmdb", active=True, created_at=iso(ago(800)), last_used_at=iso(ago(61)),
+     **lifecycle("internal-wiki", "nightly export of the wiki to the archive"))
 edge("wl-internal-wiki-export", "supports", sid("internal-wiki"))
 edge("wl-internal-wiki-export", "owned_by", email("ana.ortiz"))
 wiki_tok = vault_cred("kv/internal-wiki/confluence-export-token", "token", 250, expires_in=-58,
@@ -448,6 +486,8 @@ def tags(owner=None, service=None, tier=None, steward=None, **extra):
         out.append({"Key": "service", "Value": service})
     if tier is not None:
         out.append({"Key": "tier", "Value": str(tier)})
+    if service:
+        out.append({"Key": "owning-team", "Value": SVC[service][6]})
     for k, v in extra.items():
         out.append({"Key": k.replace("_", "-"), "Value": v})
     return out
@@ -668,6 +708,31 @@ role("OrganizationAccountAccessRole", tag=tags("grace.okafor"),
      trust_doc=trust({"AWS": f"arn:aws:iam::{MGMT_ACCOUNT}:root"}), attached=[ADMIN()], created=2400, used=130)
 
 
+# Lifecycle registration tags: every principal with an owner tag, and the
+# vendor's role. The untagged legacy deployer (P-A6) and reporting role (P-A13)
+# were never registered.
+AWS_REGISTRATION = {  # name -> (purpose, retirement trigger, risk class, data class)
+    "dana.kim": ("Dana Kim's console access (data engineering)", "idle", "high", "confidential"),
+    "tom.becker": ("Tom Becker's console access (checkout)", "idle", "medium", "confidential"),
+    "breakglass-admin": ("break-glass administrator for SSO outages", "fixed_date", "critical", "restricted"),
+    "audit.reader": ("read-only access for security audits", "idle", "high", "confidential"),
+    "OrganizationAccountAccessRole": ("administration from the AWS Organizations management account", "idle", "critical", "restricted"),
+    "vendor-statusflare-readonly": ("StatusFlare reads the account's health for the status page", "vendor_change", "medium", "internal"),
+}
+for p in users + roles:
+    keys = {t["Key"]: t["Value"] for t in p["tags"]}
+    if "owner" not in keys and p["name"] not in AWS_REGISTRATION:
+        continue
+    svc = keys.get("service")
+    purpose, trigger, risk, data = AWS_REGISTRATION.get(p["name"], (
+        f"{p['name']} of {svc}", "idle", RISK[tier_of(svc)] if svc else "high",
+        DATA_CLASS[svc] if svc else "internal"))
+    p["tags"] = p["tags"] + [{"Key": "risk-class", "Value": risk}, {"Key": "data-class", "Value": data},
+                             {"Key": "purpose", "Value": purpose}, {"Key": "retirement-trigger", "Value": trigger}]
+    if trigger == "fixed_date":
+        p["tags"].append({"Key": "retire-at", "Value": "2027-06-30"})
+
+
 def principal_record(p, kind):
     name_key = {"user": "UserName", "role": "RoleName", "group": "GroupName"}[kind]
     id_key = {"user": "UserId", "role": "RoleId", "group": "GroupId"}[kind]
@@ -791,9 +856,14 @@ def meta(name, ns=None, labels=None, annotations=None, created_days=None):
 def sa(name, ns, svc=None, owner=None, extra_ann=None, secrets=None, created=None):
     labels, ann = {}, {}
     if svc:
-        labels = {"app.kubernetes.io/part-of": svc, "app.kubernetes.io/name": name, "tier": str(tier_of(svc))}
+        labels = {"app.kubernetes.io/part-of": svc, "app.kubernetes.io/name": name, "tier": str(tier_of(svc)),
+                  "gov/owning-team": SVC[svc][6]}
     if owner:
         ann["gov/owner"] = email(owner)
+    if svc and owner:
+        # Registered by its owner: risk and data class, purpose, retirement trigger.
+        ann.update({"gov/risk-class": RISK[tier_of(svc)], "gov/data-class": DATA_CLASS[svc],
+                    "gov/purpose": f"{name} of {svc}", "gov/retirement-trigger": "idle"})
     if svc and owner:
         ann["gov/steward"] = f"group:team-{SVC[svc][6]}"
     ann.update(extra_ann or {})
@@ -895,6 +965,52 @@ binding("RoleBinding", "buildkite-edit", "ci", "ClusterRole", "edit", [sa_subjec
 binding("RoleBinding", "image-scanner", "ci", "Role", "image-scanner", [sa_subject("image-scanner", "ci")])
 
 K8S = {"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": ""}}
+
+# --- Planted lifecycle problems -----------------------------------------------
+# Added last, so that whatever they draw from the random sequence changes
+# nothing above.
+
+# P-L1: a low-risk pilot that became a production dependency: the FX-rates
+# hackathon pilot of checkout now prices payouts, so payments-core (tier 0)
+# supports on it, and it is still classed low.
+node("wl-fx-rates-pilot", "identity", type="workload", name="wl-fx-rates-pilot", source="cmdb",
+     active=True, created_at=iso(ago(410)), last_used_at=iso(ago(0, 2, 0, 0)), attested_at=iso(ago(60)),
+     **lifecycle("checkout", "hackathon pilot: live FX rates for checkout", trigger="project_end",
+                 risk="low", data="internal"))
+edge("wl-fx-rates-pilot", "supports", sid("checkout"))
+edge("wl-fx-rates-pilot", "supports", sid("payments-core"))
+edge("wl-fx-rates-pilot", "owned_by", email("ivan.petrov"))
+edge("wl-fx-rates-pilot", "steward", "group:team-checkout")
+
+# P-L6: the RateWise integration: the contract ended on 2026-09-30 (its
+# retirement date), and the client and its API key are still live.
+node("client-ratewise", "identity", type="api_client", name="RateWise currency-data integration",
+     source="merchant-portal", active=True, created_at=iso(ago(900)), last_used_at=iso(ago(1)),
+     vendor="RateWise", reviewed_at="2026-02-10", attested_at=iso(ago(45)), retire_at="2026-09-30",
+     **lifecycle("merchant-portal", "currency rates for merchant payouts", trigger="vendor_change"),
+     tags=["vendor=RateWise", "contract=RW-2023-031"])
+edge("client-ratewise", "supports", sid("merchant-portal"))
+edge("client-ratewise", "owned_by", email("claire.dubois"))
+edge("client-ratewise", "steward", email("mateo.silva"))
+rw_key = vault_cred("kv/merchant-portal/ratewise-api-key", "api_key", 40, expires_in=150, used_days=1,
+                    created_days=900)
+edge("client-ratewise", "has_credential", rw_key)
+
+# P-L7: a mover: Maya Ibrahim built the receipt renderer in checkout and moved
+# to finance on 2026-07-01 (the HRIS says so); she still owns it.
+node("wl-checkout-receipt-renderer", "identity", type="workload", name="wl-checkout-receipt-renderer",
+     source="cmdb", active=True, created_at=iso(ago(620)), last_used_at=iso(ago(0, 5, 0, 0)),
+     attested_at=iso(ago(100)), **lifecycle("checkout", "renders PDF receipts of checkout orders"))
+edge("wl-checkout-receipt-renderer", "supports", sid("checkout"))
+edge("wl-checkout-receipt-renderer", "owned_by", email("maya.ibrahim"))
+edge("wl-checkout-receipt-renderer", "steward", "group:team-checkout")
+for n in nodes:
+    if n["id"] == email("maya.ibrahim"):
+        n["attrs"].update(team="finance", team_changed_at="2026-07-01",
+                          tags=["team=finance"] + n["attrs"]["tags"][1:])
+for e in edges:
+    if e["from"] == email("maya.ibrahim") and e["kind"] == "member_of":
+        e["to"] = "group:team-finance"
 
 # ---------------------------------------------------------------------------
 # Consistency checks and output

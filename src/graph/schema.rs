@@ -394,6 +394,10 @@ impl Schema {
         let usage = || {
             T::Enum(["used", "never", "no_information", "not_supported"].map(String::from).to_vec())
         };
+        let risk = || T::Enum(["low", "medium", "high", "critical"].map(String::from).to_vec());
+        let data = || {
+            T::Enum(["public", "internal", "confidential", "restricted"].map(String::from).to_vec())
+        };
         let common: &[(&str, AttrType, &str)] = &[
             ("name", T::String, "display name"),
             ("source", T::String, "system the record came from: aws, k8s, github, ..."),
@@ -440,6 +444,34 @@ impl Schema {
                         false,
                         "AWS: ARN of the managed policy that caps its permissions",
                     ),
+                    (
+                        "risk_class",
+                        risk(),
+                        false,
+                        "risk classification: low, medium, high, critical",
+                    ),
+                    ("data_class", data(), false, "most sensitive data it can reach"),
+                    ("purpose", T::String, false, "why it exists, in the owner's words"),
+                    ("retire_at", ts(), false, "planned retirement date"),
+                    (
+                        "retirement_trigger",
+                        T::Enum(
+                            ["project_end", "vendor_change", "idle", "fixed_date"]
+                                .map(String::from)
+                                .to_vec(),
+                        ),
+                        false,
+                        "the event that retires it: project_end, vendor_change, idle, fixed_date",
+                    ),
+                    ("review_cadence", T::Duration, false, "how often its access is reviewed"),
+                    ("team", T::String, false, "a person's team or department"),
+                    ("team_changed_at", ts(), false, "when a person last changed team"),
+                    (
+                        "ownership_started_at",
+                        ts(),
+                        false,
+                        "when the current owner and steward took it over (else `created_at`)",
+                    ),
                 ],
             ),
             (
@@ -469,12 +501,9 @@ impl Schema {
                 &[
                     ("tier", T::Int, false, "0 (most critical) to 3"),
                     ("owner", T::String, false, "accountable owner (id or address)"),
-                    (
-                        "criticality",
-                        T::Enum(["low", "medium", "high", "critical"].map(String::from).to_vec()),
-                        false,
-                        "business criticality",
-                    ),
+                    ("criticality", risk(), false, "business criticality"),
+                    ("data_class", data(), false, "most sensitive data it handles"),
+                    ("owning_team", T::String, false, "the team accountable for the service"),
                 ],
             ),
             ("group", "a set of identities that share entitlements", &[]),
@@ -520,7 +549,10 @@ impl Schema {
             (
                 "resource",
                 "something access is granted to: account, repository, bucket, cluster",
-                &[("type", T::String, false, "what sort of resource")],
+                &[
+                    ("type", T::String, false, "what sort of resource"),
+                    ("data_class", data(), false, "most sensitive data it holds"),
+                ],
             ),
         ];
         for (kind, doc, attrs) in kinds {

@@ -1,5 +1,6 @@
 //! The mapping file (YAML): which tag, label, annotation or property names
-//! carry the owner, steward, service, tier and identity type, and how
+//! carry the owner, steward, service, tier and identity type, which carry
+//! attributes such as the risk class or the retirement date, and how
 //! OpenGraph kinds map to schema kinds. Every organisation names these
 //! differently; the defaults cover the common spellings.
 
@@ -9,10 +10,11 @@ use std::sync::Arc;
 use serde::Deserialize;
 
 use crate::diag::{Code, Diag};
-use crate::graph::Input;
+use crate::graph::{AttrType, Input, Schema};
 use crate::ingest::inventory::{EdgeRecord, Inventory, NodeRecord, Origin};
 use crate::ingest::native::yaml_error;
-use crate::source::SourceFile;
+use crate::source::{SourceFile, Span};
+use crate::time::{Duration, Timestamp};
 
 /// How one OpenGraph node kind maps into the schema.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -62,9 +64,53 @@ pub struct Mapping {
     pub tier: Vec<String>,
     /// Keys whose value is the identity `type` (human, service_account, ...).
     pub identity_type: Vec<String>,
+    /// Attribute → keys whose value sets it on the tagged record
+    /// (`risk_class: [risk-class, risk]`); `service.NAME` sets an attribute
+    /// of the service the tags name (`service.owning_team`).
+    pub attributes: BTreeMap<String, Vec<String>>,
     /// OpenGraph kinds and edges.
     pub opengraph: OpenGraphMap,
 }
+
+/// The default keys of [`Mapping::attributes`]: the spellings of AWS tags,
+/// Kubernetes labels and annotations, and OpenGraph properties (snake case,
+/// the attribute's own name).
+const DEFAULT_ATTRIBUTES: &[(&str, &[&str])] = &[
+    ("risk_class", &["risk-class", "risk", "RiskClass", "gov/risk-class", "risk_class"]),
+    (
+        "data_class",
+        &[
+            "data-class",
+            "data-classification",
+            "DataClassification",
+            "gov/data-class",
+            "data_class",
+        ],
+    ),
+    ("purpose", &["purpose", "Purpose", "gov/purpose"]),
+    ("retire_at", &["retire-at", "retirement-date", "RetireAt", "gov/retire-at", "retire_at"]),
+    (
+        "retirement_trigger",
+        &[
+            "retirement-trigger",
+            "retire-when",
+            "RetirementTrigger",
+            "gov/retirement-trigger",
+            "retirement_trigger",
+        ],
+    ),
+    (
+        "review_cadence",
+        &["review-cadence", "ReviewCadence", "gov/review-cadence", "review_cadence"],
+    ),
+    ("team", &["team", "Team", "department", "Department", "gov/team"]),
+    ("team_changed_at", &["team-changed-at", "gov/team-changed-at", "team_changed_at"]),
+    (
+        "ownership_started_at",
+        &["owner-since", "OwnerSince", "gov/owner-since", "ownership_started_at"],
+    ),
+    ("service.owning_team", &["owning-team", "OwningTeam", "gov/owning-team", "owning_team"]),
+];
 
 fn strings(v: &[&str]) -> Vec<String> {
     v.iter().map(|s| (*s).to_owned()).collect()
@@ -123,6 +169,10 @@ impl Default for Mapping {
             service: strings(&["service", "Service", "gov/service", "app.kubernetes.io/part-of"]),
             tier: strings(&["tier", "Tier", "gov/tier", "service-tier"]),
             identity_type: strings(&["identity-type", "gov/identity-type"]),
+            attributes: DEFAULT_ATTRIBUTES
+                .iter()
+                .map(|(attr, keys)| ((*attr).to_owned(), strings(keys)))
+                .collect(),
             opengraph: OpenGraphMap {
                 kinds: kinds.into_iter().map(|(a, b)| (a.to_owned(), b)).collect(),
                 edges: edges.into_iter().map(|(a, b)| (a.to_owned(), b.to_owned())).collect(),
@@ -145,7 +195,99 @@ struct MappingFile {
     service: Option<Vec<String>>,
     tier: Option<Vec<String>>,
     identity_type: Option<Vec<String>>,
+    attributes: Option<BTreeMap<String, Vec<String>>>,
     opengraph: Option<OpenGraphMap>,
+}
+
+/// The schema attribute a key of `attributes:` names: `(kind, attribute,
+/// type)`, or why it cannot be set from a tag.
+fn attribute_target(
+    schema: &Schema,
+    name: &str,
+) -> Result<(&'static str, String, AttrType), String> {
+    let (kind, attr) = match name.strip_prefix("service.") {
+        Some(a) => ("service", a),
+        None => ("identity", name),
+    };
+    if matches!(attr, "type" | "tags" | "tier") {
+        return Err(format!("`{name}` has its own key in the mapping (`identity_type`, `tier`)"));
+    }
+    let def = schema
+        .kind(kind)
+        .and_then(|k| schema.attr(k, attr).and_then(|a| schema.attr_def(k, a)))
+        .ok_or_else(|| format!("`{name}` is not an attribute of the built-in `{kind}` kind"))?;
+    match def.ty {
+        AttrType::List(_) => Err(format!("`{name}` is a list; tags set single values")),
+        _ => Ok((kind, attr.to_owned(), def.ty.clone())),
+    }
+}
+
+/// The tag value as a value of `ty`; a value that does not fit is an error
+/// diagnostic on the record and `None`.
+fn typed(
+    inv: &mut Inventory,
+    name: &str,
+    key: &str,
+    raw: &str,
+    ty: &AttrType,
+    node: &str,
+    origin: Origin,
+) -> Option<Input<'static>> {
+    match tag_value(ty, raw) {
+        Ok(v) => Some(v),
+        Err(why) => {
+            let code = if matches!(ty, AttrType::Timestamp) {
+                Code::IngestInvalidDate
+            } else {
+                Code::InvalidValue
+            };
+            let d = inv.diag(
+                code,
+                format!("tag `{key}` of `{node}` is `{raw}`, {why}"),
+                origin.file,
+                origin.span,
+            );
+            inv.diags.push(
+                d.help(format!("fix the tag, or map other keys to `{name}` in a mapping file")),
+            );
+            None
+        }
+    }
+}
+
+/// A tag value as a value of `ty`, or what is wrong with it. Enum values are
+/// compared ignoring case, with `-` and spaces read as `_` (`Project End`,
+/// `project-end` and `project_end` are one value).
+fn tag_value(ty: &AttrType, raw: &str) -> Result<Input<'static>, String> {
+    let v = raw.trim();
+    match ty {
+        AttrType::String => Ok(Input::str(v)),
+        AttrType::Enum(values) => {
+            let norm: String = v
+                .chars()
+                .map(|c| if c == '-' || c == ' ' { '_' } else { c.to_ascii_lowercase() })
+                .collect();
+            if values.contains(&norm) {
+                Ok(Input::str(norm))
+            } else {
+                Err(format!("not one of {}", values.join(", ")))
+            }
+        }
+        AttrType::Timestamp => Timestamp::parse(v)
+            .map(Input::Time)
+            .map_err(|_| "not a date (`2027-03-31` or RFC 3339)".to_owned()),
+        AttrType::Duration => Duration::parse(v)
+            .map(Input::Duration)
+            .map_err(|_| "not a duration (`90d`, `2w`, `12h`)".to_owned()),
+        AttrType::Bool => match v.to_ascii_lowercase().as_str() {
+            "true" | "yes" => Ok(Input::Bool(true)),
+            "false" | "no" => Ok(Input::Bool(false)),
+            _ => Err("not `true` or `false`".to_owned()),
+        },
+        AttrType::Int => v.parse().map(Input::Int).map_err(|_| "not an integer".to_owned()),
+        AttrType::Float => v.parse().map(Input::Float).map_err(|_| "not a number".to_owned()),
+        AttrType::List(_) => Err("a list".to_owned()),
+    }
 }
 
 impl Mapping {
@@ -178,6 +320,22 @@ impl Mapping {
         if let Some(v) = file.identity_type {
             m.identity_type = v;
         }
+        if let Some(attrs) = file.attributes {
+            let schema = Schema::builtin();
+            for name in attrs.keys() {
+                if let Err(why) = attribute_target(&schema, name) {
+                    let at = src.text().find(name.as_str()).unwrap_or(0);
+                    return Err(Diag::error(
+                        Code::InvalidMapping,
+                        format!("the mapping sets `{name}` from tags, which it cannot: {why}"),
+                    )
+                    .in_file(src)
+                    .label(Span::new(at, at + name.len()), "this attribute")
+                    .help("map tags to a single-valued attribute of `identity` (`risk_class`), or of the service with `service.NAME` (`service.owning_team`)"));
+                }
+            }
+            m.attributes.extend(attrs);
+        }
         if let Some(og) = file.opengraph {
             m.opengraph.kinds.extend(og.kinds);
             m.opengraph.edges.extend(og.edges);
@@ -201,8 +359,64 @@ impl Mapping {
         Self::find(&self.identity_type, tags).filter(|v| !v.is_empty())
     }
 
+    /// Sets the attributes that [`Mapping::attributes`] reads from `tags` on
+    /// the node `node` (already added to `inv`), where the node's kind has
+    /// them and no earlier source set them. Attributes of the service
+    /// (`service.NAME`) are left to [`Mapping::apply_tags`]. A value that
+    /// does not fit its attribute is an `invalid_value` error.
+    pub fn apply_attributes(
+        &self,
+        inv: &mut Inventory,
+        node: &str,
+        tags: &[(String, String)],
+        origin: Origin,
+    ) {
+        let Some(kind) = inv.node(node).map(|n| n.kind.clone()) else { return };
+        for (name, key, raw, attr, ty) in self.attribute_tags(&kind, false, tags) {
+            if inv.node(node).is_some_and(|n| n.get(&attr).is_some()) {
+                continue;
+            }
+            if let Some(value) = typed(inv, name, key, raw, &ty, node, origin)
+                && let Some(n) = inv.node_mut(node)
+            {
+                n.set(&attr, value);
+            }
+        }
+    }
+
+    /// The tags that set attributes of `kind` (of the service the tags name
+    /// when `service` is true): `(attribute key of the mapping, tag key, tag
+    /// value, schema attribute, its type)`.
+    fn attribute_tags<'a>(
+        &'a self,
+        kind: &str,
+        service: bool,
+        tags: &'a [(String, String)],
+    ) -> Vec<(&'a str, &'a str, &'a str, String, AttrType)> {
+        let schema = Schema::builtin();
+        let mut out = Vec::new();
+        for (name, keys) in &self.attributes {
+            if name.starts_with("service.") != service {
+                continue;
+            }
+            let Some((key, raw)) = keys.iter().find_map(|k| {
+                tags.iter().find(|(t, v)| t == k && !v.trim().is_empty()).map(|(t, v)| (t, v))
+            }) else {
+                continue;
+            };
+            match attribute_target(&schema, name) {
+                Ok((target, attr, ty)) if target == kind => {
+                    out.push((name.as_str(), key.as_str(), raw.as_str(), attr, ty));
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+
     /// Applies tags to the node `node` (already added to `inv`): sets `tags`,
-    /// adds owner and steward edges, and the service node and `supports` edge.
+    /// adds owner and steward edges, and the service node and `supports` edge,
+    /// and sets the attributes of [`Mapping::attributes`] on both.
     pub fn apply_tags(
         &self,
         inv: &mut Inventory,
@@ -218,6 +432,7 @@ impl Mapping {
         {
             n.set("tags", Input::strs(tags.iter().map(|(k, v)| format!("{k}={v}"))));
         }
+        self.apply_attributes(inv, node, tags, origin);
         for (keys, edge) in [(&self.owner, "owned_by"), (&self.steward, "steward")] {
             if let Some(v) = Self::find(keys, tags).filter(|v| !v.is_empty()) {
                 let mut e = EdgeRecord::new(node, edge, v, origin);
@@ -243,6 +458,11 @@ impl Mapping {
                         );
                         inv.diags.push(d.help("write the tier as 0, 1, 2 or 3 (or t0 to t3)"));
                     }
+                }
+            }
+            for (name, key, raw, attr, ty) in self.attribute_tags("service", true, tags) {
+                if let Some(value) = typed(inv, name, key, raw, &ty, node, origin) {
+                    rec.set(&attr, value);
                 }
             }
             inv.add_node(rec);
@@ -285,5 +505,72 @@ mod tests {
                 .any(|e| e.kind == "owned_by" && e.to == "alice@example.com" && e.optional)
         );
         assert!(inv.edges.iter().any(|e| e.kind == "supports" && e.to == "service:billing"));
+    }
+
+    fn tags(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn default_keys_set_lifecycle_attributes_with_their_types() {
+        let mut inv = Inventory::new();
+        inv.add_node(NodeRecord::new("svc-a", "identity", Origin::default()));
+        let t = tags(&[
+            ("risk", "Medium"),
+            ("data-class", "confidential"),
+            ("purpose", "nightly settlement export"),
+            ("retire-at", "2027-03-31"),
+            ("retirement-trigger", "Project End"),
+            ("review-cadence", "90d"),
+            ("owner-since", "2025-01-15"),
+            ("service", "billing"),
+            ("owning-team", "payments"),
+        ]);
+        Mapping::default().apply_tags(&mut inv, "svc-a", &t, Origin::default());
+        assert!(inv.diags.is_empty(), "{:?}", inv.diags);
+        let n = inv.node("svc-a").unwrap();
+        assert_eq!(n.get("risk_class"), Some(&Input::str("medium")));
+        assert_eq!(n.get("data_class"), Some(&Input::str("confidential")));
+        assert_eq!(n.get("purpose"), Some(&Input::str("nightly settlement export")));
+        assert_eq!(n.get("retire_at"), Some(&Input::Time(Timestamp::parse("2027-03-31").unwrap())));
+        assert_eq!(n.get("retirement_trigger"), Some(&Input::str("project_end")));
+        assert_eq!(
+            n.get("review_cadence"),
+            Some(&Input::Duration(Duration::parse("90d").unwrap()))
+        );
+        assert!(n.get("ownership_started_at").is_some());
+        assert_eq!(n.get("owning_team"), None, "a service attribute, not the identity's");
+        let svc = inv.node("service:billing").unwrap();
+        assert_eq!(svc.get("owning_team"), Some(&Input::str("payments")));
+    }
+
+    #[test]
+    fn a_tag_value_outside_its_attribute_is_an_error_naming_the_tag() {
+        let mut inv = Inventory::new();
+        inv.add_node(NodeRecord::new("svc-a", "identity", Origin::default()));
+        let t = tags(&[("risk", "extreme"), ("retire-at", "next spring"), ("purpose", "ok")]);
+        Mapping::default().apply_tags(&mut inv, "svc-a", &t, Origin::default());
+        let msgs: Vec<String> = inv.diags.iter().map(|d| d.message.clone()).collect();
+        assert_eq!(msgs.len(), 2, "{msgs:?}");
+        assert!(msgs.iter().any(|m| m.contains("tag `risk` of `svc-a` is `extreme`")
+            && m.contains("low, medium, high, critical")));
+        assert!(inv.diags.iter().any(|d| d.code == Code::IngestInvalidDate));
+        let n = inv.node("svc-a").unwrap();
+        assert_eq!(n.get("risk_class"), None);
+        assert_eq!(n.get("purpose"), Some(&Input::str("ok")));
+    }
+
+    #[test]
+    fn a_mapping_file_renames_attribute_keys_and_rejects_unknown_attributes() {
+        let src = SourceFile::new("m.yaml", "attributes:\n  risk_class: [acme:risk]\n");
+        let m = Mapping::parse(&src).unwrap();
+        assert_eq!(m.attributes["risk_class"], vec!["acme:risk"]);
+        assert_eq!(m.attributes["purpose"], Mapping::default().attributes["purpose"]);
+        for bad in ["risk_klass", "tags", "service.nope", "type"] {
+            let src = SourceFile::new("m.yaml", format!("attributes:\n  {bad}: [x]\n"));
+            let d = Mapping::parse(&src).unwrap_err();
+            assert_eq!(d.code, Code::InvalidMapping, "{bad}");
+            assert!(d.message.contains(&format!("`{bad}`")), "{}", d.message);
+        }
     }
 }

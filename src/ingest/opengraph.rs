@@ -369,7 +369,21 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
             }
             by_name.entry((None, name.clone())).or_insert_with(|| p.node.id.clone());
         }
+        let origin = p.origin;
         inv.add_node(rec);
+        // Lifecycle properties (`risk_class`, `retire_at`, ...) through the
+        // mapping's attribute keys, as tags are for the other adapters.
+        let props: Vec<(String, String)> = p
+            .node
+            .properties
+            .iter()
+            .filter_map(|(k, v)| match v {
+                Json::String(s) => Some((k.clone(), s.clone())),
+                Json::Number(_) | Json::Bool(_) => Some((k.clone(), v.to_string())),
+                _ => None,
+            })
+            .collect();
+        mapping.apply_attributes(&mut inv, &p.node.id, &props, origin);
     }
     // Edges.
     let kind_of: HashMap<&str, &str> =
