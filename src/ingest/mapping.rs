@@ -5,7 +5,7 @@
 //! differently; the defaults cover the common spellings.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use serde::Deserialize;
 
@@ -199,6 +199,9 @@ struct MappingFile {
     opengraph: Option<OpenGraphMap>,
 }
 
+/// The built-in schema, which types the attributes that tags set.
+static BUILTIN: LazyLock<Schema> = LazyLock::new(Schema::builtin);
+
 /// The schema attribute a key of `attributes:` names: `(kind, attribute,
 /// type)`, or why it cannot be set from a tag.
 fn attribute_target(
@@ -321,9 +324,8 @@ impl Mapping {
             m.identity_type = v;
         }
         if let Some(attrs) = file.attributes {
-            let schema = Schema::builtin();
             for name in attrs.keys() {
-                if let Err(why) = attribute_target(&schema, name) {
+                if let Err(why) = attribute_target(&BUILTIN, name) {
                     let at = src.text().find(name.as_str()).unwrap_or(0);
                     return Err(Diag::error(
                         Code::InvalidMapping,
@@ -384,6 +386,11 @@ impl Mapping {
         }
     }
 
+    /// Whether `key` is one of the keys of [`Mapping::attributes`].
+    pub fn is_attribute_key(&self, key: &str) -> bool {
+        self.attributes.values().any(|keys| keys.iter().any(|k| k == key))
+    }
+
     /// The tags that set attributes of `kind` (of the service the tags name
     /// when `service` is true): `(attribute key of the mapping, tag key, tag
     /// value, schema attribute, its type)`.
@@ -393,7 +400,6 @@ impl Mapping {
         service: bool,
         tags: &'a [(String, String)],
     ) -> Vec<(&'a str, &'a str, &'a str, String, AttrType)> {
-        let schema = Schema::builtin();
         let mut out = Vec::new();
         for (name, keys) in &self.attributes {
             if name.starts_with("service.") != service {
@@ -404,7 +410,7 @@ impl Mapping {
             }) else {
                 continue;
             };
-            match attribute_target(&schema, name) {
+            match attribute_target(&BUILTIN, name) {
                 Ok((target, attr, ty)) if target == kind => {
                     out.push((name.as_str(), key.as_str(), raw.as_str(), attr, ty));
                 }

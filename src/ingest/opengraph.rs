@@ -377,6 +377,7 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
             .node
             .properties
             .iter()
+            .filter(|(k, _)| mapping.is_attribute_key(k))
             .filter_map(|(k, v)| match v {
                 Json::String(s) => Some((k.clone(), s.clone())),
                 Json::Number(_) | Json::Bool(_) => Some((k.clone(), v.to_string())),
