@@ -41,6 +41,8 @@ pub struct Config {
     pub watch_interval: Option<Duration>,
     /// Runtime worker threads; `None`: one per core.
     pub threads: Option<usize>,
+    /// Envoy's gRPC `ext_authz` service on a listener of its own; `None`: off.
+    pub grpc: Option<super::GrpcConfig>,
 }
 
 impl Default for Config {
@@ -59,6 +61,7 @@ impl Default for Config {
             timeout: Duration::from_millis(2_000),
             watch_interval: Some(Duration::from_secs(1)),
             threads: None,
+            grpc: None,
         }
     }
 }

@@ -143,7 +143,7 @@ fn method_not_allowed(allowed: &'static str) -> ApiError {
 }
 
 /// Constant-time comparison of the bearer token, when one is configured.
-fn check_token(state: &State, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn check_token(state: &State, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(expected) = &state.token else { return Ok(()) };
     let given = headers
         .get(header::AUTHORIZATION)
@@ -205,7 +205,7 @@ struct Answer<'a> {
     revision: &'a str,
 }
 
-fn answer_body(name: &str, d: &Decision, engine: &Engine) -> Vec<u8> {
+pub(crate) fn answer_body(name: &str, d: &Decision, engine: &Engine) -> Vec<u8> {
     let a = Answer {
         decision: name,
         effect: d.effect.as_str(),
@@ -236,7 +236,7 @@ async fn decide_json(
     Ok(resp)
 }
 
-fn finish(
+pub(crate) fn finish(
     state: &State,
     endpoint: &'static str,
     request: decide::Request,
@@ -305,42 +305,29 @@ fn gateway(
         )
         .hint("the gateway must set the identity header (--identity-header) on every check"));
     };
-    let engine = state.engine.current();
-    let decision = match named {
-        Some(n) => n.to_owned(),
-        None => match header_str(headers, &h.decision)? {
-            Some(n) => n.to_owned(),
-            None => default_decision(state, &engine)?,
-        },
-    };
-    let mut input = BTreeMap::new();
-    input.insert(state.inputs.identity.clone(), serde_json::Value::from(identity));
-    if let Some(target) = header_str(headers, &h.target)? {
-        input.insert(state.inputs.target.clone(), serde_json::Value::from(target));
-    }
+    let explicit_action = header_str(headers, &h.action)?;
     // The action: the configured header, else NGINX's X-Original-Method (set
     // in the example config), else the method of this request (Envoy forwards
     // the original method).
-    let explicit_action = header_str(headers, &h.action)?;
-    let action = match (explicit_action, kind) {
-        (Some(a), _) => a,
+    let default_action = match (explicit_action, kind) {
+        (Some(_), _) => None,
         (None, Gateway::Nginx) => {
-            header_str(headers, &ORIGINAL_METHOD)?.unwrap_or_else(|| req.method().as_str())
+            Some(header_str(headers, &ORIGINAL_METHOD)?.unwrap_or_else(|| req.method().as_str()))
         }
-        (None, Gateway::Envoy) => req.method().as_str(),
+        (None, Gateway::Envoy) => Some(req.method().as_str()),
     };
-    input.insert(state.inputs.action.clone(), serde_json::Value::from(action));
-    let mut request = decide::Request { decision, input, now: None };
-    let mut result = engine.decide(&request);
-    // A defaulted action is offered, not imposed: a decision that declares no
-    // action input is asked without it.
-    if explicit_action.is_none()
-        && matches!(&result, Err(DecideError::UnknownInput { input }) if *input == state.inputs.action)
-    {
-        request.input.remove(&state.inputs.action);
-        result = engine.decide(&request);
-    }
-    let decision = result.map_err(|e| ApiError::from_decide(&e, true, &state.inputs.identity))?;
+    let named = match named {
+        Some(n) => Some(n),
+        None => header_str(headers, &h.decision)?,
+    };
+    let inputs = GatewayInputs {
+        identity,
+        target: header_str(headers, &h.target)?,
+        action: explicit_action,
+        default_action,
+        decision: named,
+    };
+    let (request, decision, engine) = decide_gateway(state, &inputs)?;
     let status = if decision.effect.is_allowed() { StatusCode::OK } else { StatusCode::FORBIDDEN };
     let mut resp = json(status, answer_body(&request.decision, &decision, &engine));
     let out = resp.headers_mut();
@@ -366,6 +353,53 @@ fn gateway(
     Ok(resp)
 }
 
+/// The inputs of a gateway check, however the gateway sent them (headers,
+/// or the fields of Envoy's gRPC `CheckRequest`).
+pub(crate) struct GatewayInputs<'a> {
+    pub identity: &'a str,
+    pub target: Option<&'a str>,
+    /// An action the gateway set explicitly.
+    pub action: Option<&'a str>,
+    /// The action offered when none is set (the method): left out when the
+    /// decision declares no action input.
+    pub default_action: Option<&'a str>,
+    /// The decision the check names; `None`: `--decision`, else the only one.
+    pub decision: Option<&'a str>,
+}
+
+/// Decides a gateway check on the current engine: the one decision path of
+/// NGINX, Envoy HTTP and Envoy gRPC. An unknown identity is a 401 error.
+pub(crate) fn decide_gateway(
+    state: &State,
+    g: &GatewayInputs<'_>,
+) -> Result<(decide::Request, Decision, Arc<Engine>), ApiError> {
+    let engine = state.engine.current();
+    let decision = match g.decision {
+        Some(n) => n.to_owned(),
+        None => default_decision(state, &engine)?,
+    };
+    let mut input = BTreeMap::new();
+    input.insert(state.inputs.identity.clone(), serde_json::Value::from(g.identity));
+    if let Some(target) = g.target {
+        input.insert(state.inputs.target.clone(), serde_json::Value::from(target));
+    }
+    if let Some(action) = g.action.or(g.default_action) {
+        input.insert(state.inputs.action.clone(), serde_json::Value::from(action));
+    }
+    let mut request = decide::Request { decision, input, now: None };
+    let mut result = engine.decide(&request);
+    // A defaulted action is offered, not imposed: a decision that declares no
+    // action input is asked without it.
+    if g.action.is_none()
+        && matches!(&result, Err(DecideError::UnknownInput { input }) if *input == state.inputs.action)
+    {
+        request.input.remove(&state.inputs.action);
+        result = engine.decide(&request);
+    }
+    let decision = result.map_err(|e| ApiError::from_decide(&e, true, &state.inputs.identity))?;
+    Ok((request, decision, engine))
+}
+
 static ORIGINAL_METHOD: header::HeaderName = header::HeaderName::from_static("x-original-method");
 
 fn default_decision(state: &State, engine: &Engine) -> Result<String, ApiError> {
@@ -386,7 +420,7 @@ fn default_decision(state: &State, engine: &Engine) -> Result<String, ApiError> 
 
 /// Header values are visible ASCII: other characters become `?`, and long
 /// messages are cut.
-fn header_text(s: &str) -> String {
+pub(crate) fn header_text(s: &str) -> String {
     s.chars().take(200).map(|c| if c == ' ' || c.is_ascii_graphic() { c } else { '?' }).collect()
 }
 
