@@ -51,13 +51,6 @@ pub enum IdentitySource {
     },
 }
 
-impl IdentitySource {
-    /// The default JWT source: `payload_in_metadata: jwt_payload`, claim `sub`.
-    pub fn jwt() -> Self {
-        IdentitySource::Jwt { payload_key: "jwt_payload".into(), claim: "sub".into() }
-    }
-}
-
 /// Where the target or the action of a gRPC check comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InputSource {
