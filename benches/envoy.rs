@@ -302,7 +302,6 @@ fn jwt_requests(key: &SigningKey) -> Vec<Vec<u8>> {
 }
 
 fn jwks(key: &SigningKey) -> String {
-    use p256::elliptic_curve::sec1::ToEncodedPoint;
     let point = key.verifying_key().to_encoded_point(false);
     serde_json::json!({"keys": [{
         "kty": "EC", "crv": "P-256", "alg": "ES256", "kid": "bench",
