@@ -63,10 +63,7 @@ fn call(addr: SocketAddr, c: Check) -> Result<CheckResponse, tonic::Status> {
             context_extensions: c.context.iter().map(|(k, v)| ((*k).into(), (*v).into())).collect(),
             ..AttributeContext::default()
         };
-        let mut req = tonic::Request::new(CheckRequest {
-            attributes: Some(attrs),
-            ..CheckRequest::default()
-        });
+        let mut req = tonic::Request::new(CheckRequest { attributes: Some(attrs) });
         for (k, v) in &c.metadata {
             req.metadata_mut().insert(*k, v.parse().unwrap());
         }
