@@ -85,6 +85,26 @@ pub struct ServeArgs {
     /// batch of waiting decisions). Needs --decision-log.
     #[arg(long, requires = "decision_log")]
     pub decision_log_sync: bool,
+    /// Also serve Envoy's gRPC `ext_authz` (`envoy.service.auth.v3.Authorization/Check`) on ADDR.
+    #[arg(long, value_name = "ADDR", value_parser = gov::serve::parse_listen)]
+    pub grpc_listen: Option<std::net::SocketAddr>,
+    /// Where gRPC checks take the identity: `header` (the identity header), `principal` (the
+    /// mTLS peer's), `jwt` (a claim of the JWT Envoy's `jwt_authn` verified).
+    #[arg(long, value_name = "SOURCE", default_value = "header", value_parser = ["header", "principal", "jwt"])]
+    pub grpc_identity: String,
+    /// With `--grpc-identity jwt`: the `jwt_authn` provider's `payload_in_metadata` key.
+    #[arg(long, value_name = "KEY", default_value = "jwt_payload")]
+    pub grpc_jwt_payload: String,
+    /// With `--grpc-identity jwt`: the claim holding the identity.
+    #[arg(long, value_name = "CLAIM", default_value = "sub")]
+    pub grpc_jwt_claim: String,
+    /// Where gRPC checks take the target: `header`, `path`, `method` or `context:KEY` (the
+    /// route's `context_extensions`).
+    #[arg(long, value_name = "SOURCE", default_value = "header")]
+    pub grpc_target: gov::serve::InputSource,
+    /// Where gRPC checks take the action (`header` falls back to the method).
+    #[arg(long, value_name = "SOURCE", default_value = "header")]
+    pub grpc_action: gov::serve::InputSource,
 }
 
 pub fn run(args: &ServeArgs, out: &Output) -> Exit {
@@ -133,6 +153,19 @@ pub fn run(args: &ServeArgs, out: &Output) -> Exit {
         allow_decision_removal: args.allow_decision_removal,
         max_connections: args.max_connections,
         decision_log_sync: args.decision_log_sync,
+        grpc: args.grpc_listen.map(|listen| gov::serve::GrpcConfig {
+            listen,
+            identity: match args.grpc_identity.as_str() {
+                "principal" => gov::serve::IdentitySource::Principal,
+                "jwt" => gov::serve::IdentitySource::Jwt {
+                    payload_key: args.grpc_jwt_payload.clone(),
+                    claim: args.grpc_jwt_claim.clone(),
+                },
+                _ => gov::serve::IdentitySource::Header,
+            },
+            target: args.grpc_target.clone(),
+            action: args.grpc_action.clone(),
+        }),
         ..gov::serve::Config::default()
     };
     match gov::serve::run(config) {

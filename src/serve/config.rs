@@ -51,6 +51,8 @@ pub struct Config {
     /// Answer a decision only once its decision-log record is written and
     /// flushed to disk (`fsync`, one per batch of waiting decisions).
     pub decision_log_sync: bool,
+    /// Envoy's gRPC `ext_authz` service on a listener of its own; `None`: off.
+    pub grpc: Option<super::GrpcConfig>,
 }
 
 /// File descriptors kept back from connections for the log, the sources a
@@ -92,6 +94,7 @@ impl Default for Config {
             allow_decision_removal: false,
             max_connections: None,
             decision_log_sync: false,
+            grpc: None,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! HTTP decision API for gateways, behind the `serve` feature:
 //! `POST /v1/decide`, an NGINX `auth_request` endpoint, an Envoy `ext_authz`
-//! HTTP service, `/healthz` and Prometheus `/metrics`; reloads on SIGHUP and
+//! HTTP service, `/healthz` and Prometheus `/metrics`; with the `grpc`
+//! feature, Envoy's gRPC `ext_authz` service on a listener of its own; reloads on SIGHUP and
 //! on file change; an asynchronous JSON-lines decision log. See the README's
 //! "gov serve" section for the statuses and headers.
 //!
@@ -10,6 +11,9 @@
 
 mod config;
 mod error;
+#[cfg(feature = "grpc")]
+mod grpc;
+mod grpc_config;
 mod log;
 mod metrics;
 mod reload;
@@ -20,6 +24,7 @@ mod slots;
 pub use config::{
     Config, HeaderNames, InputNames, MIN_HEADER_BYTES, RESERVED_FDS, default_max_connections,
 };
+pub use grpc_config::{BadSource, GrpcConfig, IdentitySource, InputSource};
 pub use server::{ServeError, parse_listen, run};
 
 /// The request decoders, for the fuzz targets under `fuzz/`; not an API.
@@ -59,8 +64,16 @@ pub mod fuzzing {
             decision: HeaderName::from_static("x-gov-decision"),
         };
         debug_assert_eq!(h.identity.as_str(), names.identity);
-        super::routes::gateway_ask(&h, &InputNames::default(), &map, &method, nginx, None)
-            .map(|a| (a.decision, a.input))
-            .map_err(|e| e.code)
+        let inputs = InputNames::default();
+        let g = super::routes::gateway_ask(&h, &map, &method, nginx, None).map_err(|e| e.code)?;
+        let mut input = BTreeMap::new();
+        input.insert(inputs.identity, serde_json::Value::from(g.identity));
+        if let Some(t) = g.target {
+            input.insert(inputs.target, serde_json::Value::from(t));
+        }
+        if let Some(a) = g.action.or(g.default_action) {
+            input.insert(inputs.action, serde_json::Value::from(a));
+        }
+        Ok((g.decision.map(str::to_owned), input))
     }
 }

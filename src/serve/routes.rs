@@ -14,7 +14,6 @@ use serde::Serialize;
 
 use super::error::ApiError;
 use super::log::Record;
-use super::config::InputNames;
 use super::server::{Headers, State};
 use crate::decide::{self, DecideError, Decision, Engine};
 
@@ -144,7 +143,7 @@ fn method_not_allowed(allowed: &'static str) -> ApiError {
 }
 
 /// Constant-time comparison of the bearer token, when one is configured.
-fn check_token(state: &State, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn check_token(state: &State, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(expected) = &state.token else { return Ok(()) };
     let given = headers
         .get(header::AUTHORIZATION)
@@ -206,7 +205,7 @@ struct Answer<'a> {
     revision: &'a str,
 }
 
-fn answer_body(name: &str, d: &Decision, engine: &Engine) -> Vec<u8> {
+pub(crate) fn answer_body(name: &str, d: &Decision, engine: &Engine) -> Vec<u8> {
     let a = Answer {
         decision: name,
         effect: d.effect.as_str(),
@@ -245,7 +244,7 @@ async fn decide_json(
 
 /// Counts and logs a decision. With `--decision-log-sync` it returns only
 /// once the record is on disk, and fails (503) when it cannot be written.
-async fn finish(
+pub(crate) async fn finish(
     state: &State,
     endpoint: &'static str,
     request: decide::Request,
@@ -318,26 +317,15 @@ fn header_str<'h>(
     }
 }
 
-/// What a gateway check asks, read from its headers alone.
-pub(crate) struct GatewayAsk {
-    /// From the path or the decision header; `None`: the server's default.
-    pub decision: Option<String>,
-    /// The identity, target and action inputs.
-    pub input: BTreeMap<String, serde_json::Value>,
-    /// Whether the action came from the action header (not a default).
-    pub explicit_action: bool,
-}
-
 /// Reads a gateway check's inputs from its headers: the identity (401 when
 /// missing), target, action and decision; a header sent twice is a 400.
-pub(crate) fn gateway_ask(
+pub(crate) fn gateway_ask<'h>(
     h: &Headers,
-    inputs: &InputNames,
-    headers: &HeaderMap,
-    method: &Method,
+    headers: &'h HeaderMap,
+    method: &'h Method,
     nginx: bool,
-    named: Option<&str>,
-) -> Result<GatewayAsk, ApiError> {
+    named: Option<&'h str>,
+) -> Result<GatewayInputs<'h>, ApiError> {
     let Some(identity) = header_str(headers, &h.identity)? else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -347,25 +335,27 @@ pub(crate) fn gateway_ask(
         .hint("the gateway must set the identity header (--identity-header) on every check"));
     };
     let decision = match named {
-        Some(n) => Some(n.to_owned()),
-        None => header_str(headers, &h.decision)?.map(str::to_owned),
+        Some(n) => Some(n),
+        None => header_str(headers, &h.decision)?,
     };
-    let mut input = BTreeMap::new();
-    input.insert(inputs.identity.clone(), serde_json::Value::from(identity));
-    if let Some(target) = header_str(headers, &h.target)? {
-        input.insert(inputs.target.clone(), serde_json::Value::from(target));
-    }
     // The action: the configured header, else NGINX's X-Original-Method (set
     // in the example config), else the method of this request (Envoy forwards
     // the original method).
-    let explicit_action = header_str(headers, &h.action)?;
-    let action = match explicit_action {
-        Some(a) => a,
-        None if nginx => header_str(headers, &ORIGINAL_METHOD)?.unwrap_or_else(|| method.as_str()),
-        None => method.as_str(),
+    let action = header_str(headers, &h.action)?;
+    let default_action = match action {
+        Some(_) => None,
+        None if nginx => {
+            Some(header_str(headers, &ORIGINAL_METHOD)?.unwrap_or_else(|| method.as_str()))
+        }
+        None => Some(method.as_str()),
     };
-    input.insert(inputs.action.clone(), serde_json::Value::from(action));
-    Ok(GatewayAsk { decision, input, explicit_action: explicit_action.is_some() })
+    Ok(GatewayInputs {
+        identity,
+        target: header_str(headers, &h.target)?,
+        action,
+        default_action,
+        decision,
+    })
 }
 
 /// NGINX `auth_request` and Envoy `ext_authz`: inputs from headers; 200 when
@@ -378,32 +368,9 @@ async fn gateway(
     start: Instant,
 ) -> Result<Resp, ApiError> {
     let at = SystemTime::now();
-    let ask = gateway_ask(
-        &state.headers,
-        &state.inputs,
-        req.headers(),
-        req.method(),
-        kind == Gateway::Nginx,
-        named,
-    )?;
-    let engine = state.engine.current();
-    let decision = match ask.decision {
-        Some(d) => d,
-        None => default_decision(state, &engine)?,
-    };
-    let explicit_action = ask.explicit_action;
-    let input = ask.input;
-    let mut request = decide::Request { decision, input, now: None };
-    let mut result = engine.decide(&request);
-    // A defaulted action is offered, not imposed: a decision that declares no
-    // action input is asked without it.
-    if !explicit_action
-        && matches!(&result, Err(DecideError::UnknownInput { input }) if *input == state.inputs.action)
-    {
-        request.input.remove(&state.inputs.action);
-        result = engine.decide(&request);
-    }
-    let decision = result.map_err(|e| ApiError::from_decide(&e, true, &state.inputs.identity))?;
+    let inputs =
+        gateway_ask(&state.headers, req.headers(), req.method(), kind == Gateway::Nginx, named)?;
+    let (request, decision, engine) = decide_gateway(state, &inputs)?;
     let status = if decision.effect.is_allowed() { StatusCode::OK } else { StatusCode::FORBIDDEN };
     let mut resp = json(status, answer_body(&request.decision, &decision, &engine));
     let out = resp.headers_mut();
@@ -429,6 +396,53 @@ async fn gateway(
     Ok(resp)
 }
 
+/// The inputs of a gateway check, however the gateway sent them (headers,
+/// or the fields of Envoy's gRPC `CheckRequest`).
+pub(crate) struct GatewayInputs<'a> {
+    pub identity: &'a str,
+    pub target: Option<&'a str>,
+    /// An action the gateway set explicitly.
+    pub action: Option<&'a str>,
+    /// The action offered when none is set (the method): left out when the
+    /// decision declares no action input.
+    pub default_action: Option<&'a str>,
+    /// The decision the check names; `None`: `--decision`, else the only one.
+    pub decision: Option<&'a str>,
+}
+
+/// Decides a gateway check on the current engine: the one decision path of
+/// NGINX, Envoy HTTP and Envoy gRPC. An unknown identity is a 401 error.
+pub(crate) fn decide_gateway(
+    state: &State,
+    g: &GatewayInputs<'_>,
+) -> Result<(decide::Request, Decision, Arc<Engine>), ApiError> {
+    let engine = state.engine.current();
+    let decision = match g.decision {
+        Some(n) => n.to_owned(),
+        None => default_decision(state, &engine)?,
+    };
+    let mut input = BTreeMap::new();
+    input.insert(state.inputs.identity.clone(), serde_json::Value::from(g.identity));
+    if let Some(target) = g.target {
+        input.insert(state.inputs.target.clone(), serde_json::Value::from(target));
+    }
+    if let Some(action) = g.action.or(g.default_action) {
+        input.insert(state.inputs.action.clone(), serde_json::Value::from(action));
+    }
+    let mut request = decide::Request { decision, input, now: None };
+    let mut result = engine.decide(&request);
+    // A defaulted action is offered, not imposed: a decision that declares no
+    // action input is asked without it.
+    if g.action.is_none()
+        && matches!(&result, Err(DecideError::UnknownInput { input }) if *input == state.inputs.action)
+    {
+        request.input.remove(&state.inputs.action);
+        result = engine.decide(&request);
+    }
+    let decision = result.map_err(|e| ApiError::from_decide(&e, true, &state.inputs.identity))?;
+    Ok((request, decision, engine))
+}
+
 static ORIGINAL_METHOD: header::HeaderName = header::HeaderName::from_static("x-original-method");
 
 fn default_decision(state: &State, engine: &Engine) -> Result<String, ApiError> {
@@ -449,7 +463,7 @@ fn default_decision(state: &State, engine: &Engine) -> Result<String, ApiError> 
 
 /// Header values are visible ASCII: other characters become `?`, and long
 /// messages are cut.
-fn header_text(s: &str) -> String {
+pub(crate) fn header_text(s: &str) -> String {
     s.chars().take(200).map(|c| if c == ' ' || c.is_ascii_graphic() { c } else { '?' }).collect()
 }
 

@@ -90,6 +90,12 @@ pub fn run(config: Config) -> Result<(), ServeError> {
     if config.timeout.is_zero() {
         return Err(ServeError::Config("--timeout must be at least 1 ms".into()));
     }
+    #[cfg(not(feature = "grpc"))]
+    if config.grpc.is_some() {
+        return Err(ServeError::Config(
+            "this gov is built without gRPC (the `grpc` feature)".into(),
+        ));
+    }
     let snapshot = reload::Snapshot::take(&config.sources);
     let engine = Engine::load(&config.sources).map_err(ServeError::Load)?;
     let metrics = Arc::new(Metrics::default());
@@ -148,6 +154,11 @@ pub fn run(config: Config) -> Result<(), ServeError> {
             source,
         })?;
         let addr = listener.local_addr().unwrap_or(config.listen);
+        #[cfg(feature = "grpc")]
+        let grpc = match &config.grpc {
+            Some(g) => Some(super::grpc::start(g, Arc::clone(&state)).await?),
+            None => None,
+        };
         eprintln!(
             "gov serve: revision {revision}, decisions: {}",
             if decisions.is_empty() { "(none)".to_owned() } else { decisions.join(", ") }
@@ -155,6 +166,10 @@ pub fn run(config: Config) -> Result<(), ServeError> {
         eprintln!("gov serve: listening on http://{addr}");
         spawn_sighup(reload_tx.clone());
         accept_loop(listener, Arc::clone(&state), &config).await;
+        #[cfg(feature = "grpc")]
+        if let Some(grpc) = grpc {
+            grpc.stop().await;
+        }
         eprintln!("gov serve: shutting down");
         Ok(())
     });
