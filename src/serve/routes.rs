@@ -12,9 +12,9 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Serialize;
 
+use super::config::InputNames;
 use super::error::ApiError;
 use super::log::Record;
-use super::config::InputNames;
 use super::server::{Headers, State};
 use crate::decide::{self, DecideError, Decision, Engine};
 
