@@ -171,7 +171,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -334,7 +334,10 @@ mod tests {
         let last = shown.iter().last().map(|d| (d.code, d.message.clone()));
         assert_eq!(
             last,
-            Some((Code::Omitted, "15 more `gov::ingest::unresolved_edge` in `a.json` not shown".into()))
+            Some((
+                Code::Omitted,
+                "15 more `gov::ingest::unresolved_edge` in `a.json` not shown".into()
+            ))
         );
         assert!(render_plain_all(&ds).ends_with("1 error, 28 warnings\n"));
     }
