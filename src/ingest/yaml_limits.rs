@@ -353,7 +353,7 @@ mod tests {
 
     #[test]
     fn block_nesting_is_capped() {
-        let deep = format!("x: {}1\n", "- ".repeat(MAX_DEPTH + 1));
+        let deep = format!("x:\n{}1\n", "- ".repeat(MAX_DEPTH + 1));
         assert_eq!(check_text(&deep), Err(Code::YamlTooDeep));
     }
 
