@@ -168,8 +168,7 @@ fn a_fifo_is_a_located_error_not_a_hang() {
     assert!(run.stderr.contains("gov::io::not_a_file"), "{}", run.stderr);
     let policy = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/nginx/gateway.gov");
     let policy = policy.display().to_string();
-    let run =
-        gov_limited(&["serve", &policy, "-i", &folder, "--listen", "127.0.0.1:0"], LIMIT);
+    let run = gov_limited(&["serve", &policy, "-i", &folder, "--listen", "127.0.0.1:0"], LIMIT);
     assert_ne!(run.code, Some(0), "{}", run.stderr);
     assert!(run.stderr.contains("gov::io::not_a_file"), "{}", run.stderr);
 }
@@ -205,8 +204,27 @@ fn a_minified_opengraph_file_writes_little_output() {
     let path = write(dir.path(), "min.json", &serde_json::to_string(&value).unwrap());
     for format in ["human", "plain"] {
         let run = gov_limited(&["--error-format", format, "graph", "stats", &path], LIMIT);
-        assert!(run.stderr_bytes < 1_000_000, "{format}: {} bytes of diagnostics", run.stderr_bytes);
+        assert!(
+            run.stderr_bytes < 1_000_000,
+            "{format}: {} bytes of diagnostics",
+            run.stderr_bytes
+        );
         assert!(run.stderr.contains("gov::report::omitted"), "{format}: {}", run.stderr);
         assert!(run.stderr.contains("more `gov::ingest::unresolved_edge`"), "{}", run.stderr);
     }
+}
+
+#[test]
+fn a_request_file_with_a_byte_order_mark_is_read_as_serve_reads_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = write(
+        dir.path(),
+        "req.json",
+        "\u{feff}{\"decision\": \"call-service\", \"input\": {\"subject\": \"alice\", \"target\": \"payments\", \"action\": \"GET\"}}",
+    );
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let policy = root.join("examples/nginx/gateway.gov").display().to_string();
+    let inventory = root.join("examples/nginx/inventory.json").display().to_string();
+    let run = gov_limited(&["decide", &policy, "-i", &inventory, "--request", &path], LIMIT);
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
 }

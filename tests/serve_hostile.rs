@@ -117,7 +117,8 @@ fn repeated_gateway_headers_are_refused() {
     let s = Server::start(&[POLICY, "-i", INVENTORY, "--no-watch"], &[]);
     let path = "/v1/authz/nginx/call-service";
     // One identity: decided.
-    let r = s.request("GET", path, &[("X-Gov-Identity", "alice"), ("X-Gov-Target", "payments")], b"");
+    let r =
+        s.request("GET", path, &[("X-Gov-Identity", "alice"), ("X-Gov-Target", "payments")], b"");
     assert_eq!(r.status, 200, "{}", r.text());
     for (name, a, b) in [
         ("X-Gov-Identity", "alice", "mallory"),
@@ -131,14 +132,24 @@ fn repeated_gateway_headers_are_refused() {
         headers.push((name, b));
         let endpoint = if name == "X-Gov-Decision" { "/v1/authz/envoy/x" } else { path };
         let r = s.request("GET", endpoint, &headers, b"");
-        assert_eq!((r.status, error_code(&r)), (400, "bad_header".to_owned()), "{name}: {}", r.text());
+        assert_eq!(
+            (r.status, error_code(&r)),
+            (400, "bad_header".to_owned()),
+            "{name}: {}",
+            r.text()
+        );
         assert!(r.text().contains("more than once"), "{}", r.text());
     }
     // Envoy too: the identity twice is refused, whatever the order.
     let r = s.request(
         "GET",
         "/v1/authz/envoy/payments",
-        &[("X-Gov-Identity", "mallory"), ("X-Gov-Identity", "alice"), ("X-Gov-Decision", "call-service"), ("X-Gov-Target", "payments")],
+        &[
+            ("X-Gov-Identity", "mallory"),
+            ("X-Gov-Identity", "alice"),
+            ("X-Gov-Decision", "call-service"),
+            ("X-Gov-Target", "payments"),
+        ],
         b"",
     );
     assert_eq!(r.status, 400, "{}", r.text());
@@ -189,7 +200,10 @@ fn idle_connections_cannot_starve_honest_requests() {
 
 #[test]
 fn a_small_connection_cap_keeps_serving() {
-    let s = Server::start(&[POLICY, "-i", INVENTORY, "--no-watch", "--timeout", "30000", "--max-connections", "4"], &[]);
+    let s = Server::start(
+        &[POLICY, "-i", INVENTORY, "--no-watch", "--timeout", "30000", "--max-connections", "4"],
+        &[],
+    );
     let mut idle = Vec::new();
     for _ in 0..20 {
         idle.push(TcpStream::connect(s.addr).unwrap());
@@ -208,7 +222,15 @@ fn synced_decision_log_keeps_every_answered_decision() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("decisions.jsonl");
     let mut s = Server::start(
-        &[POLICY, "-i", INVENTORY, "--no-watch", "--decision-log", log.to_str().unwrap(), "--decision-log-sync"],
+        &[
+            POLICY,
+            "-i",
+            INVENTORY,
+            "--no-watch",
+            "--decision-log",
+            log.to_str().unwrap(),
+            "--decision-log-sync",
+        ],
         &[],
     );
     let answered = Arc::new(AtomicUsize::new(0));
@@ -252,10 +274,23 @@ fn synced_decision_log_keeps_every_answered_decision() {
     // A log that cannot be written fails decisions closed (503), not open.
     if std::path::Path::new("/dev/full").exists() {
         let s = Server::start(
-            &[POLICY, "-i", INVENTORY, "--no-watch", "--decision-log", "/dev/full", "--decision-log-sync"],
+            &[
+                POLICY,
+                "-i",
+                INVENTORY,
+                "--no-watch",
+                "--decision-log",
+                "/dev/full",
+                "--decision-log-sync",
+            ],
             &[],
         );
         let r = decide(&s, &ask("alice"), &[]);
-        assert_eq!((r.status, error_code(&r)), (503, "decision_log_failed".to_owned()), "{}", r.text());
+        assert_eq!(
+            (r.status, error_code(&r)),
+            (503, "decision_log_failed".to_owned()),
+            "{}",
+            r.text()
+        );
     }
 }

@@ -128,7 +128,8 @@ fn read_request(path: &PathBuf) -> Result<Request, (Diag, Exit)> {
         })?;
         (name, text)
     };
-    serde_json::from_str(&text).map_err(|e| {
+    // A byte-order mark is skipped, as `gov serve` skips it.
+    serde_json::from_str(text.strip_prefix('\u{feff}').unwrap_or(&text)).map_err(|e| {
         (
             Diag::error(Code::InvalidDecisionInput, format!("`{name}` is not a decision request: {e}"))
                 .help(r#"a request is JSON: {"decision": "call-service", "input": {"subject": "svc-a", "target": "billing", "action": "write"}}"#),

@@ -93,7 +93,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -353,7 +353,7 @@ mod tests {
 
     #[test]
     fn block_nesting_is_capped() {
-        let deep = format!("x: {}1\n", "- ".repeat(MAX_DEPTH + 1));
+        let deep = format!("x:\n{}1\n", "- ".repeat(MAX_DEPTH + 1));
         assert_eq!(check_text(&deep), Err(Code::YamlTooDeep));
     }
 

@@ -125,8 +125,12 @@ pub fn capped(ds: &Diagnostics) -> Diagnostics {
     use std::collections::HashMap;
     let mut seen: HashMap<(crate::diag::Code, Option<&str>), usize> = HashMap::new();
     // (code, file, how many left out, any of them an error), in order of first omission.
-    let mut left_out: Vec<(crate::diag::Code, Option<std::sync::Arc<crate::source::SourceFile>>, usize, bool)> =
-        Vec::new();
+    let mut left_out: Vec<(
+        crate::diag::Code,
+        Option<std::sync::Arc<crate::source::SourceFile>>,
+        usize,
+        bool,
+    )> = Vec::new();
     let mut out = Diagnostics::new();
     for d in ds {
         let key = (d.code, d.file.as_deref().map(crate::source::SourceFile::name));
@@ -137,10 +141,9 @@ pub fn capped(ds: &Diagnostics) -> Diagnostics {
             continue;
         }
         let name = key.1;
-        match left_out
-            .iter_mut()
-            .find(|(c, f, _, _)| *c == d.code && f.as_deref().map(crate::source::SourceFile::name) == name)
-        {
+        match left_out.iter_mut().find(|(c, f, _, _)| {
+            *c == d.code && f.as_deref().map(crate::source::SourceFile::name) == name
+        }) {
             Some(entry) => {
                 entry.2 += 1;
                 entry.3 |= d.is_error();
@@ -150,10 +153,7 @@ pub fn capped(ds: &Diagnostics) -> Diagnostics {
     }
     for (code, file, n, error) in left_out {
         let where_ = file.as_ref().map_or(String::new(), |f| format!(" in `{}`", f.name()));
-        let message = format!(
-            "{} more `{code}`{where_} not shown",
-            thousands(n)
-        );
+        let message = format!("{} more `{code}`{where_} not shown", thousands(n));
         let d = if error {
             Diag::error(crate::diag::Code::Omitted, message)
         } else {
@@ -171,7 +171,7 @@ fn thousands(n: usize) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -260,7 +260,9 @@ pub fn render_fancy(d: &Diag, color: bool) -> String {
     // miette shows whole lines: a long (minified) line is shown as plain
     // text's window around the span instead.
     if let Some(file) = &d.file
-        && d.labels.iter().any(|l| window(file.text(), l.span).after == "…" || window(file.text(), l.span).before == "…")
+        && d.labels.iter().any(|l| {
+            window(file.text(), l.span).after == "…" || window(file.text(), l.span).before == "…"
+        })
     {
         return render_plain(d);
     }
@@ -295,5 +297,48 @@ mod tests {
             "error[gov::parse::assign_instead_of_eq]: expected `==` to compare, found `=`\n \
              --> p.gov:2:13\n  |\n2 |   require x = 1\n  |             ^ `=` does not compare\n  = help: write `==`\n"
         );
+    }
+
+    #[test]
+    fn a_long_line_is_shown_as_a_window_around_the_span() {
+        let line = format!("{}TARGET{}", "a".repeat(5000), "b".repeat(5000));
+        let f = SourceFile::new("min.json", format!("{line}\n"));
+        let d = Diag::warning(Code::UnresolvedEdge, "unresolved")
+            .in_file(&f)
+            .label(Span::new(5000, 5006), "here");
+        let out = render_plain(&d);
+        assert!(out.len() < 600, "{} bytes:\n{out}", out.len());
+        let shown = out.lines().nth(3).unwrap_or_default();
+        assert!(shown.starts_with("1 | …a") && shown.ends_with("b…"), "{shown}");
+        let caret = out.lines().nth(4).unwrap_or_default();
+        // The underline sits under TARGET: same column in the shown line.
+        let at = shown.chars().position(|c| c == 'T').unwrap_or_default();
+        assert_eq!(caret.chars().position(|c| c == '^'), Some(at), "{out}");
+        assert!(caret.contains("^^^^^^ here"), "{out}");
+    }
+
+    #[test]
+    fn repeats_of_one_code_in_one_file_are_counted_not_shown() {
+        let a = SourceFile::new("a.json", "x");
+        let b = SourceFile::new("b.json", "x");
+        let mut ds = Diagnostics::new();
+        for _ in 0..25 {
+            ds.push(Diag::warning(Code::UnresolvedEdge, "u").in_file(&a));
+        }
+        for _ in 0..3 {
+            ds.push(Diag::warning(Code::UnresolvedEdge, "u").in_file(&b));
+        }
+        ds.push(Diag::error(Code::DanglingEdge, "d").in_file(&a));
+        let shown = capped(&ds);
+        assert_eq!(shown.len(), MAX_PER_CODE_PER_FILE + 3 + 1 + 1);
+        let last = shown.iter().last().map(|d| (d.code, d.message.clone()));
+        assert_eq!(
+            last,
+            Some((
+                Code::Omitted,
+                "15 more `gov::ingest::unresolved_edge` in `a.json` not shown".into()
+            ))
+        );
+        assert!(render_plain_all(&ds).ends_with("1 error, 28 warnings\n"));
     }
 }

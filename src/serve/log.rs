@@ -141,7 +141,8 @@ fn write_loop(rx: &Receiver<Record>, mut file: File, metrics: &Metrics, sync: bo
         }
         let end = file.metadata().map(|m| m.len()).ok();
         // Group commit: one write and, in sync mode, one fsync per batch.
-        let written = file.write_all(&buf).and_then(|()| if sync { file.sync_data() } else { Ok(()) });
+        let written =
+            file.write_all(&buf).and_then(|()| if sync { file.sync_data() } else { Ok(()) });
         for ack in acks.drain(..) {
             let _ = ack.send(written.is_ok());
         }

@@ -46,9 +46,9 @@ pub fn spawn(
     policy: Policy,
 ) -> std::io::Result<Sender<()>> {
     let (tx, rx) = channel();
-    std::thread::Builder::new().name("gov-reload".into()).spawn(move || {
-        reload_loop(&rx, &sources, since.0, &handle, &metrics, interval, policy)
-    })?;
+    std::thread::Builder::new()
+        .name("gov-reload".into())
+        .spawn(move || reload_loop(&rx, &sources, since.0, &handle, &metrics, interval, policy))?;
     Ok(tx)
 }
 
@@ -108,7 +108,8 @@ fn refusal(old: &Engine, new: &Engine, policy: Policy) -> Option<String> {
     if policy.allow_decision_removal {
         return None;
     }
-    let dropped: Vec<&str> = old.decisions().filter(|d| !new.decisions().any(|n| n == *d)).collect();
+    let dropped: Vec<&str> =
+        old.decisions().filter(|d| !new.decisions().any(|n| n == *d)).collect();
     if !dropped.is_empty() {
         return Some(format!(
             "it drops decision{} being served: {}",

@@ -101,17 +101,16 @@ pub fn run(config: Config) -> Result<(), ServeError> {
     let metrics = Arc::new(Metrics::default());
     let (log, log_thread) = match &config.decision_log {
         Some(path) => {
-            let (log, thread) =
-                DecisionLog::open(
-                    path,
-                    config.decision_log_capacity,
-                    Arc::clone(&metrics),
-                    config.decision_log_sync,
-                )
-                    .map_err(|source| ServeError::Io {
-                        what: format!("cannot open the decision log `{}`", path.display()),
-                        source,
-                    })?;
+            let (log, thread) = DecisionLog::open(
+                path,
+                config.decision_log_capacity,
+                Arc::clone(&metrics),
+                config.decision_log_sync,
+            )
+            .map_err(|source| ServeError::Io {
+                what: format!("cannot open the decision log `{}`", path.display()),
+                source,
+            })?;
             (Some(log), Some(thread))
         }
         None => (None, None),

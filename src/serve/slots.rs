@@ -116,7 +116,10 @@ impl Slots {
             .iter()
             .filter(|(_, e)| e.activity.in_flight.load(Ordering::Acquire) == 0)
             .min_by_key(|(_, e)| {
-                (e.activity.served.load(Ordering::Acquire) > 0, e.activity.last.load(Ordering::Acquire))
+                (
+                    e.activity.served.load(Ordering::Acquire) > 0,
+                    e.activity.last.load(Ordering::Acquire),
+                )
             })
             .map(|(id, _)| *id);
         match victim.and_then(|id| inner.conns.remove(&id)) {

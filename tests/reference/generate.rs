@@ -124,7 +124,8 @@ pub fn edge_ends(kind: &str) -> (&'static [&'static str], &'static [&'static str
     }
 }
 
-pub const EDGE_KINDS: [&str; 5] = ["owned_by", "has_credential", "supports", "member_of", "can_access"];
+pub const EDGE_KINDS: [&str; 5] =
+    ["owned_by", "has_credential", "supports", "member_of", "can_access"];
 
 pub fn make_graph(nodes: &[(u8, u32)], edges: &[(u8, u16, u16)]) -> TGraph {
     let nodes: Vec<(String, &'static str, Attrs)> = nodes
@@ -634,4 +635,3 @@ pub fn differ(policy: &str, g: &TGraph) -> Result<(), String> {
         ))
     }
 }
-
