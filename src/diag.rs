@@ -171,6 +171,13 @@ codes! {
     InventoryTooLarge => "gov::ingest::too_large",
     /// Two records that disagree about one value (the first one wins).
     ConflictingValue => "gov::ingest::conflicting_value",
+    /// A saved report (`gov diff --before/--after`, `gov eval --baseline`) that
+    /// is not a `gov.findings/v1` JSON report or a SARIF log written by gov.
+    InvalidReport => "gov::diff::invalid_report",
+    /// A `git:REV:PATH` policy reference that git cannot read: git is not
+    /// installed, the directory is not a repository, or the revision or path
+    /// does not exist.
+    GitRef => "gov::diff::git",
 }
 
 impl fmt::Display for Code {
