@@ -399,7 +399,7 @@ fn sarif_baseline_states_validate_and_records_are_primary_locations() {
     let log = json_of(&o);
     let errors: Vec<String> = sarif_validator()
         .iter_errors(&log)
-        .map(|e| format!("{e} at {}", e.instance_path))
+        .map(|e| format!("{e} at {}", e.instance_path()))
         .collect();
     assert!(errors.is_empty(), "{errors:?}");
     let results = log["runs"][0]["results"].as_array().unwrap();
