@@ -148,9 +148,8 @@ fn compile_side(
     warn: bool,
     out: &Output,
 ) -> Result<Program, Exit> {
-    let compiled = compile(parsed, Some(graph), args.inventory.now(), out).map_err(|exit| {
+    let compiled = compile(parsed, Some(graph), args.inventory.now(), out).inspect_err(|_| {
         eprintln!("error: the {} policies (`{}`) do not compile", side.name(), refs(args, side));
-        exit
     })?;
     if warn && !compiled.warnings.is_empty() {
         out.diagnostics(&compiled.warnings);

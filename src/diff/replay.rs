@@ -261,7 +261,7 @@ fn group(flips: &[Flip], examples: usize) -> Vec<FlipGroup> {
     }
     let mut out: Vec<FlipGroup> = groups.into_values().collect();
     // Largest first; the map's order breaks ties deterministically (stable sort).
-    out.sort_by(|a, b| b.count.cmp(&a.count));
+    out.sort_by_key(|g| std::cmp::Reverse(g.count));
     out
 }
 
