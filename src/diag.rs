@@ -186,6 +186,13 @@ codes! {
     /// The count of diagnostics not shown: after 10 of one code in one file,
     /// the human and plain outputs show one line with the number of the rest.
     Omitted => "gov::report::omitted",
+    /// A saved report (`gov diff --before/--after`, `gov eval --baseline`) that
+    /// is not a `gov.findings/v1` JSON report or a SARIF log written by gov.
+    InvalidReport => "gov::diff::invalid_report",
+    /// A `git:REV:PATH` policy reference that git cannot read: git is not
+    /// installed, the directory is not a repository, or the revision or path
+    /// does not exist.
+    GitRef => "gov::diff::git",
 }
 
 impl fmt::Display for Code {

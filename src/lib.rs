@@ -4,6 +4,7 @@
 pub mod check;
 pub mod decide;
 pub mod diag;
+pub mod diff;
 pub mod eval;
 pub mod graph;
 pub mod ingest;

@@ -114,6 +114,10 @@ pub struct EvalArgs {
     /// Only this entity.
     #[arg(long, value_name = "ID")]
     pub entity: Option<String>,
+    /// A previous report (`gov.findings/v1` JSON or SARIF): each SARIF result
+    /// gets its `baselineState` (`new`, `unchanged`, `updated`, `absent`).
+    #[arg(long, value_name = "REPORT")]
+    pub baseline: Option<PathBuf>,
 }
 
 pub fn eval(args: &EvalArgs, out: &Output) -> Exit {
@@ -122,6 +126,12 @@ pub fn eval(args: &EvalArgs, out: &Output) -> Exit {
             eprintln!("error: `gov eval` needs `--inventory PATH` (a file or a directory)");
             return Err(Exit::Usage);
         }
+        if args.baseline.is_some() && args.format != Format::Sarif {
+            eprintln!("error: `--baseline` needs `--format sarif`");
+            return Err(Exit::Usage);
+        }
+        let baseline =
+            args.baseline.as_deref().map(|p| super::sarif_out::baseline(p, out)).transpose()?;
         let parsed = parse_policies(&args.paths, out)?;
         let Some(graph) = load_graph(&args.inventory, out)? else { return Err(Exit::Usage) };
         let now = args.inventory.now();
@@ -149,7 +159,7 @@ pub fn eval(args: &EvalArgs, out: &Output) -> Exit {
             Format::Human | Format::Plain => gov::report::human::render(&result),
             // Streamed: at a million identities the text is gigabytes.
             Format::Json => String::new(),
-            Format::Sarif => gov::report::sarif::render_string(&result),
+            Format::Sarif => super::sarif_out::render(&result, baseline.as_ref()),
             Format::Junit => gov::report::junit::render(&result),
             Format::Markdown => {
                 gov::report::markdown::render(&result, &gov::report::markdown::Options::default())

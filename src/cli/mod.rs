@@ -2,15 +2,18 @@
 //! only calls the library and a renderer.
 
 mod decide_cmd;
+mod diff_cmd;
 mod eval_cmd;
 mod explain_cmd;
 mod fmt_cmd;
+mod git_ref;
 pub mod graph_cmd;
 pub mod ingest_cmd;
 mod output;
 mod parse_cmd;
 mod plugin_args;
 mod policy;
+mod sarif_out;
 #[cfg(feature = "serve")]
 mod serve_cmd;
 mod test_cmd;
@@ -86,6 +89,8 @@ pub enum Command {
     Explain(explain_cmd::ExplainArgs),
     /// Decide one request with a `decision` block (exit 0 allowed, 1 not allowed).
     Decide(decide_cmd::DecideArgs),
+    /// What a policy change does to the findings (and recorded decisions), or what changed between two reports.
+    Diff(Box<diff_cmd::DiffArgs>),
     /// Run the `test` blocks of policy files, with rule coverage.
     Test(test_cmd::TestArgs),
     /// Convert real inventory exports (AWS, Kubernetes, OpenGraph) to the native format.
@@ -113,6 +118,7 @@ pub fn main() -> ExitCode {
         Command::Eval(args) => eval_cmd::eval(args, out),
         Command::Explain(args) => explain_cmd::run(args, out),
         Command::Decide(args) => decide_cmd::run(args, out),
+        Command::Diff(args) => diff_cmd::run(args, out),
         Command::Test(args) => test_cmd::run(args, out),
         Command::Ingest(args) => return ingest_cmd::run(args),
         Command::Graph(args) => return graph_cmd::run(args),

@@ -1,11 +1,17 @@
 //! Stable finding fingerprints, so that CI systems (GitHub code scanning,
-//! GitLab) recognise the same finding across runs and edits.
+//! GitLab) and `gov diff` recognise the same finding across runs and edits.
 //!
-//! The fingerprint hashes what identifies a finding to a reviewer, the rule id
-//! and the entity (kind and id), and nothing that moves when files are edited
-//! (no line numbers, no messages). The hash is FNV-1a 64, written here so that
-//! its value is fixed by this file and not by a hasher whose output may change
-//! between Rust releases (`DefaultHasher` documents that it may).
+//! What a fingerprint covers, exactly: the rule id, the entity's kind and the
+//! entity's id, joined with a 0x1F unit separator, hashed with FNV-1a 64 and
+//! written as 16 lowercase hex digits. Nothing else. So it stays the same when
+//! policy files are reordered, renamed or reformatted, when a message or help
+//! text is edited, when the rule's severity, enforcement or conditions change,
+//! when an exception starts or stops waiving it, and when other rules are
+//! added or removed; it changes when the rule id, the entity kind or the
+//! entity id changes (a renamed rule's findings are new findings). The hash
+//! is written here so that its value is fixed by this file and not by a
+//! hasher whose output may change between Rust releases (`DefaultHasher`
+//! documents that it may).
 //!
 //! Must not: change the bytes it hashes without bumping `FINGERPRINT_KEY`'s
 //! version: stored fingerprints would stop matching.
@@ -28,18 +34,23 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
 /// The parts are joined with a 0x1F unit separator so that `a` + `bc` and
 /// `ab` + `c` hash differently.
 pub fn fingerprint(rule: &str, entity_kind: &str, entity: &str) -> String {
+    hex16(value(rule, entity_kind, entity))
+}
+
+/// The fingerprint of (rule, entity kind, entity id) as a number: what
+/// [`fingerprint`] writes in hex, for joins that need no text.
+pub fn value(rule: &str, entity_kind: &str, entity: &str) -> u64 {
     // The hash of the joined bytes, folded part by part (no joined copy).
     let step = |h: u64, b: &u8| (h ^ u64::from(*b)).wrapping_mul(FNV_PRIME);
     let mut h = rule.as_bytes().iter().fold(FNV_OFFSET, step);
     h = step(h, &0x1f);
     h = entity_kind.as_bytes().iter().fold(h, step);
     h = step(h, &0x1f);
-    h = entity.as_bytes().iter().fold(h, step);
-    hex16(h)
+    entity.as_bytes().iter().fold(h, step)
 }
 
 /// `h` as 16 lowercase hex digits (what `{:016x}` writes).
-fn hex16(h: u64) -> String {
+pub fn hex16(h: u64) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     (0..16)
         .rev()

@@ -4,6 +4,8 @@
 //! Must not: decide anything; it prints what earlier stages produced.
 
 pub mod diagnostics;
+/// Finding diffs and decision-log replays as text, JSON and Markdown.
+pub mod diff;
 /// Stable finding fingerprints (FNV-1a over rule and entity) for CI deduplication.
 pub mod fingerprint;
 /// Audit findings as plain text for terminals and logs, grouped by priority and service.

@@ -15,6 +15,14 @@
 //!   [`crate::report::fingerprint`]);
 //! - a waived finding carries an `external` suppression whose justification is
 //!   the exception's reason (status `accepted`: someone approved it);
+//! - with [`Options::repository_files`], a finding whose inventory record lies
+//!   in a file of the repository gets the record as its primary location and
+//!   the rule as a related location, so that code-scanning alerts spread over
+//!   the records that cause them instead of piling onto a few rule lines;
+//! - with [`Options::baseline`], each result has a `baselineState` (`new`,
+//!   `unchanged`, `updated` when a field of the finding changed, see
+//!   [`crate::diff::Field`]) and each finding of the baseline that is gone is
+//!   an `absent` result;
 //! - evaluation errors are also `toolExecutionNotifications`, expired
 //!   exceptions `toolConfigurationNotifications`;
 //! - file names are given as relative URI references, exactly as the audit
@@ -27,8 +35,11 @@ use std::fmt::Write as _;
 
 use serde_json::{Value, json};
 
+use std::collections::HashMap;
+
 use super::fingerprint::{self, FINGERPRINT_KEY};
 use super::summary::priority_label;
+use crate::diff::{Entry, FindingSet};
 use crate::eval::{Audit, ExpiredException, Finding, FindingKind, Origin, RuleSummary};
 use crate::source::Loc;
 use crate::syntax::ast::{Enforcement, SeverityLevel};
@@ -40,8 +51,24 @@ pub const SCHEMA_URI: &str =
 /// The SARIF version written.
 pub const SARIF_VERSION: &str = "2.1.0";
 
+/// What [`render_with`] adds to the plain log.
+#[derive(Clone, Debug, Default)]
+pub struct Options<'a> {
+    /// Inventory files (named as the audit names them) that lie inside the
+    /// repository the log is for, each with its URI relative to the
+    /// repository's root: their records become primary locations.
+    pub repository_files: HashMap<String, String>,
+    /// A previous run's findings: results get a `baselineState`.
+    pub baseline: Option<&'a FindingSet>,
+}
+
 /// The SARIF log of an audit.
 pub fn render(audit: &Audit) -> Value {
+    render_with(audit, &Options::default())
+}
+
+/// The SARIF log of an audit, with record locations and baseline states.
+pub fn render_with(audit: &Audit, opts: &Options<'_>) -> Value {
     let mut driver = json!({
         "name": "gov",
         "version": env!("CARGO_PKG_VERSION"),
@@ -78,14 +105,100 @@ pub fn render(audit: &Audit) -> Value {
             "tool": { "driver": driver },
             "invocations": [invocation],
             "columnKind": "unicodeCodePoints",
-            "results": audit.findings.iter().map(|f| result(audit, f)).collect::<Vec<_>>(),
+            "results": results(audit, opts),
         }],
     })
 }
 
+fn results(audit: &Audit, opts: &Options<'_>) -> Vec<Value> {
+    let mut out: Vec<Value> = audit.findings.iter().map(|f| result(audit, f, opts)).collect();
+    let Some(baseline) = opts.baseline else { return out };
+    let before: HashMap<u64, &Entry> =
+        baseline.entries.iter().rev().map(|e| (e.fingerprint, e)).collect();
+    let mut present = std::collections::HashSet::with_capacity(audit.findings.len());
+    for (f, r) in audit.findings.iter().zip(out.iter_mut()) {
+        let now = Entry::of(f);
+        let state = match before.get(&now.fingerprint) {
+            None => "new",
+            Some(b) if b.changed_fields(&now).is_empty() => "unchanged",
+            Some(_) => "updated",
+        };
+        present.insert(now.fingerprint);
+        set(r, "baselineState", state);
+    }
+    let mut gone = std::collections::HashSet::new();
+    for e in &baseline.entries {
+        if !present.contains(&e.fingerprint) && gone.insert(e.fingerprint) {
+            out.push(absent_result(audit, e, opts));
+        }
+    }
+    out
+}
+
+/// A finding of the baseline that this run no longer has.
+fn absent_result(audit: &Audit, e: &Entry, opts: &Options<'_>) -> Value {
+    let level = match e.kind {
+        FindingKind::Error => "error",
+        FindingKind::Violation => level(e.enforcement),
+    };
+    let mut properties = json!({
+        "kind": match e.kind {
+            FindingKind::Violation => "violation",
+            FindingKind::Error => "error",
+        },
+        "severity": e.severity.as_str(),
+        "enforcement": e.enforcement.as_str(),
+        "entity": e.entity,
+        "entityKind": &*e.entity_kind,
+    });
+    if let Some(p) = e.priority {
+        set(&mut properties, "priority", priority_label(p));
+    }
+    if let Some(s) = &e.service {
+        set(&mut properties, "service", s.as_str());
+    }
+    let mut out = json!({
+        "ruleId": &*e.rule,
+        "level": level,
+        "message": { "text": e.message },
+        "partialFingerprints": { FINGERPRINT_KEY: e.fingerprint_hex() },
+        "baselineState": "absent",
+        "properties": properties,
+    });
+    let place = e.place.as_deref();
+    let origin = place.and_then(|p| p.origin.as_ref());
+    let in_repo = origin.and_then(|(file, line)| Some((opts.repository_files.get(file)?, line)));
+    let location = match (in_repo, place.and_then(|p| p.rule.as_ref())) {
+        (Some((uri, line)), _) => {
+            let mut physical = json!({ "artifactLocation": { "uri": file_uri(uri) } });
+            if let Some(line) = line.filter(|l| *l >= 1) {
+                set(&mut physical, "region", json!({ "startLine": line }));
+            }
+            Some(physical)
+        }
+        (None, Some((file, line))) => Some(json!({
+            "artifactLocation": { "uri": file_uri(file) },
+            "region": { "startLine": (*line).max(1) },
+        })),
+        (None, None) => None,
+    };
+    if let Some(physical) = location {
+        set(&mut out, "locations", json!([{ "physicalLocation": physical }]));
+    }
+    if let Some(i) = audit.rules.iter().position(|r| *r.id == *e.rule) {
+        set(&mut out, "ruleIndex", i);
+    }
+    out
+}
+
 /// [`render`], pretty-printed, with a final newline.
 pub fn render_string(audit: &Audit) -> String {
-    let mut s = serde_json::to_string_pretty(&render(audit)).unwrap_or_default();
+    render_string_with(audit, &Options::default())
+}
+
+/// [`render_with`], pretty-printed, with a final newline.
+pub fn render_string_with(audit: &Audit, opts: &Options<'_>) -> String {
+    let mut s = serde_json::to_string_pretty(&render_with(audit, opts)).unwrap_or_default();
     s.push('\n');
     s
 }
@@ -213,26 +326,51 @@ fn physical(loc: &Loc) -> Value {
     })
 }
 
-fn origin_location(id: u32, f: &Finding, o: &Origin) -> Value {
-    let mut physical = json!({ "artifactLocation": { "uri": file_uri(&o.file) } });
+fn origin_physical(o: &Origin, uri: String) -> Value {
+    let mut physical = json!({ "artifactLocation": { "uri": uri } });
     if let Some(line) = o.line.filter(|l| *l >= 1) {
         set(&mut physical, "region", json!({ "startLine": line }));
     }
+    physical
+}
+
+fn origin_location(id: u32, f: &Finding, o: &Origin) -> Value {
     json!({
         "id": id,
-        "physicalLocation": physical,
+        "physicalLocation": origin_physical(o, file_uri(&o.file)),
         "message": {
             "text": format!("inventory record {} of {} `{}`", o.record, f.entity_kind, f.entity),
         },
     })
 }
 
-fn result(audit: &Audit, f: &Finding) -> Value {
+fn result(audit: &Audit, f: &Finding, opts: &Options<'_>) -> Value {
     let rule_index = audit.rules.iter().position(|r| *r.id == *f.rule);
     let mut related = Vec::new();
-    if let Some(o) = &f.origin {
-        related.push(origin_location(1, f, o));
-    }
+    // The record is the primary location when its file is in the repository.
+    let record_primary =
+        f.origin.as_ref().and_then(|o| Some((o, opts.repository_files.get(&*o.file)?)));
+    let primary = match record_primary {
+        Some((o, uri)) => {
+            related.push(json!({
+                "id": 1,
+                "physicalLocation": physical(&f.rule_loc),
+                "message": { "text": format!("the rule `{}`", f.rule) },
+            }));
+            json!({
+                "physicalLocation": origin_physical(o, file_uri(uri)),
+                "message": {
+                    "text": format!("inventory record {} of {} `{}`", o.record, f.entity_kind, f.entity),
+                },
+            })
+        }
+        None => {
+            if let Some(o) = &f.origin {
+                related.push(origin_location(1, f, o));
+            }
+            json!({ "physicalLocation": physical(&f.rule_loc) })
+        }
+    };
     related.push(json!({
         "id": 2,
         "physicalLocation": physical(&f.condition_loc),
@@ -273,7 +411,7 @@ fn result(audit: &Audit, f: &Finding) -> Value {
         "ruleId": f.rule,
         "level": finding_level(f),
         "message": { "text": f.message },
-        "locations": [{ "physicalLocation": physical(&f.rule_loc) }],
+        "locations": [primary],
         "relatedLocations": related,
         "partialFingerprints": { FINGERPRINT_KEY: fingerprint::of(f) },
         "properties": properties,
