@@ -127,6 +127,10 @@ codes! {
     UnknownDecision => "gov::check::unknown_decision",
     /// A test's decision request with a missing, unknown or mistyped input.
     InvalidDecisionInput => "gov::check::invalid_decision_input",
+    /// A key in `gov.toml` that the project file does not have.
+    ProjectUnknownKey => "gov::project::unknown_key",
+    /// A value in `gov.toml` of the wrong type or out of range.
+    ProjectInvalidValue => "gov::project::invalid_value",
     /// An I/O error while reading an input file.
     Io => "gov::io",
     /// An inventory file that is not well-formed JSON.
