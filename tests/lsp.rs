@@ -1,6 +1,7 @@
 //! `gov lsp` at the protocol level: a client sends real JSON-RPC messages to
 //! the server running in-process and checks what an editor would show.
 #![cfg(feature = "lsp")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 #[path = "support/lsp_client.rs"]
 mod lsp_client;

@@ -2,6 +2,7 @@
 //! `tests/lsp/neovim.lua` headless against the `gov` binary. Under CI=true a
 //! missing `nvim` fails; elsewhere the test skips and says why.
 #![cfg(feature = "lsp")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -2,6 +2,7 @@
 //! deleted braces, stray quotes) followed by random requests. Every request
 //! gets an answer that is not an internal error, and the server never dies.
 #![cfg(feature = "lsp")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
 #[path = "support/lsp_client.rs"]
 mod lsp_client;

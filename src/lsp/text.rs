@@ -128,7 +128,7 @@ pub fn tokens(src: &str) -> Vec<Tok> {
         if c == '"' {
             let mut end = src.len();
             let mut escaped = false;
-            while let Some((j, n)) = it.next() {
+            for (j, n) in it.by_ref() {
                 if n == '\n' {
                     end = j;
                     break;

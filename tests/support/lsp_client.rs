@@ -1,6 +1,12 @@
 //! A small LSP client for tests: drives `gov::lsp::serve` in-process over an
 //! in-memory connection with real JSON-RPC messages.
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::time::Duration;
 
