@@ -312,10 +312,10 @@ pub fn hover(ws: &Workspace, uri: &str, offset: usize) -> Option<(String, (usize
     let md = match target {
         Target::Global(d) => {
             let mut s = format!("```gov\n{}\n```", d.detail);
-            if d.kind == DefKind::Const {
-                if let Some(value) = d.detail.split_once('=').map(|(_, v)| v.trim()) {
-                    s.push_str(&format!("\n\nvalue: `{value}`"));
-                }
+            if d.kind == DefKind::Const
+                && let Some(value) = d.detail.split_once('=').map(|(_, v)| v.trim())
+            {
+                s.push_str(&format!("\n\nvalue: `{value}`"));
             }
             if !d.docs.is_empty() {
                 s.push_str("\n\n");
@@ -526,6 +526,10 @@ pub fn rename(
 }
 
 /// Builds an LSP workspace edit from byte ranges.
+#[expect(
+    clippy::mutable_key_type,
+    reason = "the protocol's `WorkspaceEdit` keys its edits by `Uri`"
+)]
 pub fn workspace_edit(
     ws: &Workspace,
     edits: HashMap<String, Vec<(usize, usize)>>,
@@ -823,6 +827,10 @@ pub fn fix_of(d: &Diag, src: &str) -> Option<(String, (usize, usize), String)> {
 }
 
 /// Quick fixes for the diagnostics of `uri` that touch the byte range.
+#[expect(
+    clippy::mutable_key_type,
+    reason = "the protocol's `WorkspaceEdit` keys its edits by `Uri`"
+)]
 pub fn code_actions(ws: &Workspace, uri: &str, range: (usize, usize)) -> Vec<CodeAction> {
     let (Some(f), Some(list), Ok(u)) =
         (ws.files.get(uri), ws.diags.get(uri), uri.parse::<lsp_types::Uri>())

@@ -29,7 +29,7 @@ impl Client {
             gov::lsp::serve(&server).expect("server ends cleanly");
         });
         let mut c = Client { conn, next_id: 0, thread: Some(thread), notifications: Vec::new() };
-        let root_uri = root.map(|r| gov::lsp::path_to_uri(r));
+        let root_uri = root.map(gov::lsp::path_to_uri);
         let init = c.request(
             "initialize",
             json!({
