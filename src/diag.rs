@@ -130,6 +130,10 @@ codes! {
     UnknownDecision => "gov::check::unknown_decision",
     /// A test's decision request with a missing, unknown or mistyped input.
     InvalidDecisionInput => "gov::check::invalid_decision_input",
+    /// A key in `gov.toml` that the project file does not have.
+    ProjectUnknownKey => "gov::project::unknown_key",
+    /// A value in `gov.toml` of the wrong type or out of range.
+    ProjectInvalidValue => "gov::project::invalid_value",
     /// An I/O error while reading an input file.
     Io => "gov::io",
     /// A path that names a FIFO, a socket or a device rather than a regular file.

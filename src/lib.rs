@@ -9,7 +9,11 @@ pub mod eval;
 pub mod graph;
 pub mod ingest;
 pub mod ir;
+#[cfg(feature = "lsp")]
+pub mod lsp;
 pub mod plugin;
+#[cfg(any(feature = "cli", feature = "lsp"))]
+pub mod project;
 pub mod report;
 #[cfg(feature = "serve")]
 pub mod serve;

@@ -111,7 +111,7 @@ fn familiar_builtin(name: &str) -> Option<&'static str> {
 }
 
 /// How a built-in is called, for wrong-arity help.
-fn signature(b: Builtin) -> &'static str {
+pub(crate) fn signature(b: Builtin) -> &'static str {
     match b {
         Builtin::Default => "default(value, fallback)",
         Builtin::Len => "len(list_or_string)",

@@ -25,6 +25,11 @@ use crate::time::Timestamp;
 
 pub use types::{T, Ty};
 
+/// How a built-in function is called, e.g. `lower(text)` (hover, completion).
+pub fn builtin_signature(b: ir::Builtin) -> &'static str {
+    expr::signature(b)
+}
+
 /// A compiled policy set and the warnings found on the way.
 #[derive(Debug)]
 pub struct Compiled {

@@ -92,10 +92,10 @@ pub enum FailOn {
     Never,
 }
 
-#[derive(clap::Args, Debug)]
+#[derive(clap::Args, Debug, Clone)]
 pub struct EvalArgs {
-    /// Policy files or directories.
-    #[arg(required = true, value_name = "POLICIES")]
+    /// Policy files or directories (default: those `gov.toml` names).
+    #[arg(value_name = "POLICIES")]
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub inventory: InventoryArgs,

@@ -14,6 +14,7 @@ mod parse_cmd;
 mod plugin_args;
 mod policy;
 mod sarif_out;
+mod project_args;
 #[cfg(feature = "serve")]
 mod serve_cmd;
 mod test_cmd;
@@ -100,6 +101,9 @@ pub enum Command {
     /// Serve decisions over HTTP (JSON API, NGINX auth_request, Envoy ext_authz).
     #[cfg(feature = "serve")]
     Serve(Box<serve_cmd::ServeArgs>),
+    /// Run the language server over stdin and stdout (for editors).
+    #[cfg(feature = "lsp")]
+    Lsp,
 }
 
 /// Entry point: parses arguments, runs the command, maps the result to an exit code.
@@ -110,12 +114,20 @@ static OUTPUT: std::sync::OnceLock<output::Output> = std::sync::OnceLock::new();
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let out = OUTPUT.get_or_init(|| output::Output::new(cli.error_format, cli.color));
-    cli.plugins.configure();
+    match &cli.command {
+        Command::Eval(args) if args.paths.is_empty() => {
+            project_args::plugins(&cli.plugins).configure()
+        }
+        _ => cli.plugins.configure(),
+    }
     let exit = match &cli.command {
         Command::Parse(args) => parse_cmd::run(args, out),
         Command::Fmt(args) => fmt_cmd::run(args, out),
         Command::Check(args) => eval_cmd::check(args, out),
-        Command::Eval(args) => eval_cmd::eval(args, out),
+        Command::Eval(args) => match project_args::fill_eval(args, out) {
+            Ok(args) => eval_cmd::eval(&args, out),
+            Err(exit) => exit,
+        },
         Command::Explain(args) => explain_cmd::run(args, out),
         Command::Decide(args) => decide_cmd::run(args, out),
         Command::Diff(args) => diff_cmd::run(args, out),
@@ -124,6 +136,14 @@ pub fn main() -> ExitCode {
         Command::Graph(args) => return graph_cmd::run(args),
         #[cfg(feature = "serve")]
         Command::Serve(args) => serve_cmd::run(args, out),
+        #[cfg(feature = "lsp")]
+        Command::Lsp => match gov::lsp::run_stdio() {
+            Ok(()) => output::Exit::Ok,
+            Err(e) => {
+                eprintln!("error: {e}");
+                output::Exit::Io
+            }
+        },
     };
     exit.into()
 }
