@@ -49,11 +49,17 @@ nhis contains id if {
 	is_nhi(i.type, object.get(i, "name", ""))
 }
 
-# The identities holding each credential (has_credential, reversed).
-holders[c] contains i if {
+# The identities holding each credential (has_credential, reversed), built
+# once: the inner comprehension is keyed on `c`, which OPA indexes.
+holding contains [c, i] if {
 	some i, creds in edges.has_credential
 	inv.identity[i]
 	some c in creds
+}
+
+holders := {c: ids |
+	some [c, _] in holding
+	ids := {i | some [c2, i] in holding; c2 == c}
 }
 
 # gov's `service.tier`: the most critical (lowest) tier among the services
