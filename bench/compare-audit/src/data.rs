@@ -64,7 +64,12 @@ pub const TABLES: &[(&str, &str, &[(&str, &str)])] = &[
     (
         "service",
         "services",
-        &[("name", "VARCHAR"), ("tier", "BIGINT"), ("criticality", "VARCHAR"), ("owner", "VARCHAR")],
+        &[
+            ("name", "VARCHAR"),
+            ("tier", "BIGINT"),
+            ("criticality", "VARCHAR"),
+            ("owner", "VARCHAR"),
+        ],
     ),
     ("group", "groups", &[("name", "VARCHAR")]),
     ("role", "roles", &[("name", "VARCHAR"), ("privileged", "BOOLEAN"), ("managed", "BOOLEAN")]),

@@ -52,10 +52,18 @@ fn read(p: &Path) -> Result<String, String> {
 
 /// One engine, set up.
 pub enum Engine {
-    Gov { program: gov::ir::Program, graph: gov::graph::Graph },
+    Gov {
+        program: gov::ir::Program,
+        graph: gov::graph::Graph,
+    },
     #[cfg(feature = "duckdb")]
-    Duck { conn: duckdb::Connection, rules: Vec<(String, String)> },
-    Rego { engine: regorus::Engine },
+    Duck {
+        conn: duckdb::Connection,
+        rules: Vec<(String, String)>,
+    },
+    Rego {
+        engine: regorus::Engine,
+    },
 }
 
 impl Engine {
@@ -99,7 +107,8 @@ impl Engine {
                 let rows = stmt
                     .query_map([], |row| row.get::<_, String>(0))
                     .map_err(|e| format!("{rule}: {e}"))?;
-                let ids = rows.collect::<Result<Vec<_>, _>>().map_err(|e| format!("{rule}: {e}"))?;
+                let ids =
+                    rows.collect::<Result<Vec<_>, _>>().map_err(|e| format!("{rule}: {e}"))?;
                 Ok((ids, 0))
             }
             Engine::Rego { engine } => {
@@ -123,8 +132,8 @@ impl Engine {
 fn gov_setup(files: &Files) -> Result<Engine, String> {
     let text = read(&files.gov())?;
     let src = gov::SourceFile::new("gov.json", text);
-    let loaded = gov::ingest::load_sources(vec![src], &Default::default())
-        .map_err(|d| render(&d))?;
+    let loaded =
+        gov::ingest::load_sources(vec![src], &Default::default()).map_err(|d| render(&d))?;
     let graph = loaded.graph;
     let mut parsed = Vec::new();
     for path in gov_policy_files() {
@@ -170,8 +179,13 @@ pub fn duck_load_sql(files: &Files) -> String {
             .collect();
         (table.to_string(), columns.join(", "))
     });
-    let pairs = std::iter::once(("role_actions".to_owned(), "'role': 'VARCHAR', 'action': 'VARCHAR'".to_owned()))
-        .chain(EDGE_KINDS.iter().map(|k| (k.to_string(), "'src': 'VARCHAR', 'dst': 'VARCHAR'".to_owned())));
+    let pairs = std::iter::once((
+        "role_actions".to_owned(),
+        "'role': 'VARCHAR', 'action': 'VARCHAR'".to_owned(),
+    ))
+    .chain(
+        EDGE_KINDS.iter().map(|k| (k.to_string(), "'src': 'VARCHAR', 'dst': 'VARCHAR'".to_owned())),
+    );
     for (table, columns) in node_tables.chain(pairs) {
         ddl.push_str(&format!(
             "CREATE TABLE {table} AS SELECT * FROM read_csv('{}', header = true, columns = {{{columns}}});\n",

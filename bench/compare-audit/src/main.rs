@@ -224,9 +224,11 @@ fn compare(cfg: &Config, files: &Files) -> Result<ExitCode, String> {
     };
     let mut agree = true;
     for (name, set) in sets.iter().skip(1) {
-        for (label, diff) in
-            [("gov only", gov.difference(set)), (&format!("{name} only") as &str, set.difference(gov))]
-                .map(|(l, d)| (l.to_owned(), d.collect::<Vec<_>>()))
+        for (label, diff) in [
+            ("gov only", gov.difference(set)),
+            (&format!("{name} only") as &str, set.difference(gov)),
+        ]
+        .map(|(l, d)| (l.to_owned(), d.collect::<Vec<_>>()))
         {
             if diff.is_empty() {
                 continue;
