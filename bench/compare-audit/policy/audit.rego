@@ -35,7 +35,7 @@ aws_managed_role("role", name) if startswith(name, "AWSReservedSSO_")
 
 is_person(type, _) if type == "human"
 
-is_person("iam_user", true)
+is_person("iam_user", true) := true
 
 is_admin(role) if object.get(role, "privileged", false)
 
@@ -126,8 +126,8 @@ max_age_days(t) := 180 if not t in {0, 1}
 # --- shared-credential
 
 shared_credential contains id if {
-	some id, holding in holders
-	count(holding) > 1
+	some id, ids in holders
+	count(ids) > 1
 	inv.credential[id]
 }
 
