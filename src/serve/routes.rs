@@ -12,7 +12,6 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, Response, StatusCode};
 use serde::Serialize;
 
-use super::config::InputNames;
 use super::error::ApiError;
 use super::log::Record;
 use super::server::{Headers, State};
