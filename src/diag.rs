@@ -171,6 +171,10 @@ codes! {
     InventoryTooLarge => "gov::ingest::too_large",
     /// Two records that disagree about one value (the first one wins).
     ConflictingValue => "gov::ingest::conflicting_value",
+    /// A run record of a finding history that is truncated or corrupted (skipped).
+    HistoryCorruptRecord => "gov::history::corrupt_record",
+    /// A run whose `--now` is earlier than the newest run already recorded.
+    HistoryClockBackwards => "gov::history::clock_backwards",
 }
 
 impl fmt::Display for Code {

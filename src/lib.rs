@@ -6,6 +6,7 @@ pub mod decide;
 pub mod diag;
 pub mod eval;
 pub mod graph;
+pub mod history;
 pub mod ingest;
 pub mod ir;
 pub mod plugin;

@@ -28,18 +28,23 @@ pub fn fnv1a64(bytes: &[u8]) -> u64 {
 /// The parts are joined with a 0x1F unit separator so that `a` + `bc` and
 /// `ab` + `c` hash differently.
 pub fn fingerprint(rule: &str, entity_kind: &str, entity: &str) -> String {
+    hex16(hash(rule, entity_kind, entity))
+}
+
+/// The fingerprint of (rule, entity kind, entity id) as a number (what
+/// [`fingerprint`] writes in hex).
+pub fn hash(rule: &str, entity_kind: &str, entity: &str) -> u64 {
     // The hash of the joined bytes, folded part by part (no joined copy).
     let step = |h: u64, b: &u8| (h ^ u64::from(*b)).wrapping_mul(FNV_PRIME);
     let mut h = rule.as_bytes().iter().fold(FNV_OFFSET, step);
     h = step(h, &0x1f);
     h = entity_kind.as_bytes().iter().fold(h, step);
     h = step(h, &0x1f);
-    h = entity.as_bytes().iter().fold(h, step);
-    hex16(h)
+    entity.as_bytes().iter().fold(h, step)
 }
 
 /// `h` as 16 lowercase hex digits (what `{:016x}` writes).
-fn hex16(h: u64) -> String {
+pub fn hex16(h: u64) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     (0..16)
         .rev()
