@@ -9,6 +9,7 @@ pub mod graph;
 pub mod history;
 pub mod ingest;
 pub mod ir;
+pub mod metrics;
 pub mod plugin;
 pub mod report;
 #[cfg(feature = "serve")]
