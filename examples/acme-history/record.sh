@@ -2,7 +2,7 @@
 # Makes Acme's finding history (examples/acme-history/runs/) by running gov on the
 # earlier inventory states, oldest first. Usage: record.sh [GOV] [HISTORY_DIR]
 set -euo pipefail
-cd "$(dirname "$0")/../../.."
+cd "$(dirname "$0")/../.."
 gov=${1:-target/debug/gov}
 history=${2:-examples/acme-history/runs}
 rm -rf "$history"
