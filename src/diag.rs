@@ -197,6 +197,10 @@ codes! {
     /// installed, the directory is not a repository, or the revision or path
     /// does not exist.
     GitRef => "gov::diff::git",
+    /// A run record of a finding history that is truncated or corrupted (skipped).
+    HistoryCorruptRecord => "gov::history::corrupt_record",
+    /// A run whose `--now` is earlier than the newest run already recorded.
+    HistoryClockBackwards => "gov::history::clock_backwards",
 }
 
 impl fmt::Display for Code {

@@ -7,10 +7,12 @@ pub mod diag;
 pub mod diff;
 pub mod eval;
 pub mod graph;
+pub mod history;
 pub mod ingest;
 pub mod ir;
 #[cfg(feature = "lsp")]
 pub mod lsp;
+pub mod metrics;
 pub mod plugin;
 #[cfg(any(feature = "cli", feature = "lsp"))]
 pub mod project;

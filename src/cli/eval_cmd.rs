@@ -78,6 +78,10 @@ pub enum Format {
     Junit,
     /// A summary for a pull-request comment.
     Markdown,
+    /// `gov.metrics/v1` JSON: posture per business service, tier and control.
+    MetricsJson,
+    /// OpenMetrics (Prometheus) text: gauges per business service.
+    Openmetrics,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -118,6 +122,10 @@ pub struct EvalArgs {
     /// gets its `baselineState` (`new`, `unchanged`, `updated`, `absent`).
     #[arg(long, value_name = "REPORT")]
     pub baseline: Option<PathBuf>,
+    /// Record this run in a finding history directory (created if missing);
+    /// due dates then run from when each finding was first seen.
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
 }
 
 pub fn eval(args: &EvalArgs, out: &Output) -> Exit {
@@ -154,7 +162,14 @@ pub fn eval(args: &EvalArgs, out: &Output) -> Exit {
         }
         let options =
             AuditOptions { now: Some(now), rules: args.rules.clone(), entity: args.entity.clone() };
-        let result = audit(program, &graph, &options);
+        let posture_needed = args.history.is_some()
+            || matches!(args.format, Format::MetricsJson | Format::Openmetrics | Format::Markdown);
+        let (result, posture) = if posture_needed {
+            let p = super::posture::build(program, &graph, &options, args.history.as_deref(), out)?;
+            (p.audit, Some((p.metrics, p.timeline, p.previous_runs)))
+        } else {
+            (audit(program, &graph, &options), None)
+        };
         let text = match args.format {
             Format::Human | Format::Plain => gov::report::human::render(&result),
             // Streamed: at a million identities the text is gigabytes.
@@ -162,8 +177,28 @@ pub fn eval(args: &EvalArgs, out: &Output) -> Exit {
             Format::Sarif => super::sarif_out::render(&result, baseline.as_ref()),
             Format::Junit => gov::report::junit::render(&result),
             Format::Markdown => {
-                gov::report::markdown::render(&result, &gov::report::markdown::Options::default())
+                let mut md = gov::report::markdown::render(
+                    &result,
+                    &gov::report::markdown::Options::default(),
+                );
+                if let Some((metrics, timeline, previous)) = &posture {
+                    gov::report::scorecard::append(
+                        &mut md,
+                        &result,
+                        metrics,
+                        timeline,
+                        *previous > 0,
+                    );
+                }
+                md
             }
+            Format::MetricsJson | Format::Openmetrics => match &posture {
+                Some((m, _, _)) if args.format == Format::Openmetrics => {
+                    gov::metrics::openmetrics::render(m)
+                }
+                Some((m, _, _)) => serde_json::to_string_pretty(m).unwrap_or_default() + "\n",
+                None => String::new(),
+            },
         };
         let mut body = |w: &mut dyn std::io::Write| match args.format {
             Format::Json => gov::report::json::write(&result, w),

@@ -15,6 +15,8 @@ mod plugin_args;
 mod policy;
 mod sarif_out;
 mod project_args;
+mod posture;
+mod report_cmd;
 #[cfg(feature = "serve")]
 mod serve_cmd;
 mod test_cmd;
@@ -88,6 +90,8 @@ pub enum Command {
     Eval(eval_cmd::EvalArgs),
     /// Print a rule's documentation, or why it did (not) fire for an entity.
     Explain(explain_cmd::ExplainArgs),
+    /// Write a self-contained HTML posture report per business service, with history and trends.
+    Report(report_cmd::ReportArgs),
     /// Decide one request with a `decision` block (exit 0 allowed, 1 not allowed).
     Decide(decide_cmd::DecideArgs),
     /// What a policy change does to the findings (and recorded decisions), or what changed between two reports.
@@ -131,6 +135,7 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => explain_cmd::run(args, out),
         Command::Decide(args) => decide_cmd::run(args, out),
         Command::Diff(args) => diff_cmd::run(args, out),
+        Command::Report(args) => report_cmd::run(args, out),
         Command::Test(args) => test_cmd::run(args, out),
         Command::Ingest(args) => return ingest_cmd::run(args),
         Command::Graph(args) => return graph_cmd::run(args),

@@ -56,7 +56,13 @@ pub struct Scan<'a> {
     /// entity id order.
     per: Vec<(PerRule<'a>, Vec<Verdict>)>,
     rules: Vec<RuleSummary>,
+    /// Per rule (as `rules`): entities checked per business service node
+    /// ([`NONE`]: none). Empty unless the scan was [`scan_scoped`].
+    scopes: Vec<ScopeCounts>,
 }
+
+/// Entities checked per business service node id.
+type ScopeCounts = HashMap<u32, usize>;
 
 /// No priority, service or waiver.
 const NONE: u32 = u32::MAX;
@@ -90,11 +96,28 @@ impl Verdict {
 /// in chunks; a chunk keeps its failures with their node, and only those are
 /// ordered by entity id at the end (an integer sort on the graph's id rank).
 pub fn scan<'a>(program: &'a Program, graph: &'a Graph, options: &AuditOptions) -> Scan<'a> {
+    scan_with(program, graph, options, false)
+}
+
+/// [`scan`] that also counts, per rule, the entities checked per business
+/// service ([`Scan::scopes`]), for pass rates per service. It looks up the
+/// service of every checked entity, which a plain scan does only for failures.
+pub fn scan_scoped<'a>(program: &'a Program, graph: &'a Graph, options: &AuditOptions) -> Scan<'a> {
+    scan_with(program, graph, options, true)
+}
+
+fn scan_with<'a>(
+    program: &'a Program,
+    graph: &'a Graph,
+    options: &AuditOptions,
+    scoped: bool,
+) -> Scan<'a> {
     let now = options.now.unwrap_or_else(Timestamp::now);
     let engine = Engine::new(program, graph, now);
     let only_entity = options.entity.as_deref().map(|id| graph.lookup(id));
     let mut rules = Vec::new();
     let mut per_rule = Vec::new();
+    let mut scopes = Vec::new();
     for (index, rule) in program.rules.iter().enumerate() {
         if !options.rules.is_empty() && !options.rules.iter().any(|r| **r == *rule.id) {
             continue;
@@ -119,6 +142,10 @@ pub fn scan<'a>(program: &'a Program, graph: &'a Graph, options: &AuditOptions) 
                     let mut t = Tally::default();
                     for n in chunk {
                         if let Some(v) = check_entity(&engine, &per, *n, w) {
+                            if scoped {
+                                let s = engine.frame_service(&mut w.frame).map_or(NONE, |s| s.0);
+                                *t.scope.entry(s).or_default() += 1;
+                            }
                             t.add(v);
                         }
                     }
@@ -139,7 +166,11 @@ pub fn scan<'a>(program: &'a Program, graph: &'a Graph, options: &AuditOptions) 
             errors: 0,
         };
         let mut verdicts = Vec::with_capacity(tallies.iter().map(|t| t.hits.len()).sum());
+        let mut scope = ScopeCounts::new();
         for t in tallies {
+            for (s, n) in t.scope {
+                *scope.entry(s).or_default() += n;
+            }
             summary.checked += t.checked;
             summary.failed += t.failed;
             summary.waived += t.waived;
@@ -153,8 +184,11 @@ pub fn scan<'a>(program: &'a Program, graph: &'a Graph, options: &AuditOptions) 
         }
         per_rule.push((per, verdicts));
         rules.push(summary);
+        if scoped {
+            scopes.push(scope);
+        }
     }
-    Scan { engine, shared: Shared::new(program, graph), per: per_rule, rules }
+    Scan { engine, shared: Shared::new(program, graph), per: per_rule, rules, scopes }
 }
 
 impl<'a> Scan<'a> {
@@ -173,6 +207,30 @@ impl<'a> Scan<'a> {
         &self.rules
     }
 
+    /// Entities checked per rule and business service; empty unless the scan
+    /// was [`scan_scoped`]. Rules and services are in a fixed order (rules as
+    /// [`Scan::rules`], services by id, the entities with no service last).
+    pub fn scopes(&self) -> Scopes {
+        let g = self.engine.graph;
+        let rules = (self.rules.iter().zip(&self.scopes))
+            .map(|(r, counts)| {
+                let mut checked: Vec<ServiceCount> = counts
+                    .iter()
+                    .map(|(s, n)| ServiceCount {
+                        service: node(*s).map(|s| g.id(s).to_owned()),
+                        checked: *n,
+                    })
+                    .collect();
+                checked.sort_by(|a, b| match (&a.service, &b.service) {
+                    (Some(x), Some(y)) => x.cmp(y),
+                    (x, y) => x.is_none().cmp(&y.is_none()),
+                });
+                RuleScope { rule: r.id.clone(), checked }
+            })
+            .collect();
+        Scopes { rules }
+    }
+
     /// The worst enforcement level among open findings (violations and errors).
     pub fn worst_open_enforcement(&self) -> Option<Enforcement> {
         (self.per.iter())
@@ -184,7 +242,7 @@ impl<'a> Scan<'a> {
     /// Builds every finding (message, help, evidence, witness, provenance), in
     /// parallel and in the scan's order.
     pub fn into_audit(self) -> Audit {
-        let Scan { engine, shared, per, rules } = self;
+        let Scan { engine, shared, per, rules, scopes: _ } = self;
         let program = engine.program;
         let mut findings = Vec::with_capacity(per.iter().map(|(_, v)| v.len()).sum());
         for (p, verdicts) in &per {
@@ -227,6 +285,8 @@ struct Tally {
     waived: usize,
     errors: usize,
     hits: Vec<Verdict>,
+    /// Entities checked per service (only in a scoped scan).
+    scope: ScopeCounts,
 }
 
 impl Tally {

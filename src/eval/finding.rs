@@ -176,3 +176,29 @@ impl Audit {
         self.findings.iter().filter(|f| f.is_open()).map(|f| f.enforcement).max()
     }
 }
+
+/// How many entities each rule checked per business service: the
+/// denominators of pass rates per service. From [`crate::eval::scan_scoped`].
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Scopes {
+    /// One entry per rule audited, in declaration order.
+    pub rules: Vec<RuleScope>,
+}
+
+/// One rule's scope, split by business service.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RuleScope {
+    /// Rule id.
+    pub rule: String,
+    /// Entities checked per service (by service id; `None`, last: no service).
+    pub checked: Vec<ServiceCount>,
+}
+
+/// Entities of one business service that a rule checked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ServiceCount {
+    /// Service id (`None`: the entities that support no business service).
+    pub service: Option<String>,
+    /// Entities checked.
+    pub checked: usize,
+}

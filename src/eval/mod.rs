@@ -8,8 +8,8 @@ pub mod engine;
 pub mod explain;
 pub mod finding;
 
-pub use audit::{AuditOptions, Scan, audit, scan};
+pub use audit::{AuditOptions, Scan, audit, scan, scan_scoped};
 pub use finding::{
-    Audit, Evidence, ExpiredException, Finding, FindingKind, Origin, PriorityAssignment,
-    RuleSummary, Waiver,
+    Audit, Evidence, ExpiredException, Finding, FindingKind, Origin, PriorityAssignment, RuleScope,
+    RuleSummary, Scopes, ServiceCount, Waiver,
 };

@@ -1,0 +1,86 @@
+//! `gov report`: the self-contained HTML posture report.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use gov::eval::AuditOptions;
+
+use super::output::{Exit, Output, write_atomically};
+use super::policy::{InventoryArgs, compile, load_graph, parse_policies};
+
+#[derive(clap::Args, Debug)]
+pub struct ReportArgs {
+    /// Policy files or directories.
+    #[arg(required = true, value_name = "POLICIES")]
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub inventory: InventoryArgs,
+    /// Record this run in a finding history directory and show the trends
+    /// over the runs recorded there.
+    #[arg(long, value_name = "DIR")]
+    pub history: Option<PathBuf>,
+    /// Write the report to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Findings shown per business service; the rest are counted (the JSON
+    /// report lists them all).
+    #[arg(long, value_name = "N", default_value_t = 500)]
+    pub max_findings: usize,
+    /// The report's title.
+    #[arg(long, default_value = "Governance posture")]
+    pub title: String,
+}
+
+pub fn run(args: &ReportArgs, out: &Output) -> Exit {
+    let run = || -> Result<Exit, Exit> {
+        if args.inventory.inventory.is_empty() {
+            eprintln!("error: `gov report` needs `--inventory PATH` (a file or a directory)");
+            return Err(Exit::Usage);
+        }
+        let parsed = parse_policies(&args.paths, out)?;
+        let Some(graph) = load_graph(&args.inventory, out)? else { return Err(Exit::Usage) };
+        let now = args.inventory.now();
+        let compiled = compile(&parsed, Some(&graph), now, out)?;
+        if !compiled.warnings.is_empty() {
+            out.diagnostics(&compiled.warnings);
+        }
+        let options = AuditOptions { now: Some(now), ..AuditOptions::default() };
+        let p = super::posture::build(
+            &compiled.program,
+            &graph,
+            &options,
+            args.history.as_deref(),
+            out,
+        )?;
+        let opts = gov::report::html::Options {
+            max_findings_per_service: args.max_findings,
+            title: args.title.clone(),
+        };
+        let html = gov::report::html::render(&p.audit, &p.metrics, &p.timeline, &opts);
+        let mut body = |w: &mut dyn std::io::Write| w.write_all(html.as_bytes());
+        let written = match args.output.as_deref() {
+            Some(path) => write_atomically(path, &mut body),
+            None => {
+                let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+                body(&mut w).and_then(|()| w.flush())
+            }
+        };
+        if let Err(e) = written {
+            let name =
+                args.output.as_ref().map_or("<stdout>".to_owned(), |p| p.display().to_string());
+            return Err(out.io_write_error(&name, &e));
+        }
+        if let Some(path) = &args.output {
+            eprintln!(
+                "wrote {} ({} services, {} open findings, {} recorded run{})",
+                path.display(),
+                p.metrics.services.iter().filter(|s| s.id.is_some()).count(),
+                p.metrics.totals.open,
+                p.metrics.history.runs.len(),
+                if p.metrics.history.runs.len() == 1 { "" } else { "s" }
+            );
+        }
+        Ok(Exit::Ok)
+    };
+    run().unwrap_or_else(|e| e)
+}
