@@ -13,10 +13,10 @@ mod output;
 mod parse_cmd;
 mod plugin_args;
 mod policy;
-mod sarif_out;
-mod project_args;
 mod posture;
+mod project_args;
 mod report_cmd;
+mod sarif_out;
 #[cfg(feature = "serve")]
 mod serve_cmd;
 mod test_cmd;

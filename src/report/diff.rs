@@ -1,4 +1,4 @@
-//! A [`FindingDiff`] (and a decision-log [`Replay`]) as plain text, as the
+//! A `FindingDiff` (and a decision-log `Replay`) as plain text, as the
 //! `gov.diff/v1` JSON document, and as Markdown for a pull-request comment.
 //!
 //! JSON (`gov.diff/v1`; within `v1` fields are only added):
@@ -32,7 +32,7 @@
 //! ```
 //!
 //! Must not: decide the exit code or emit raw user text in Markdown (cells go
-//! through [`super::markdown::cell`] and [`super::markdown::code`]).
+//! through `markdown::cell` and `markdown::code`).
 
 use std::fmt::Write as _;
 
@@ -177,7 +177,7 @@ pub fn json(v: &View<'_>) -> Value {
     })
 }
 
-/// [`json`], pretty-printed, with a final newline.
+/// [`json()`], pretty-printed, with a final newline.
 pub fn json_string(v: &View<'_>) -> String {
     let mut s = serde_json::to_string_pretty(&json(v)).unwrap_or_default();
     s.push('\n');

@@ -10,7 +10,7 @@
 //! `<script>alert(1)</script>` is shown as text.
 //!
 //! Must not: inline an unbounded number of findings; past
-//! [`Options::max_findings_per_service`] they are counted and left to the
+//! `Options::max_findings_per_service` they are counted and left to the
 //! JSON report.
 
 use std::collections::HashMap;

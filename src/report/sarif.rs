@@ -15,11 +15,11 @@
 //!   [`crate::report::fingerprint`]);
 //! - a waived finding carries an `external` suppression whose justification is
 //!   the exception's reason (status `accepted`: someone approved it);
-//! - with [`Options::repository_files`], a finding whose inventory record lies
+//! - with `Options::repository_files`, a finding whose inventory record lies
 //!   in a file of the repository gets the record as its primary location and
 //!   the rule as a related location, so that code-scanning alerts spread over
 //!   the records that cause them instead of piling onto a few rule lines;
-//! - with [`Options::baseline`], each result has a `baselineState` (`new`,
+//! - with `Options::baseline`, each result has a `baselineState` (`new`,
 //!   `unchanged`, `updated` when a field of the finding changed, see
 //!   [`crate::diff::Field`]) and each finding of the baseline that is gone is
 //!   an `absent` result;

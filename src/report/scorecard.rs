@@ -1,9 +1,9 @@
 //! The Markdown report's posture sections: a scorecard per business service
 //! (pass rate, open findings by priority, overdue, waivers, trend) and, with
 //! a history, what is new and resolved since the previous run. Appended to
-//! [`super::markdown::render`]'s summary.
+//! `markdown::render`'s summary.
 //!
-//! Must not: emit raw user text; cells go through [`cell`] and [`code`].
+//! Must not: emit raw user text; cells go through `cell` and `code`.
 
 use std::fmt::Write as _;
 
