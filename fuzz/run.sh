@@ -16,8 +16,10 @@
 #
 # and read `stat::number_of_executed_units` in each target's final stats.
 # `-rss_limit_mb=2048` makes an input that takes more memory a crash, and
-# `-timeout=10` one that takes longer than 10 s: the limits on YAML aliases
-# and nesting, inlining and diagnostics exist so that neither happens.
+# `-timeout=30` one that takes longer than 30 s: the limits on YAML aliases
+# and nesting, inlining and diagnostics exist so that neither happens. (The
+# largest seeds, the 1 MB real exports, take several seconds each under
+# AddressSanitizer on a busy 2-core machine: 30 s leaves room for them.)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -97,7 +99,7 @@ status=0
 for target in "${targets[@]}"; do
   echo "==== fuzz $target for ${seconds}s"
   if ! cargo +nightly fuzz run "$target" "corpus/$target" -- \
-      -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1; then
+      -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=30 -print_final_stats=1; then
     echo "fuzz: $target FAILED; the crashing input is under fuzz/artifacts/$target/" >&2
     status=1
   fi
