@@ -27,3 +27,9 @@ pub mod time;
 pub use decide::{DecideError, Decision, Effect, Engine, EngineHandle, Reason, Request, Sources};
 pub use diag::{Code, Diag, Diagnostics, Severity};
 pub use source::{Loc, SourceFile, Span};
+
+/// The examples of `docs/embedding.md`, compiled and run as doc tests so
+/// that the embedding guide cannot rot.
+#[doc = include_str!("../docs/embedding.md")]
+#[cfg(doctest)]
+pub struct EmbeddingGuide;

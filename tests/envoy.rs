@@ -270,15 +270,16 @@ impl Idp {
     }
 }
 
-/// Both README configurations are the files the tests run, word for word.
+/// Both configurations the serving guide (`docs/serving.md`) shows are the
+/// files the tests run, word for word.
 #[test]
 fn readme_shows_the_envoy_configurations_the_tests_run() {
-    let readme = std::fs::read_to_string(manifest("README.md")).unwrap();
+    let readme = std::fs::read_to_string(manifest("docs/serving.md")).unwrap();
     for config in [HTTP_CONFIG, GRPC_CONFIG] {
         let text = std::fs::read_to_string(manifest(config)).unwrap();
         assert!(
             readme.contains(&format!("```yaml\n{text}```")),
-            "README.md does not show {config} verbatim in a yaml block"
+            "docs/serving.md does not show {config} verbatim in a yaml block"
         );
     }
 }
