@@ -121,6 +121,16 @@ fn main() {
         record_bytes as f64 / 1e6,
         record_bytes as f64 / findings.max(1) as f64
     );
-    println!("  HTML                 {:>8.1} MB", html_size as f64 / 1e6);
-    let _ = std::fs::remove_dir_all(&dir);
+    let html = std::fs::read_to_string(&html_path).unwrap_or_default();
+    println!(
+        "  HTML                 {:>8.1} MB   ({} services, {} findings inlined)",
+        html_size as f64 / 1e6,
+        html.matches("<details class=\"service\"").count(),
+        html.matches("<tr class=\"finding").count()
+    );
+    if std::env::var_os("GOV_BENCH_KEEP").is_some() {
+        println!("  kept: {}", dir.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }

@@ -3,6 +3,7 @@
 #
 #   bash fuzz/run.sh 20                 # every target, 20 s each (what CI runs)
 #   bash fuzz/run.sh 3600 ingest_yaml   # one target, an hour
+#   bash fuzz/run.sh totals             # executions per target, all runs
 #
 # Needs a nightly toolchain and cargo-fuzz; installs both if missing. The
 # corpus of each target (fuzz/corpus/<target>/, gitignored) is seeded from the
@@ -22,6 +23,20 @@
 # AddressSanitizer on a busy 2-core machine: 30 s leaves room for them.)
 set -euo pipefail
 cd "$(dirname "$0")"
+
+if [ "${1:-}" = totals ]; then
+  # Executions per target over every run recorded here, and crashes seen.
+  [ -f executions.tsv ] || { echo "no runs recorded yet" >&2; exit 1; }
+  awk -F'\t' '{ n[$2] += $3; s[$2] += $4; if ($5 != "ok") c[$2]++ }
+    END { printf "%-26s %14s %9s %7s\n", "target", "executions", "seconds", "crashes";
+          for (t in n) printf "%-26s %14d %9d %7d\n", t, n[t], s[t], c[t] }' executions.tsv | sort
+  exit 0
+fi
+
+# FUZZ_MAX_LEN caps an input's size for long runs: mutating the 1 MB real
+# seeds costs a thousand small inputs' time; the short CI run keeps them whole.
+extra=""
+[ -n "${FUZZ_MAX_LEN:-}" ] && extra="-max_len=$FUZZ_MAX_LEN"
 
 seconds="${1:-60}"
 case "$seconds" in
@@ -95,11 +110,22 @@ done
 # assertions and overflow checks, under AddressSanitizer: cargo-fuzz's default).
 cargo +nightly fuzz build
 
+# Every run appends its executions to the ledger (gitignored, beside the
+# corpus it grew): `bash fuzz/run.sh totals` sums them per target.
+ledger=executions.tsv
 status=0
 for target in "${targets[@]}"; do
   echo "==== fuzz $target for ${seconds}s"
-  if ! cargo +nightly fuzz run "$target" "corpus/$target" -- \
-      -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=30 -print_final_stats=1; then
+  log=$(mktemp)
+  ok=1
+  cargo +nightly fuzz run "$target" "corpus/$target" -- \
+      -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=30 -print_final_stats=1 \
+      $extra 2>&1 | tee "$log" || ok=0
+  runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+  rm -f "$log"
+  printf '%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$target" "${runs:-0}" "$seconds" \
+    "$([ "$ok" = 1 ] && echo ok || echo CRASH)" >> "$ledger"
+  if [ "$ok" != 1 ]; then
     echo "fuzz: $target FAILED; the crashing input is under fuzz/artifacts/$target/" >&2
     status=1
   fi

@@ -13,7 +13,7 @@ use crate::source::{SourceFile, Span};
 macro_rules! codes {
     ($( $(#[doc = $doc:literal])* $variant:ident => $code:literal, )*) => {
         /// Every diagnostic code `gov` emits. Codes are stable: tools and users
-        /// search and suppress by them. The list is also printed in the README.
+        /// search and suppress by them. `docs/diagnostics.md` lists them (a test keeps it in step).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
         pub enum Code {
             $( $(#[doc = $doc])* $variant, )*

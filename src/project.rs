@@ -95,7 +95,7 @@ pub fn parse(file: &Arc<SourceFile>, root: &Path) -> Result<Project, Diagnostics
                 "keys are policies, inventories, mapping, now, fail_on, lenient and a [plugins] table with fuel, memory_mib and cache",
             )
         } else {
-            (Code::ProjectInvalidValue, "see \"gov.toml\" in the README for each key's type")
+            (Code::ProjectInvalidValue, "see \"The project file\" in docs/editors.md for each key's type")
         };
         Diagnostics::from(
             Diag::error(code, format!("invalid `{}`: {message}", crate::project::FILE_NAME))

@@ -38,3 +38,32 @@ fn json_schema_is_valid_json_for_this_format() {
         .collect();
     assert_eq!(node_fields, ["attrs", "id", "kind"]);
 }
+
+/// The code table of `docs/diagnostics.md`, as `gov::Code::ALL` makes it.
+fn code_table() -> String {
+    let mut t = String::from("| code | meaning |\n|---|---|\n");
+    for c in gov::Code::ALL {
+        t.push_str(&format!("| `{}` | {} |\n", c.as_str(), c.summary().replace('|', "\\|")));
+    }
+    t
+}
+
+#[test]
+fn diagnostics_guide_lists_every_code_with_its_summary() {
+    let rel = "docs/diagnostics.md";
+    let doc = read(rel);
+    let (begin, end) = ("<!-- codes:begin -->\n", "<!-- codes:end -->");
+    let a = doc.find(begin).expect("codes:begin marker") + begin.len();
+    let b = doc.find(end).expect("codes:end marker");
+    let want = code_table();
+    if doc[a..b] != want {
+        if std::env::var_os("GOV_UPDATE_DOCS").is_some() {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(rel);
+            std::fs::write(path, format!("{}{want}{}", &doc[..a], &doc[b..])).unwrap();
+        } else {
+            panic!(
+                "{rel}'s code table is out of date: run GOV_UPDATE_DOCS=1 cargo test --test docs"
+            );
+        }
+    }
+}

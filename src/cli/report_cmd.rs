@@ -26,6 +26,11 @@ pub struct ReportArgs {
     /// report lists them all).
     #[arg(long, value_name = "N", default_value_t = 500)]
     pub max_findings: usize,
+    /// Findings shown in the whole report: past it, every service shows
+    /// the same number of its most urgent findings, so that the file stays
+    /// small enough for a browser at any size of estate.
+    #[arg(long, value_name = "N", default_value_t = 15_000)]
+    pub max_findings_total: usize,
     /// The report's title.
     #[arg(long, default_value = "Governance posture")]
     pub title: String,
@@ -54,6 +59,7 @@ pub fn run(args: &ReportArgs, out: &Output) -> Exit {
         )?;
         let opts = gov::report::html::Options {
             max_findings_per_service: args.max_findings,
+            max_findings: args.max_findings_total,
             title: args.title.clone(),
         };
         let html = gov::report::html::render(&p.audit, &p.metrics, &p.timeline, &opts);

@@ -30,13 +30,22 @@ pub struct Options {
     /// Findings inlined per service (open ones first, most urgent first);
     /// the rest are counted.
     pub max_findings_per_service: usize,
+    /// Findings inlined in the whole report. When the services' findings
+    /// exceed it, every service gets the same share (its most urgent
+    /// findings), so that a large estate still gives a file a browser
+    /// opens; the rest are counted.
+    pub max_findings: usize,
     /// The page title.
     pub title: String,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { max_findings_per_service: 500, title: "Governance posture".to_owned() }
+        Options {
+            max_findings_per_service: 500,
+            max_findings: 15_000,
+            title: "Governance posture".to_owned(),
+        }
     }
 }
 
@@ -50,6 +59,11 @@ pub fn render(audit: &Audit, m: &Metrics, t: &Timeline, opts: &Options) -> Strin
     for f in &audit.findings {
         by_service.entry(f.service.as_deref()).or_default().push(f);
     }
+    let shares = shares(
+        m.services.iter().map(|s| by_service.get(&s.id.as_deref()).map_or(0, Vec::len)),
+        opts.max_findings_per_service,
+        opts.max_findings,
+    );
     let pass_rates: Vec<f64> = m.history.runs.iter().map(|r| r.pass_rate).collect();
     let previous = m.history.runs.iter().rev().nth(1);
     let doc = html! {
@@ -166,10 +180,10 @@ pub fn render(audit: &Audit, m: &Metrics, t: &Timeline, opts: &Options) -> Strin
                         label { input #open-only type="checkbox" checked; " open only" }
                         span #shown-count {}
                     }
-                    @for s in &m.services {
+                    @for (s, share) in m.services.iter().zip(&shares) {
                         @let all = by_service.get(&s.id.as_deref()).map(Vec::as_slice).unwrap_or_default();
                         @if !all.is_empty() {
-                            (service_findings(s, all, t, opts.max_findings_per_service))
+                            (service_findings(s, all, t, *share))
                         }
                     }
                 }
@@ -179,6 +193,36 @@ pub fn render(audit: &Audit, m: &Metrics, t: &Timeline, opts: &Options) -> Strin
         }
     };
     doc.into_string()
+}
+
+/// How many findings each service inlines, given how many it has: the
+/// largest equal cap (at most `per_service`) whose total fits in `total`,
+/// then one more each, in the services' order (most critical tier first),
+/// while the total allows.
+fn shares(counts: impl Iterator<Item = usize>, per_service: usize, total: usize) -> Vec<usize> {
+    let counts: Vec<usize> = counts.collect();
+    let inlined = |cap: usize| counts.iter().map(|&n| n.min(cap)).sum::<usize>();
+    let (mut lo, mut hi) = (0, per_service);
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if inlined(mid) <= total {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    let mut left = total.saturating_sub(inlined(lo));
+    counts
+        .iter()
+        .map(|&n| {
+            let mut share = n.min(lo);
+            if left > 0 && n > share && share < per_service {
+                share += 1;
+                left -= 1;
+            }
+            share
+        })
+        .collect()
 }
 
 fn scorecard_row(s: &ServiceMetrics) -> Markup {
@@ -259,7 +303,7 @@ fn finding_row(f: &Finding, t: &Timeline) -> Markup {
                 @if let Some(w) = &f.waived_by { div.help { "waived by " code { (w.exception) } " until " (w.until) } } }
             td { @if let Some(o) = &origin { code { (o) } } }
             td { @if let Some(t) = tl { (t.first_seen.to_string().get(..10).unwrap_or_default()) } }
-            td class=(if overdue { "bad" } else { "" }) {
+            td.bad[overdue] {
                 @if let Some(p) = f.priority { (p.due.to_string().get(..10).unwrap_or_default()) }
                 @if overdue { " " span.tag.bad { "overdue" } }
             }
@@ -332,5 +376,26 @@ fn sparkline(values: &[f64]) -> Markup {
                 circle cx=(cx) cy=(cy) r="2" { title { (last) " open" } }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shares;
+
+    #[test]
+    fn every_service_gets_the_same_share_of_the_budget() {
+        // Under the budget: each service its own count, up to the cap.
+        assert_eq!(shares([3, 700, 0].into_iter(), 500, 10_000), [3, 500, 0]);
+        // Over it: an equal cap (here 4: 2 + 4 + 4 = 10), small services whole.
+        assert_eq!(shares([2, 50, 60].into_iter(), 500, 10), [2, 4, 4]);
+        // What an equal cap leaves goes one each to the first services.
+        assert_eq!(shares([50, 50, 50].into_iter(), 500, 8), [3, 3, 2]);
+        // Fewer findings allowed than services: the most critical first.
+        assert_eq!(shares([9, 9, 9, 9].into_iter(), 500, 2), [1, 1, 0, 0]);
+        assert_eq!(shares([9, 9].into_iter(), 500, 0), [0, 0]);
+        // Never more than the total.
+        let s = shares((0..2_000).map(|i| 100 + i % 300), 500, 15_000);
+        assert_eq!(s.iter().sum::<usize>(), 15_000);
     }
 }

@@ -2,8 +2,8 @@
 //! `POST /v1/decide`, an NGINX `auth_request` endpoint, an Envoy `ext_authz`
 //! HTTP service, `/healthz` and Prometheus `/metrics`; with the `grpc`
 //! feature, Envoy's gRPC `ext_authz` service on a listener of its own; reloads on SIGHUP and
-//! on file change; an asynchronous JSON-lines decision log. See the README's
-//! "gov serve" section for the statuses and headers.
+//! on file change; an asynchronous JSON-lines decision log. See `docs/serving.md`
+//! for the statuses and headers.
 //!
 //! Owns: HTTP (routes, limits, statuses, JSON errors), the mapping of gateway
 //! headers to decision inputs, metrics, the decision log and reloads.
