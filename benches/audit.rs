@@ -1,4 +1,4 @@
-//! Compile and audit benchmarks (issue #4).
+//! Compile and audit benchmarks.
 //!
 //! - compile: 1,000 rules (the 25 rules of `benches/policies/nhi25.gov`, 40
 //!   times under new ids), parse + check + lower, best of 5.

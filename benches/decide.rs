@@ -1,4 +1,4 @@
-//! In-process decision latency (issue #7).
+//! In-process decision latency.
 //!
 //! The 20-clause decision `access` of `benches/policies/decide20.gov` (paths
 //! of up to four hops) over the synthetic inventory of `gov graph generate`

@@ -1,4 +1,4 @@
-//! Plugin call overhead and scaling (issue #6).
+//! Plugin call overhead and scaling.
 //!
 //! - overhead: the same check, `not starts_with(id.name, "zzz")`, as a
 //!   built-in and as a call of a WebAssembly plugin (WAT, one short string

@@ -1,4 +1,4 @@
-//! `gov serve` throughput on loopback (issue #7).
+//! `gov serve` throughput on loopback.
 //!
 //! Starts the `gov` binary (bench profile) on the Acme example
 //! (`examples/acme/gateway.gov` over `examples/acme/`), then drives it with a

@@ -201,6 +201,15 @@ codes! {
     HistoryCorruptRecord => "gov::history::corrupt_record",
     /// A run whose `--now` is earlier than the newest run already recorded.
     HistoryClockBackwards => "gov::history::clock_backwards",
+    /// Command-line arguments that are missing or do not fit together.
+    CliUsage => "gov::cli::usage",
+    /// A rule, entity or node named on the command line that does not exist.
+    CliNotFound => "gov::cli::not_found",
+    /// `gov test --min-coverage`: the tests exercise fewer clauses than required.
+    TestCoverage => "gov::test::coverage",
+    /// `gov serve` could not start: its policies, inventories, token or
+    /// listeners are unusable.
+    ServeStart => "gov::serve::start",
 }
 
 impl fmt::Display for Code {
@@ -232,6 +241,18 @@ pub struct Label {
     pub span: Span,
     /// What to say there (may be empty).
     pub text: String,
+}
+
+/// `1 thing`, `2 things` (`entity` → `entities`): counts in messages and
+/// reports, for every stage.
+pub fn plural(n: usize, thing: &str) -> String {
+    if n == 1 {
+        return format!("{n} {thing}");
+    }
+    match thing.strip_suffix('y') {
+        Some(stem) if !stem.ends_with(['a', 'e', 'o', 'u']) => format!("{n} {stem}ies"),
+        _ => format!("{n} {thing}s"),
+    }
 }
 
 /// One diagnostic: code, severity, message, the spans it points at, a help line.
@@ -491,6 +512,15 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn plural_counts_in_english() {
+        assert_eq!(plural(1, "entity"), "1 entity");
+        assert_eq!(plural(2, "entity"), "2 entities");
+        assert_eq!(plural(0, "key"), "0 keys");
+        assert_eq!(plural(3, "open finding"), "3 open findings");
+        assert_eq!(plural(1, "argument"), "1 argument");
+    }
 
     #[test]
     fn did_you_mean_prefers_case_insensitive_then_distance() {

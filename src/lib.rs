@@ -7,6 +7,7 @@ pub mod diag;
 pub mod diff;
 pub mod eval;
 pub mod graph;
+pub mod hash;
 pub mod history;
 pub mod ingest;
 pub mod ir;

@@ -172,9 +172,65 @@ impl Serialize for Loc {
     }
 }
 
+/// The policy files `paths` name: a file passes through; a directory gives
+/// the `.gov` files below it, sorted. Links are followed, but a directory
+/// already walked (a link back up the tree) is not walked again, so a loop
+/// ends. The CLI, `gov serve` and embedders find policies the same way.
+pub fn policy_files(paths: &[std::path::PathBuf]) -> std::io::Result<Vec<std::path::PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if !p.is_dir() {
+            out.push(p.clone());
+            continue;
+        }
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![p.clone()];
+        let mut found = Vec::new();
+        while let Some(dir) = stack.pop() {
+            if !seen.insert(std::fs::canonicalize(&dir)?) {
+                continue;
+            }
+            for entry in std::fs::read_dir(&dir)? {
+                let path = entry?.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "gov") {
+                    found.push(path);
+                }
+            }
+        }
+        found.sort();
+        out.extend(found);
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn policy_files_are_sorted_and_a_link_loop_ends() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("policies");
+        std::fs::create_dir_all(root.join("b/c")).unwrap();
+        for f in ["z.gov", "b/a.gov", "b/c/m.gov", "b/notes.txt"] {
+            std::fs::write(root.join(f), "").unwrap();
+        }
+        // A link back up the tree: walked once, not forever.
+        std::os::unix::fs::symlink(&root, root.join("b/c/up")).unwrap();
+        let file = root.join("z.gov");
+        let found = policy_files(&[root.clone(), file.clone()]).unwrap();
+        let names: Vec<String> = found
+            .iter()
+            .map(|p| p.strip_prefix(&root).unwrap_or(p).display().to_string())
+            .collect();
+        assert_eq!(names[..3], ["b/a.gov", "b/c/m.gov", "z.gov"]);
+        // The file named on its own passes through after the directory's.
+        assert_eq!(found.last(), Some(&file));
+        assert_eq!(found.len(), 4);
+    }
 
     #[test]
     fn line_col_counts_characters_not_bytes() {

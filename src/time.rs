@@ -203,6 +203,15 @@ impl fmt::Display for Timestamp {
 }
 
 impl Timestamp {
+    /// `YYYY-MM-DDTHH:MM:SS`, always with the time of day and without a
+    /// zone (UTC): JUnit's `timestamp`, and the stem of the decision log's
+    /// RFC 3339 times (which add milliseconds and `Z`).
+    pub fn datetime(self) -> String {
+        let (y, m, d) = self.date();
+        let s = self.0.rem_euclid(86_400);
+        format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    }
+
     /// Appends the [`Display`](fmt::Display) text to `out` without the
     /// formatting machinery (findings print a timestamp per evidence value).
     pub fn push_to(&self, out: &mut String) {

@@ -1,4 +1,4 @@
-//! The Acme Payments example organisation (`examples/acme/`, issue #5): all
+//! The Acme Payments example organisation (`examples/acme/`): all
 //! four formats load together from the directory, the adapters join them
 //! (credential report to authorization details by ARN, IRSA to the AWS
 //! role, tags to services and owners), and the smoke policy finds the planted

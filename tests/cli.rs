@@ -149,3 +149,41 @@ fn a_directory_loads_every_inventory_in_it() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(text(&o.stdout).contains("service                    1"), "{}", text(&o.stdout));
 }
+
+/// Every failure of the command line is a diagnostic with a code: with
+/// `--error-format json`, each stderr line is a JSON object a tool can read,
+/// never a bare `error:` line.
+#[test]
+fn command_line_errors_honour_the_json_error_format() {
+    let cases: &[(&[&str], i32, &str)] = &[
+        (&["eval", "policies/"], 2, "gov::cli::usage"),
+        (
+            &["eval", "policies/", "-i", "examples/acme/", "--rule", "owner-requird"],
+            2,
+            "gov::cli::not_found",
+        ),
+        (&["explain", "nope", "-p", "policies/"], 2, "gov::cli::not_found"),
+        (&["eval", "--no-such-flag"], 2, "gov::cli::usage"),
+        (&["report", "policies/"], 2, "gov::cli::usage"),
+        (&["diff", "--base", "policies"], 2, "gov::cli::usage"),
+        (&["graph", "show", "nobody", "examples/nginx/inventory.json"], 4, "gov::cli::not_found"),
+        (&["graph", "generate", "--now", "yesterday", "-o", "-"], 2, "gov::cli::usage"),
+        (&["ingest", "tests/fixtures/ingest/no-such-file.json", "-o", "-"], 5, "gov::io"),
+        (&["ingest", "examples/nginx/inventory.json"], 2, "gov::cli::usage"),
+    ];
+    for (args, exit, code) in cases {
+        let mut all = vec!["--error-format", "json"];
+        all.extend_from_slice(args);
+        let o = gov(&all);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(*exit), "{args:?}: {err}");
+        let lines: Vec<serde_json::Value> = err
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{args:?}: `{l}`: {e}")))
+            .collect();
+        assert!(lines.iter().any(|d| d["code"] == *code), "{args:?}: {err}");
+    }
+    // The nearest rule's name is the hint.
+    let o = gov(&["eval", "policies/", "-i", "examples/acme/", "--rule", "nhi-owner-requird"]);
+    assert!(text(&o.stderr).contains("did you mean `nhi-owner-required`?"), "{}", text(&o.stderr));
+}

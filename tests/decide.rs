@@ -1,4 +1,4 @@
-//! The decision API (issue #7): semantics of `decision` blocks (precedence,
+//! The decision API: semantics of `decision` blocks (precedence,
 //! not_permitted vs deny, approvers, priority, fail closed), request
 //! decoding errors, and hot swap through `EngineHandle`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]

@@ -1,4 +1,4 @@
-//! WebAssembly plugins (issue #6): check-time diagnostics on the declaration,
+//! WebAssembly plugins: check-time diagnostics on the declaration,
 //! hostile modules that must end in an error finding within their limits
 //! while the rest of the audit completes, and the two example plugins.
 //!

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 
 use super::types::{T, Ty};
-use super::{Checker, assignable, plural};
+use super::{Checker, assignable};
+use crate::diag::plural;
 use crate::diag::{Code, did_you_mean};
 use crate::graph::KindId;
 use crate::ir::value::{self, Value};
@@ -836,12 +837,7 @@ impl Checker<'_> {
         if args.len() != arity {
             self.error(
                 Code::WrongArity,
-                format!(
-                    "`{}` takes {arity} argument{}, found {}",
-                    b.name(),
-                    plural(arity),
-                    args.len()
-                ),
+                format!("`{}` takes {}, found {}", b.name(), plural(arity, "argument"), args.len()),
                 loc,
                 "wrong number of arguments",
             )

@@ -15,7 +15,7 @@ pub mod types;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::diag::{Code, Diag, Diagnostics, did_you_mean};
+use crate::diag::{Code, Diag, Diagnostics, did_you_mean, plural};
 use crate::graph::{AttrType, KindId, Schema};
 use crate::ir::{self, Slot};
 use crate::source::{Loc, Span};
@@ -746,9 +746,8 @@ impl<'a> Checker<'a> {
             self.error(
                 Code::WrongArity,
                 format!(
-                    "`{name}` takes {} argument{}, found {}",
-                    decl.params.len(),
-                    plural(decl.params.len()),
+                    "`{name}` takes {}, found {}",
+                    plural(decl.params.len(), "argument"),
                     args.len()
                 ),
                 loc,
@@ -1245,10 +1244,6 @@ pub(crate) fn assignable(found: &Ty, want: &Ty) -> bool {
         (Ty::Node(f), Ty::Node(w)) => f.iter().all(|k| w.contains(k)),
         (a, b) => a == b,
     }
-}
-
-pub(crate) fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 pub(crate) fn sorted_list(names: &[String]) -> String {

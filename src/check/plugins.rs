@@ -8,7 +8,8 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{Checker, T, Ty, assignable, plural};
+use super::{Checker, T, Ty, assignable};
+use crate::diag::plural;
 use crate::diag::{Code, did_you_mean};
 use crate::ir;
 use crate::plugin::{AbiType, Declaration, FnSig, ProblemKind};
@@ -194,9 +195,8 @@ impl<'a> Checker<'a> {
             self.error(
                 Code::WrongArity,
                 format!(
-                    "`{name}` takes {} argument{}, found {}",
-                    params.len(),
-                    plural(params.len()),
+                    "`{name}` takes {}, found {}",
+                    plural(params.len(), "argument"),
                     args.len()
                 ),
                 loc,

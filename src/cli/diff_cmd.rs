@@ -83,12 +83,11 @@ pub fn run(args: &DiffArgs, out: &Output) -> Exit {
     let result = match (&args.before, &args.after) {
         (Some(before), Some(after)) => drift(args, before, after, out),
         _ if !args.base.is_empty() && !args.head.is_empty() => policies(args, out),
-        _ => {
-            eprintln!(
-                "error: `gov diff` needs `--base REF --head REF -i INVENTORY` or `--before REPORT --after REPORT`"
-            );
-            Err(Exit::Usage)
-        }
+        _ => Err(super::output::usage(
+            out,
+            "`gov diff` needs `--base REF --head REF -i INVENTORY` or `--before REPORT --after REPORT`",
+            "compare two policy sets on one inventory, or two saved reports",
+        )),
     };
     result.unwrap_or_else(|e| e)
 }
@@ -113,7 +112,11 @@ impl Side {
 /// `git:REV:PATH` through git.
 fn parse_side(refs: &[String], side: Side, out: &Output) -> Result<Vec<Parsed>, Exit> {
     let fail = |exit: Exit| {
-        eprintln!("error: the {} policies (`{}`) do not load", side.name(), refs.join(" "));
+        out.note(&format!(
+            "error: the {} policies (`{}`) do not load",
+            side.name(),
+            refs.join(" ")
+        ));
         exit
     };
     let paths: Vec<PathBuf> =
@@ -149,7 +152,11 @@ fn compile_side(
     out: &Output,
 ) -> Result<Program, Exit> {
     let compiled = compile(parsed, Some(graph), args.inventory.now(), out).inspect_err(|_| {
-        eprintln!("error: the {} policies (`{}`) do not compile", side.name(), refs(args, side));
+        out.note(&format!(
+            "error: the {} policies (`{}`) do not compile",
+            side.name(),
+            refs(args, side)
+        ));
     })?;
     if warn && !compiled.warnings.is_empty() {
         out.diagnostics(&compiled.warnings);
@@ -171,10 +178,11 @@ fn findings(program: &Program, graph: &Graph, args: &DiffArgs) -> FindingSet {
 
 fn policies(args: &DiffArgs, out: &Output) -> Result<Exit, Exit> {
     if args.inventory.inventory.is_empty() {
-        eprintln!(
-            "error: `gov diff --base --head` needs `--inventory PATH` (a file or a directory)"
-        );
-        return Err(Exit::Usage);
+        return Err(super::output::usage(
+            out,
+            "`gov diff --base --head` needs `--inventory PATH` (a file or a directory)",
+            "both policy sets are evaluated on this inventory",
+        ));
     }
     // The head first: a head that does not compile is what a reviewer needs to see.
     let head_parsed = parse_side(&args.head, Side::Head, out)?;

@@ -131,12 +131,18 @@ pub struct EvalArgs {
 pub fn eval(args: &EvalArgs, out: &Output) -> Exit {
     let run = || -> Result<Exit, Exit> {
         if args.inventory.inventory.is_empty() {
-            eprintln!("error: `gov eval` needs `--inventory PATH` (a file or a directory)");
-            return Err(Exit::Usage);
+            return Err(super::output::usage(
+                out,
+                "`gov eval` needs `--inventory PATH` (a file or a directory)",
+                "name the inventory export(s) to evaluate, or put them in gov.toml's `inventories`",
+            ));
         }
         if args.baseline.is_some() && args.format != Format::Sarif {
-            eprintln!("error: `--baseline` needs `--format sarif`");
-            return Err(Exit::Usage);
+            return Err(super::output::usage(
+                out,
+                "`--baseline` needs `--format sarif`",
+                "baseline states are a SARIF feature; add `--format sarif`",
+            ));
         }
         let baseline =
             args.baseline.as_deref().map(|p| super::sarif_out::baseline(p, out)).transpose()?;
@@ -150,15 +156,14 @@ pub fn eval(args: &EvalArgs, out: &Output) -> Exit {
         let program = &compiled.program;
         for r in &args.rules {
             if program.rule_index(r).is_none() {
-                eprintln!("error: no rule `{r}` in the policy set");
-                return Err(Exit::Usage);
+                let names = program.rules.iter().map(|r| &*r.id);
+                return Err(super::output::not_found(out, "rule", r, names));
             }
         }
         if let Some(e) = &args.entity
             && graph.lookup(e).is_none()
         {
-            eprintln!("error: no entity `{e}` in the inventory");
-            return Err(Exit::Usage);
+            return Err(super::output::not_found(out, "entity", e, std::iter::empty()));
         }
         let options =
             AuditOptions { now: Some(now), rules: args.rules.clone(), entity: args.entity.clone() };

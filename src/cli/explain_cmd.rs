@@ -30,12 +30,8 @@ pub fn run(args: &ExplainArgs, out: &Output) -> Exit {
         let compiled = compile(&parsed, graph.as_ref(), now, out)?;
         let program = &compiled.program;
         let Some(index) = program.rule_index(&args.rule) else {
-            let names: Vec<&str> = program.rules.iter().map(|r| &*r.id).collect();
-            match gov::diag::did_you_mean(&args.rule, names.iter().copied()) {
-                Some(s) => eprintln!("error: no rule `{}`; did you mean `{s}`?", args.rule),
-                None => eprintln!("error: no rule `{}` in the policy set", args.rule),
-            }
-            return Err(Exit::Usage);
+            let names = program.rules.iter().map(|r| &*r.id);
+            return Err(super::output::not_found(out, "rule", &args.rule, names));
         };
         let Some(rule) = program.rules.get(index) else { return Err(Exit::Usage) };
         let Some(entity) = &args.entity else {
@@ -59,12 +55,14 @@ pub fn run(args: &ExplainArgs, out: &Output) -> Exit {
             return Ok(Exit::Ok);
         };
         let Some(graph) = graph else {
-            eprintln!("error: explaining an entity needs `--inventory PATH`");
-            return Err(Exit::Usage);
+            return Err(super::output::usage(
+                out,
+                "explaining an entity needs `--inventory PATH`",
+                "name the inventory the entity is in",
+            ));
         };
         let Some(node) = graph.lookup(entity) else {
-            eprintln!("error: no entity `{entity}` in the inventory");
-            return Err(Exit::Usage);
+            return Err(super::output::not_found(out, "entity", entity, std::iter::empty()));
         };
         match explain::explain(program, &graph, index, node, now) {
             Some(trace) => {

@@ -10,7 +10,8 @@ use gov::graph::{Graph, NodeId};
 use gov::ingest::generate::{self, GenOptions};
 use gov::time::Timestamp;
 
-use super::{EXIT_INVALID, io_fail, load};
+use super::output::Exit;
+use super::{io_fail, load, render_one};
 
 /// Arguments of `gov graph`.
 #[derive(clap::Args, Debug)]
@@ -155,11 +156,13 @@ fn show(a: &ShowArgs) -> ExitCode {
     let g = &loaded.graph;
     let Some(start) = g.lookup(&a.id) else {
         let ids = (0..g.node_count().min(200_000) as u32).map(|i| g.id(NodeId(i)));
-        let hint = gov::diag::did_you_mean(&a.id, ids)
-            .map(|h| format!(" (did you mean `{h}`?)"))
-            .unwrap_or_default();
-        eprintln!("error: no node has the id `{}`{hint}", a.id);
-        return ExitCode::from(EXIT_INVALID);
+        let mut d =
+            gov::Diag::error(gov::Code::CliNotFound, format!("no node has the id `{}`", a.id));
+        if let Some(h) = gov::diag::did_you_mean(&a.id, ids) {
+            d = d.help(format!("did you mean `{h}`?"));
+        }
+        render_one(&d);
+        return Exit::InvalidInventory.into();
     };
     let nb = inspect::neighbourhood(g, start, a.depth, a.limit);
     let text = match a.format {
@@ -296,8 +299,11 @@ fn generate_cmd(a: &GenerateArgs) -> ExitCode {
     let now = match Timestamp::parse(&a.now) {
         Ok(t) => t,
         Err(e) => {
-            eprintln!("error: invalid --now `{}`: {e}", a.now);
-            return ExitCode::from(2);
+            render_one(
+                &gov::Diag::error(gov::Code::CliUsage, format!("invalid --now `{}`: {e}", a.now))
+                    .help("write a date (2026-11-22) or an RFC 3339 timestamp"),
+            );
+            return Exit::Usage.into();
         }
     };
     let opts = GenOptions { identities: a.identities, seed: a.seed, now };

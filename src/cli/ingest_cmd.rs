@@ -6,7 +6,8 @@ use std::process::ExitCode;
 use gov::graph::Mode;
 use gov::ingest::{self, Format, Mapping};
 
-use super::{EXIT_INVALID, Progress, io_fail, render, render_one, summary};
+use super::output::Exit;
+use super::{Progress, io_fail, render, render_one, summary};
 
 /// Arguments of `gov ingest`.
 #[derive(clap::Args, Debug)]
@@ -41,7 +42,7 @@ pub fn run(args: &IngestArgs) -> ExitCode {
                 Ok(m) => m,
                 Err(d) => {
                     render_one(&d);
-                    return ExitCode::from(EXIT_INVALID);
+                    return Exit::InvalidInventory.into();
                 }
             }
         }
@@ -66,7 +67,7 @@ pub fn run(args: &IngestArgs) -> ExitCode {
         Err(diags) => {
             render(&diags);
             summary(&diags, args.lenient);
-            return ExitCode::from(EXIT_INVALID);
+            return Exit::InvalidInventory.into();
         }
     };
     render(&converted.loaded.diagnostics);

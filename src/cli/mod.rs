@@ -33,6 +33,8 @@ use clap::{Parser, Subcommand, ValueEnum};
 use gov::diag::{Diag, Diagnostics};
 use gov::graph::{Loaded, Mode};
 use gov::ingest::{self, LoadOptions};
+use gov::report::summary::plural;
+use output::Exit;
 
 /// Policy-as-code for identity governance.
 ///
@@ -110,13 +112,16 @@ pub enum Command {
     Lsp,
 }
 
-/// Entry point: parses arguments, runs the command, maps the result to an exit code.
 /// The output settings of this run, for the commands that print through
 /// [`render`] rather than an [`output::Output`] they are handed.
 static OUTPUT: std::sync::OnceLock<output::Output> = std::sync::OnceLock::new();
 
+/// Entry point: parses arguments, runs the command, maps the result to an exit code.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return argument_error(&e),
+    };
     let out = OUTPUT.get_or_init(|| output::Output::new(cli.error_format, cli.color));
     match &cli.command {
         Command::Eval(args) if args.paths.is_empty() => {
@@ -144,19 +149,14 @@ pub fn main() -> ExitCode {
         #[cfg(feature = "lsp")]
         Command::Lsp => match gov::lsp::run_stdio() {
             Ok(()) => output::Exit::Ok,
-            Err(e) => {
-                eprintln!("error: {e}");
-                output::Exit::Io
-            }
+            Err(e) => out.fail(
+                output::Exit::Io,
+                gov::Diag::error(gov::Code::Io, format!("the language server stopped: {e}")),
+            ),
         },
     };
     exit.into()
 }
-
-/// Exit code: an inventory is invalid.
-pub const EXIT_INVALID: u8 = 4;
-/// Exit code: a file could not be read or written.
-pub const EXIT_IO: u8 = 5;
 
 /// Prints diagnostics to stderr, in the run's `--error-format`.
 pub fn render(diags: &Diagnostics) {
@@ -174,22 +174,25 @@ pub fn render_one(d: &Diag) {
     }
 }
 
-/// Prints a one-line summary of a load's problems.
+/// Prints a one-line summary of a load's problems (not in JSON: the
+/// diagnostics say it all).
 pub fn summary(diags: &Diagnostics, lenient: bool) {
     let (e, w) = (diags.error_count(), diags.warning_count());
-    if e > 0 {
-        eprintln!(
-            "error: {e} error{} in the inventory{}",
-            plural(e),
+    let line = if e > 0 {
+        format!(
+            "error: {} in the inventory{}",
+            plural(e, "error"),
             if lenient { "" } else { " (use --lenient to load the valid part)" }
-        );
+        )
     } else if w > 0 {
-        eprintln!("warning: {w} problem{} reported; the rest was loaded", plural(w));
+        format!("warning: {} reported; the rest was loaded", plural(w, "problem"))
+    } else {
+        return;
+    };
+    match OUTPUT.get() {
+        Some(out) => out.note(&line),
+        None => eprintln!("{line}"),
     }
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
 }
 
 /// A spinner on stderr, shown only on a terminal and only once the work has
@@ -261,7 +264,7 @@ pub fn load(paths: &[PathBuf], lenient: bool) -> Result<Loaded, ExitCode> {
         Err(diags) => {
             render(&diags);
             summary(&diags, lenient);
-            Err(ExitCode::from(EXIT_INVALID))
+            Err(Exit::InvalidInventory.into())
         }
     }
 }
@@ -270,9 +273,41 @@ pub fn load(paths: &[PathBuf], lenient: bool) -> Result<Loaded, ExitCode> {
 /// the file was read but is not UTF-8 text).
 pub fn io_fail(d: &Diag) -> ExitCode {
     render_one(d);
-    ExitCode::from(if matches!(d.code, gov::Code::Io | gov::Code::NotAFile) {
-        EXIT_IO
+    if matches!(d.code, gov::Code::Io | gov::Code::NotAFile) {
+        Exit::Io
     } else {
-        EXIT_INVALID
-    })
+        Exit::InvalidInventory
+    }
+    .into()
+}
+
+/// Clap's own errors (an unknown flag, a missing value) as a
+/// `gov::cli::usage` diagnostic when JSON was asked for, which clap cannot
+/// know since the arguments did not parse; help and version as clap prints them.
+fn argument_error(e: &clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let args: Vec<String> = std::env::args().collect();
+    let json =
+        args.windows(2).any(|w| matches!(w, [flag, v] if flag == "--error-format" && v == "json"))
+            || args.iter().any(|a| a == "--error-format=json")
+            || (!args.iter().any(|a| a.starts_with("--error-format"))
+                && std::env::var("GOV_ERROR_FORMAT").is_ok_and(|v| v == "json"));
+    let informational = matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+        || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand;
+    if !json || informational {
+        e.exit();
+    }
+    // Clap's text up to its usage block, on one line.
+    let rendered = e.to_string();
+    let message = rendered
+        .lines()
+        .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+        .map(|l| l.trim().trim_start_matches("error: "))
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let d = Diag::error(gov::Code::CliUsage, message)
+        .help("`gov help` lists the commands and their flags");
+    output::Output::new(ErrorFormat::Json, ColorChoice::Never).one(&d);
+    Exit::Usage.into()
 }

@@ -87,6 +87,21 @@ impl Output {
         }
     }
 
+    /// Prints one diagnostic and returns `exit`: every error of the command
+    /// line goes through here, so `--error-format json` sees each one.
+    pub fn fail(&self, exit: Exit, d: Diag) -> Exit {
+        self.one(&d);
+        exit
+    }
+
+    /// A line for people after the diagnostics (a count, what was kept);
+    /// JSON consumers get only the diagnostics.
+    pub fn note(&self, line: &str) {
+        if self.format != ErrorFormat::Json {
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        }
+    }
+
     /// Prints one I/O problem and returns the I/O exit code.
     pub fn io_error(&self, path: &str, e: &std::io::Error) -> Exit {
         self.diagnostics(&Diag::error(Code::Io, format!("cannot read `{path}`: {e}")).into());
@@ -98,6 +113,26 @@ impl Output {
         self.diagnostics(&Diag::error(Code::Io, format!("cannot write `{path}`: {e}")).into());
         Exit::Io
     }
+}
+
+/// A usage error (`gov::cli::usage`, exit 2) with its hint.
+pub fn usage(out: &Output, message: &str, help: &str) -> Exit {
+    out.fail(Exit::Usage, Diag::error(Code::CliUsage, message).help(help))
+}
+
+/// A rule, entity or node named on the command line that does not exist
+/// (`gov::cli::not_found`, exit 2), with the nearest name when one is close.
+pub fn not_found<'a>(
+    out: &Output,
+    what: &str,
+    name: &str,
+    known: impl IntoIterator<Item = &'a str>,
+) -> Exit {
+    let mut d = Diag::error(Code::CliNotFound, format!("no {what} `{name}`"));
+    if let Some(s) = gov::diag::did_you_mean(name, known) {
+        d = d.help(format!("did you mean `{s}`?"));
+    }
+    out.fail(Exit::Usage, d)
 }
 
 /// Writes `path` through `body`, buffered, under a temporary name beside it
@@ -124,28 +159,4 @@ pub fn write_atomically(
     }
 }
 
-/// Expands directories into the `.gov` files under them (sorted); files pass through.
-pub fn policy_files(paths: &[std::path::PathBuf]) -> std::io::Result<Vec<std::path::PathBuf>> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut stack = vec![p.clone()];
-            let mut found = Vec::new();
-            while let Some(dir) = stack.pop() {
-                for entry in std::fs::read_dir(&dir)? {
-                    let path = entry?.path();
-                    if path.is_dir() {
-                        stack.push(path);
-                    } else if path.extension().is_some_and(|e| e == "gov") {
-                        found.push(path);
-                    }
-                }
-            }
-            found.sort();
-            out.extend(found);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    Ok(out)
-}
+pub use gov::source::policy_files;

@@ -13,11 +13,14 @@ pub fn fill_eval(args: &EvalArgs, out: &Output) -> Result<EvalArgs, Exit> {
     }
     let cwd = std::env::current_dir().map_err(|e| out.io_error(".", &e))?;
     let Some(path) = gov::project::find(&cwd) else {
-        eprintln!(
-            "error: `gov eval` needs policy files or directories, or a `{}` that names them",
-            gov::project::FILE_NAME
-        );
-        return Err(Exit::Usage);
+        return Err(super::output::usage(
+            out,
+            &format!(
+                "`gov eval` needs policy files or directories, or a `{}` that names them",
+                gov::project::FILE_NAME
+            ),
+            "name the policies (`gov eval policies/ -i inventory/`), or run it in a project",
+        ));
     };
     let project = gov::project::load(&path).map_err(|d| {
         out.diagnostics(&d);
@@ -25,8 +28,11 @@ pub fn fill_eval(args: &EvalArgs, out: &Output) -> Result<EvalArgs, Exit> {
     })?;
     args.paths = project.policies;
     if args.paths.is_empty() {
-        eprintln!("error: `{}` names no `policies`", path.display());
-        return Err(Exit::Usage);
+        return Err(super::output::usage(
+            out,
+            &format!("`{}` names no `policies`", path.display()),
+            "add `policies = [\"policies/\"]` to the project file, or name policy paths",
+        ));
     }
     let inv = &mut args.inventory;
     if inv.inventory.is_empty() {

@@ -39,8 +39,11 @@ pub struct ReportArgs {
 pub fn run(args: &ReportArgs, out: &Output) -> Exit {
     let run = || -> Result<Exit, Exit> {
         if args.inventory.inventory.is_empty() {
-            eprintln!("error: `gov report` needs `--inventory PATH` (a file or a directory)");
-            return Err(Exit::Usage);
+            return Err(super::output::usage(
+                out,
+                "`gov report` needs `--inventory PATH` (a file or a directory)",
+                "name the inventory export(s) to report on",
+            ));
         }
         let parsed = parse_policies(&args.paths, out)?;
         let Some(graph) = load_graph(&args.inventory, out)? else { return Err(Exit::Usage) };

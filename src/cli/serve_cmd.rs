@@ -112,8 +112,14 @@ pub fn run(args: &ServeArgs, out: &Output) -> Exit {
         (Some(path), _) => match std::fs::read_to_string(path) {
             Ok(t) if !t.trim().is_empty() => Some(t.trim().to_owned()),
             Ok(_) => {
-                eprintln!("error: the token file `{}` is empty", path.display());
-                return Exit::Usage;
+                return out.fail(
+                    Exit::Usage,
+                    gov::Diag::error(
+                        gov::Code::ServeStart,
+                        format!("the token file `{}` is empty", path.display()),
+                    )
+                    .help("write the bearer token gateways send into the file"),
+                );
             }
             Err(e) => {
                 out.io_error(&path.display().to_string(), &e);
@@ -172,16 +178,14 @@ pub fn run(args: &ServeArgs, out: &Output) -> Exit {
         Ok(()) => Exit::Ok,
         Err(gov::serve::ServeError::Load(diags)) => {
             super::render(&diags);
-            eprintln!("error: gov serve did not start: the policies or inventories have errors");
+            out.note("error: gov serve did not start: the policies or inventories have errors");
             Exit::InvalidPolicy
         }
         Err(gov::serve::ServeError::Config(msg)) => {
-            eprintln!("error: {msg}");
-            Exit::Usage
+            out.fail(Exit::Usage, gov::Diag::error(gov::Code::ServeStart, msg))
         }
         Err(e @ gov::serve::ServeError::Io { .. }) => {
-            eprintln!("error: {e}");
-            Exit::Io
+            out.fail(Exit::Io, gov::Diag::error(gov::Code::ServeStart, e.to_string()))
         }
     }
 }

@@ -60,7 +60,14 @@ pub fn run(args: &TestArgs, out: &Output) -> Exit {
     print!("{text}");
     let below = match (args.min_coverage, report.coverage_percent()) {
         (Some(min), Some(pct)) if pct + 1e-9 < min => {
-            eprintln!("error: clause coverage {pct:.1}% is below the required {min:.1}%");
+            out.fail(
+                Exit::Violations,
+                gov::Diag::error(
+                    gov::Code::TestCoverage,
+                    format!("clause coverage {pct:.1}% is below the required {min:.1}%"),
+                )
+                .help("add tests for the clauses `gov test --coverage` lists as never exercised"),
+            );
             true
         }
         _ => false,

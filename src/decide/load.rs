@@ -2,7 +2,7 @@
 //! graph and compiles the policies against its schema. Every problem comes
 //! back as a diagnostic; nothing here panics on input.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{Engine, Sources, revision_of_parts};
@@ -75,33 +75,11 @@ pub(super) fn load(sources: &Sources) -> Result<Engine, Diagnostics> {
     Ok(Engine::with_revision(compiled.program, graph, revision))
 }
 
-/// The `.gov` files under the given paths (directories recursively, sorted).
+/// The `.gov` files under the given paths, as every caller finds them.
 fn policy_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, Diag> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let mut found = Vec::new();
-            walk(p, &mut found).map_err(|e| {
-                Diag::error(Code::Io, format!("cannot read directory `{}`: {e}", p.display()))
-                    .help("check the path and the directory's permissions")
-            })?;
-            found.sort();
-            out.extend(found);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    Ok(out)
-}
-
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let path = entry?.path();
-        if path.is_dir() {
-            walk(&path, out)?;
-        } else if path.extension().is_some_and(|e| e == "gov") {
-            out.push(path);
-        }
-    }
-    Ok(())
+    crate::source::policy_files(paths).map_err(|e| {
+        let shown = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
+        Diag::error(Code::Io, format!("cannot read the policies under `{shown}`: {e}"))
+            .help("check the path and the directory's permissions")
+    })
 }

@@ -350,18 +350,11 @@ mod load;
 /// FNV-1a 64 over the parts (with their lengths, so boundaries count): stable
 /// across Rust versions and platforms, unlike `DefaultHasher`.
 pub(crate) fn revision_of_parts(parts: &[&[u8]]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut eat = |bytes: &[u8]| {
-        for b in bytes {
-            h ^= u64::from(*b);
-            h = h.wrapping_mul(0x0100_0000_01b3);
-        }
-    };
+    let mut h = crate::hash::Fnv64::default();
     for p in parts {
-        eat(&(p.len() as u64).to_le_bytes());
-        eat(p);
+        h.write(&(p.len() as u64).to_le_bytes()).write(p);
     }
-    format!("{h:016x}")
+    format!("{:016x}", h.finish())
 }
 
 // The engine is shared across server threads: `Send + Sync + Clone` is part

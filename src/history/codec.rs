@@ -32,7 +32,7 @@ use std::sync::Arc;
 
 use super::{Run, RunFinding, ScopeRecord, Status};
 use crate::eval::FindingKind;
-use crate::report::fingerprint::fnv1a64;
+use crate::hash::fnv1a64;
 use crate::syntax::ast::{Enforcement, SeverityLevel};
 use crate::time::{Duration, Timestamp};
 

@@ -2,16 +2,13 @@
 //! GitLab) and `gov diff` recognise the same finding across runs and edits.
 //!
 //! What a fingerprint covers, exactly: the rule id, the entity's kind and the
-//! entity's id, joined with a 0x1F unit separator, hashed with FNV-1a 64 and
-//! written as 16 lowercase hex digits. Nothing else. So it stays the same when
+//! entity's id, joined with a 0x1F unit separator, hashed with FNV-1a 64
+//! ([`crate::hash`]) and written as 16 lowercase hex digits. Nothing else. So it stays the same when
 //! policy files are reordered, renamed or reformatted, when a message or help
 //! text is edited, when the rule's severity, enforcement or conditions change,
 //! when an exception starts or stops waiving it, and when other rules are
 //! added or removed; it changes when the rule id, the entity kind or the
-//! entity id changes (a renamed rule's findings are new findings). The hash
-//! is written here so that its value is fixed by this file and not by a
-//! hasher whose output may change between Rust releases (`DefaultHasher`
-//! documents that it may).
+//! entity id changes (a renamed rule's findings are new findings).
 //!
 //! Must not: change the bytes it hashes without bumping `FINGERPRINT_KEY`'s
 //! version: stored fingerprints would stop matching.
@@ -21,13 +18,8 @@ use crate::eval::Finding;
 /// The SARIF `partialFingerprints` key (and the JSON report's name for it).
 pub const FINGERPRINT_KEY: &str = "govFindingHash/v1";
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-
-/// FNV-1a, 64 bits, over `bytes`.
-pub fn fnv1a64(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(FNV_OFFSET, |h, b| (h ^ u64::from(*b)).wrapping_mul(FNV_PRIME))
-}
+use crate::hash::Fnv64;
+pub use crate::hash::fnv1a64;
 
 /// The fingerprint of (rule, entity kind, entity id), as 16 lowercase hex digits.
 ///
@@ -40,13 +32,14 @@ pub fn fingerprint(rule: &str, entity_kind: &str, entity: &str) -> String {
 /// The fingerprint of (rule, entity kind, entity id) as a number: what
 /// [`fingerprint`] writes in hex, for joins that need no text.
 pub fn value(rule: &str, entity_kind: &str, entity: &str) -> u64 {
-    // The hash of the joined bytes, folded part by part (no joined copy).
-    let step = |h: u64, b: &u8| (h ^ u64::from(*b)).wrapping_mul(FNV_PRIME);
-    let mut h = rule.as_bytes().iter().fold(FNV_OFFSET, step);
-    h = step(h, &0x1f);
-    h = entity_kind.as_bytes().iter().fold(h, step);
-    h = step(h, &0x1f);
-    entity.as_bytes().iter().fold(h, step)
+    // The hash of the joined bytes, fed part by part (no joined copy).
+    Fnv64::default()
+        .write(rule.as_bytes())
+        .write(&[0x1f])
+        .write(entity_kind.as_bytes())
+        .write(&[0x1f])
+        .write(entity.as_bytes())
+        .finish()
 }
 
 /// `h` as 16 lowercase hex digits (what `{:016x}` writes).

@@ -209,11 +209,9 @@ fn details(f: &Finding) -> String {
     t
 }
 
-/// `YYYY-MM-DDTHH:MM:SS`, the form JUnit's `timestamp` attribute takes (no zone; UTC).
+/// The form JUnit's `timestamp` attribute takes (no zone; UTC).
 fn junit_timestamp(secs: i64) -> String {
-    let (y, m, d) = crate::time::Timestamp(secs).date();
-    let s = secs.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    crate::time::Timestamp(secs).datetime()
 }
 
 /// Escapes text for XML 1.0 content or a double- or single-quoted attribute.

@@ -128,7 +128,4 @@ pub fn urgency_key(f: &Finding) -> (u8, Reverse<SeverityLevel>, Reverse<Enforcem
     (f.priority.map_or(u8::MAX, |p| p.level), Reverse(f.severity), Reverse(f.enforcement))
 }
 
-/// `n thing` or `n things`.
-pub fn plural(n: usize, thing: &str) -> String {
-    if n == 1 { format!("{n} {thing}") } else { format!("{n} {thing}s") }
-}
+pub use crate::diag::plural;

@@ -201,15 +201,7 @@ fn append_line(buf: &mut Vec<u8>, r: &Record) {
 fn rfc3339_millis(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
     let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
-    let (y, m, day) = Timestamp(secs).date();
-    let s = secs.rem_euclid(86_400);
-    format!(
-        "{y:04}-{m:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        s / 3600,
-        s / 60 % 60,
-        s % 60,
-        d.subsec_millis()
-    )
+    format!("{}.{:03}Z", Timestamp(secs).datetime(), d.subsec_millis())
 }
 
 #[cfg(test)]
