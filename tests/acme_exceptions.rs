@@ -3,25 +3,12 @@
 //! exceptions waiving, the expired one reported.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::process::Command;
+#[path = "support/cli.rs"]
+mod cli_support;
 
 #[test]
 fn readme_first_command_finds_every_priority_and_applies_exceptions() {
-    let out = Command::new(env!("CARGO_BIN_EXE_gov"))
-        .args([
-            "eval",
-            "policies/",
-            "examples/acme/exceptions.gov",
-            "--inventory",
-            "examples/acme/",
-            "--now",
-            "2026-11-22",
-            "--format",
-            "json",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
+    let out = cli_support::gov(cli_support::QUICK_START_JSON);
     assert_eq!(
         out.status.code(),
         Some(1),

@@ -5,8 +5,10 @@
 //! priority of the service each case touches, and nothing else.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+#[path = "support/cli.rs"]
+mod cli_support;
+
 use std::collections::BTreeSet;
-use std::process::Command;
 
 const LIFECYCLE_RULES: &[&str] = &[
     "nhi-risk-class-required",
@@ -43,21 +45,7 @@ const UNREGISTERED: &[(&str, &str)] = &[
 ];
 
 fn quick_start_audit() -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_gov"))
-        .args([
-            "eval",
-            "policies/",
-            "examples/acme/exceptions.gov",
-            "--inventory",
-            "examples/acme/",
-            "--now",
-            "2026-11-22",
-            "--format",
-            "json",
-        ])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap();
+    let out = cli_support::gov(cli_support::QUICK_START_JSON);
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }

@@ -3,15 +3,13 @@
 //! `--fail-on`, SARIF that validates against the OASIS schema.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+#[path = "support/cli.rs"]
+mod cli_support;
+
 use std::process::{Command, Output};
 
 fn gov(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gov"))
-        .args(args)
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/eval"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
+    cli_support::gov_in(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/eval"), args)
 }
 
 fn eval(extra: &[&str]) -> Output {

@@ -3,16 +3,10 @@
 //! renamed when complete).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::process::{Command, Output};
+#[path = "support/cli.rs"]
+mod cli_support;
 
-fn gov(dir: &std::path::Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gov"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
+use cli_support::gov_in as gov;
 
 const MESSY: &str = "rule owner-required {\n  enforce hard\n  for id: identity where id.type!=\"human\"\n  require exists id -[owned_by]-> _\n}\n";
 

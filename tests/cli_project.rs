@@ -3,16 +3,10 @@
 #![cfg(feature = "cli")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use std::process::Command;
+#[path = "support/cli.rs"]
+mod cli_support;
 
-fn gov(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_gov"))
-        .args(args)
-        .current_dir(dir)
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
+use cli_support::gov_in as gov;
 
 #[test]
 fn eval_without_arguments_runs_the_acme_project_and_flags_override_it() {

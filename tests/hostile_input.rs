@@ -3,10 +3,13 @@
 //! The inputs are generated here (none is committed).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+#[path = "support/cli.rs"]
+mod cli_support;
+
 use std::io::Read as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// What a run left behind.
 struct Run {
@@ -32,17 +35,8 @@ fn gov_limited(args: &[&str], limit: Duration) -> Run {
         .stderr(Stdio::from(err))
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("`gov {}` still running after {limit:?}", args.join(" "));
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let Some(status) = cli_support::wait_for(&mut child, limit) else {
+        panic!("`gov {}` still running after {limit:?}", args.join(" "));
     };
     let stderr_bytes = std::fs::metadata(&err_path).unwrap().len();
     let mut stderr = String::new();

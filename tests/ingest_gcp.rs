@@ -6,9 +6,11 @@
 //! the adapter's code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+#[path = "support/cli.rs"]
+mod cli_support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use gov::diag::{Code, Severity};
 use gov::graph::{Graph, Input, Value};
@@ -42,13 +44,7 @@ fn convert_text(name: &str, text: &str) -> Inventory {
     ingest::convert(Format::Gcp, SourceFile::new(name, text), &Mapping::default())
 }
 
-fn gov(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gov"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
+use cli_support::gov;
 
 fn attr<'g>(g: &'g Graph, id: &str, name: &str) -> Value<'g> {
     let n = g.lookup(id).unwrap_or_else(|| panic!("no node `{id}`"));

@@ -4,8 +4,11 @@
 #![cfg(feature = "lsp")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+#[path = "support/cli.rs"]
+mod cli_support;
+
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const POLICY: &str = r#"package editor.demo
 
@@ -50,16 +53,8 @@ fn neovim_gets_diagnostics_hover_definition_completion_a_quick_fix_and_formattin
         .stdout(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > Duration::from_secs(120) {
-            child.kill().unwrap();
-            panic!("nvim did not finish in 120 s");
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    let Some(status) = cli_support::wait_for(&mut child, Duration::from_secs(120)) else {
+        panic!("nvim did not finish in 120 s");
     };
     let got: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();

@@ -11,14 +11,12 @@
 
 mod support;
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use support::Server;
+use support::{Server, free_port, upstream};
 
 const TOKEN: &str = "nginx-test-token";
 
@@ -35,54 +33,6 @@ fn find_nginx() -> Option<PathBuf> {
 
 /// A request through NGINX: identity, method, path, expected status, expected `X-Gov-Effect`.
 type Case = (Option<&'static str>, &'static str, &'static str, u16, Option<&'static str>);
-
-/// What reached the upstream: (method, path, identity header).
-type Seen = Arc<Mutex<Vec<(String, String, String)>>>;
-
-/// A tiny upstream: answers every request `200 upstream ok` and records it.
-fn upstream() -> (SocketAddr, Seen) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let addr = listener.local_addr().unwrap();
-    let seen: Seen = Arc::default();
-    let seen2 = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut line = String::new();
-            if reader.read_line(&mut line).is_err() {
-                continue;
-            }
-            let mut parts = line.split_whitespace();
-            let (method, path) =
-                (parts.next().unwrap_or("").to_owned(), parts.next().unwrap_or("").to_owned());
-            let mut identity = String::new();
-            loop {
-                let mut h = String::new();
-                if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
-                    break;
-                }
-                if let Some((k, v)) = h.split_once(':')
-                    && k.eq_ignore_ascii_case("x-gov-identity")
-                {
-                    identity = v.trim().to_owned();
-                }
-            }
-            seen2.lock().unwrap().push((method, path, identity));
-            let body = "upstream ok";
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-                body.len()
-            );
-        }
-    });
-    (addr, seen)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 struct Nginx {
     child: Child,

@@ -10,7 +10,7 @@
 )]
 
 use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, channel};
@@ -208,4 +208,59 @@ pub fn copy_into(dir: &Path, from: &str) -> String {
     let dst = dir.join(src.file_name().unwrap());
     std::fs::copy(&src, &dst).unwrap();
     dst.to_string_lossy().into_owned()
+}
+
+/// What reached the upstream: (method, path, identity header).
+pub type Seen = Arc<Mutex<Vec<(String, String, String)>>>;
+
+/// A tiny upstream for gateway tests (NGINX, Envoy): answers every request
+/// `200 upstream ok` and records it; keeps connections open as proxies expect.
+pub fn upstream() -> (SocketAddr, Seen) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen: Seen = Arc::default();
+    let seen2 = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let seen = Arc::clone(&seen2);
+            // Proxies keep connections open: one thread per connection.
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let mut parts = line.split_whitespace();
+                    let method = parts.next().unwrap_or("").to_owned();
+                    let path = parts.next().unwrap_or("").to_owned();
+                    let mut identity = String::new();
+                    loop {
+                        let mut h = String::new();
+                        if reader.read_line(&mut h).unwrap_or(0) == 0 || h == "\r\n" {
+                            break;
+                        }
+                        if let Some((k, v)) = h.split_once(':')
+                            && k.eq_ignore_ascii_case("x-gov-identity")
+                        {
+                            identity = v.trim().to_owned();
+                        }
+                    }
+                    seen.lock().unwrap().push((method, path, identity));
+                    let body = "upstream ok";
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                }
+            });
+        }
+    });
+    (addr, seen)
+}
+
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
