@@ -16,6 +16,9 @@
 //! machine it runs on; compare only figures from the same run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod common;
+use common::{ACTIONS, Population, pick, xorshift};
+
 use std::collections::BTreeMap;
 use std::io::BufWriter;
 use std::time::{Duration, Instant};
@@ -113,28 +116,13 @@ fn main() {
     // Requests: non-human subjects for their own service; half the targets
     // are resources the subject reaches through a grant, half random.
     let schema = graph.schema();
-    let identity = schema.kind("identity").unwrap();
-    let resource = schema.kind("resource").unwrap();
     let grants = schema.edge_kind("grants").unwrap();
     let can_access = schema.edge_kind("can_access").unwrap();
     let supports = schema.edge_kind("supports").unwrap();
-    let nhis: Vec<_> = graph
-        .nodes_of_kind(identity)
-        .iter()
-        .copied()
-        .filter(|n| !graph.out(*n, supports).is_empty())
-        .collect();
-    let resources = graph.nodes_of_kind(resource);
-    let actions = ["read", "read", "read", "write", "write", "admin", "delete"];
-    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let Population { nhis, resources } = Population::of(&graph);
+    let mut next = xorshift();
     let make = |decision: &str, next: &mut dyn FnMut() -> u64| -> Request {
-        let subject = nhis[(next() % nhis.len() as u64) as usize];
+        let subject = pick(&nhis, next());
         let app = graph.out(subject, supports)[0];
         let reached: Vec<_> = graph
             .out(subject, grants)
@@ -142,11 +130,11 @@ fn main() {
             .flat_map(|r| graph.out(*r, can_access).iter().copied())
             .collect();
         let target = if next().is_multiple_of(2) && !reached.is_empty() {
-            reached[(next() % reached.len() as u64) as usize]
+            pick(&reached, next())
         } else {
-            resources[(next() % resources.len() as u64) as usize]
+            pick(resources, next())
         };
-        let action = actions[(next() % actions.len() as u64) as usize];
+        let action = pick(&ACTIONS, next());
         let mut input = BTreeMap::new();
         input.insert("subject".to_owned(), graph.id(subject).into());
         input.insert("target".to_owned(), graph.id(target).into());

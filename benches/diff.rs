@@ -21,6 +21,9 @@
 //! runs on; compare only figures from the same run.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+mod common;
+use common::{ACTIONS, Population, pick, xorshift};
+
 use std::collections::BTreeMap;
 use std::io::BufWriter;
 use std::path::Path;
@@ -123,32 +126,16 @@ fn main() {
         DECISION.replace("  deny \"deletes are switched off\" when action == \"delete\"\n", "");
     assert_ne!(head_text, DECISION);
     let head = program("decide20-head.gov", &head_text, &head_graph, now);
-    let schema = base_graph.schema();
-    let identity = schema.kind("identity").unwrap();
-    let resource = schema.kind("resource").unwrap();
-    let supports = schema.edge_kind("supports").unwrap();
-    let nhis: Vec<_> = base_graph
-        .nodes_of_kind(identity)
-        .iter()
-        .copied()
-        .filter(|n| !base_graph.out(*n, supports).is_empty())
-        .collect();
-    let resources = base_graph.nodes_of_kind(resource);
-    let actions = ["read", "read", "read", "write", "write", "admin", "delete"];
-    let mut seed = 0x9E37_79B9_7F4A_7C15u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let supports = base_graph.schema().edge_kind("supports").unwrap();
+    let Population { nhis, resources } = Population::of(&base_graph);
+    let mut next = xorshift();
     let mut requests = Vec::with_capacity(REQUESTS);
     let mut log = String::new();
     for i in 0..REQUESTS {
-        let subject = nhis[(next() % nhis.len() as u64) as usize];
+        let subject = pick(&nhis, next());
         let app = base_graph.out(subject, supports)[0];
-        let target = resources[(next() % resources.len() as u64) as usize];
-        let action = actions[(next() % actions.len() as u64) as usize];
+        let target = pick(resources, next());
+        let action = pick(&ACTIONS, next());
         let mut input = BTreeMap::new();
         input.insert("subject".to_owned(), serde_json::Value::from(base_graph.id(subject)));
         input.insert("target".to_owned(), base_graph.id(target).into());
