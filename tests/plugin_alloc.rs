@@ -6,7 +6,7 @@
 #![cfg(feature = "plugins")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-use gov::eval::engine::{Engine, Frame};
+use gov::eval::engine::{Frame, Interpreter};
 use gov::ir::value::Value;
 use gov::source::SourceFile;
 use gov::time::Timestamp;
@@ -37,7 +37,7 @@ fn allocations_in_1000_calls(filter: &str) -> usize {
         .program;
     let rule = &program.rules[0];
     let filter = rule.filter.as_ref().unwrap();
-    let engine = Engine::new(&program, &graph, now);
+    let engine = Interpreter::new(&program, &graph, now);
     let n = graph.lookup("a").unwrap();
     let mut f = Frame::new(rule.frame, n);
     f.set(rule.var, Value::Node(n));

@@ -26,7 +26,7 @@
 //! differential test (`tests` below) pins that they agree on those too.
 
 use super::rows::{Rows, Use};
-use crate::eval::engine::{Engine as Interp, EvalError, Frame};
+use crate::eval::engine::{EvalError, Frame, Interpreter as Interp};
 use crate::graph::{AttrId, EdgeKindId, Graph, KindId, NodeId, Raw, RawType};
 use crate::ir::value::Value;
 use crate::ir::{self, Agg, Bind, Const, Expr, ExprKind, Op, Slot, Source};

@@ -17,7 +17,7 @@ use serde_json::Value as Json;
 use super::cond::{self, Cond, Cx};
 use super::rows::Rows;
 use super::{DecideError, Decision, Effect, Inner, Reason, Request};
-use crate::eval::engine::{Engine as Interp, EvalError, Frame, Known, matches_pattern};
+use crate::eval::engine::{EvalError, Frame, Interpreter as Interp, Known, matches_pattern};
 use crate::graph::{Graph, NodeId};
 use crate::ir::value::Value;
 use crate::ir::{self, ClauseEffect, DecisionStep, InputType};

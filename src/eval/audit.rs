@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use super::engine::{Engine, EvalError, Frame, matches_pattern};
+use super::engine::{EvalError, Frame, Interpreter, matches_pattern};
 use super::finding::*;
 use crate::graph::{Graph, NodeId};
 use crate::ir::value::Value;
@@ -50,7 +50,7 @@ pub fn audit(program: &Program, graph: &Graph, options: &AuditOptions) -> Audit 
 /// evidence and provenance is several hundred; [`Scan::into_audit`] builds
 /// those, in parallel, by evaluating each failing rule for its entity again.
 pub struct Scan<'a> {
-    engine: Engine<'a>,
+    engine: Interpreter<'a>,
     shared: Shared,
     /// The rules audited, in declaration order, each with its verdicts in
     /// entity id order.
@@ -113,7 +113,7 @@ fn scan_with<'a>(
     scoped: bool,
 ) -> Scan<'a> {
     let now = options.now.unwrap_or_else(Timestamp::now);
-    let engine = Engine::new(program, graph, now);
+    let engine = Interpreter::new(program, graph, now);
     let only_entity = options.entity.as_deref().map(|id| graph.lookup(id));
     let mut rules = Vec::new();
     let mut per_rule = Vec::new();
@@ -333,7 +333,7 @@ enum End<'a> {
 
 /// Evaluates the rule's filter and body for one entity, up to the first
 /// failing `require` or error.
-fn run<'a>(engine: &Engine<'a>, rule: &'a ir::Rule, n: NodeId, f: &mut Frame<'a>) -> End<'a> {
+fn run<'a>(engine: &Interpreter<'a>, rule: &'a ir::Rule, n: NodeId, f: &mut Frame<'a>) -> End<'a> {
     f.reset(n);
     f.set(rule.var, Value::Node(n));
     if let Some(filter) = &rule.filter {
@@ -362,7 +362,7 @@ fn run<'a>(engine: &Engine<'a>, rule: &'a ir::Rule, n: NodeId, f: &mut Frame<'a>
 /// Evaluates one rule for one entity; `None` when the entity is out of the
 /// rule's scope.
 fn check_entity<'a>(
-    engine: &Engine<'a>,
+    engine: &Interpreter<'a>,
     per: &PerRule<'a>,
     n: NodeId,
     w: &mut Worker<'a>,
@@ -385,7 +385,7 @@ fn check_entity<'a>(
 // Out of line: a failure is rare next to a check.
 #[inline(never)]
 fn failed<'a>(
-    engine: &Engine<'a>,
+    engine: &Interpreter<'a>,
     per: &PerRule<'a>,
     n: NodeId,
     kind: FindingKind,
@@ -416,7 +416,7 @@ fn failed<'a>(
 /// graph, `now` and the program are the same, so it fails the same way) to
 /// recover the frame its message, evidence and witness read.
 fn materialise<'a>(
-    engine: &Engine<'a>,
+    engine: &Interpreter<'a>,
     shared: &Shared,
     per: &PerRule<'a>,
     v: &Verdict,
@@ -518,7 +518,7 @@ impl<'a> PerRule<'a> {
 }
 /// Evaluates the `let`s after `failed` (errors leave the slot missing).
 fn finish_lets<'a>(
-    engine: &Engine<'a>,
+    engine: &Interpreter<'a>,
     rule: &'a ir::Rule,
     failed: &'a ir::Expr,
     f: &mut Frame<'a>,
@@ -600,7 +600,11 @@ pub(crate) fn service_only(e: &ir::Expr, now: bool) -> bool {
     all
 }
 
-fn severity_for<'a>(engine: &Engine<'a>, rule: &'a ir::Rule, f: &mut Frame<'a>) -> SeverityLevel {
+fn severity_for<'a>(
+    engine: &Interpreter<'a>,
+    rule: &'a ir::Rule,
+    f: &mut Frame<'a>,
+) -> SeverityLevel {
     match &rule.severity {
         ir::Severity::Fixed(l) => *l,
         ir::Severity::By { scrutinee, arms, default } => {
@@ -613,7 +617,7 @@ fn severity_for<'a>(engine: &Engine<'a>, rule: &'a ir::Rule, f: &mut Frame<'a>) 
 /// The index of the `priority by` arm for entity `n`, evaluated in `f`
 /// (reset here).
 fn priority_for<'a>(
-    engine: &Engine<'a>,
+    engine: &Interpreter<'a>,
     n: NodeId,
     service: Option<NodeId>,
     f: &mut Frame<'a>,
@@ -627,7 +631,7 @@ fn priority_for<'a>(
 }
 
 /// The priority of `priority by`'s arm `arm`.
-fn priority_of(engine: &Engine<'_>, arm: u8) -> Option<PriorityAssignment> {
+fn priority_of(engine: &Interpreter<'_>, arm: u8) -> Option<PriorityAssignment> {
     let p = engine.program.priority.as_ref()?;
     let (_, level, within) = p.arms.get(usize::from(arm))?;
     Some(PriorityAssignment {
@@ -645,7 +649,7 @@ fn origin(shared: &Shared, graph: &Graph, n: NodeId) -> Option<Origin> {
 
 /// The parts of a finding its verdict and its rule decide.
 fn base_finding<'a>(
-    engine: &Engine<'a>,
+    engine: &Interpreter<'a>,
     shared: &Shared,
     per: &PerRule<'a>,
     v: &Verdict,
@@ -677,7 +681,7 @@ fn base_finding<'a>(
 // Out of line: a finding is rare next to a check.
 #[inline(never)]
 fn error_finding<'a>(
-    engine: &Engine<'a>,
+    engine: &Interpreter<'a>,
     shared: &Shared,
     per: &PerRule<'a>,
     v: &Verdict,
@@ -692,7 +696,12 @@ fn error_finding<'a>(
 /// plugin that keeps state between calls can do that. The finding keeps the
 /// scan's verdict and says why it has no evidence.
 #[cold]
-fn unstable<'a>(engine: &Engine<'a>, shared: &Shared, per: &PerRule<'a>, v: &Verdict) -> Finding {
+fn unstable<'a>(
+    engine: &Interpreter<'a>,
+    shared: &Shared,
+    per: &PerRule<'a>,
+    v: &Verdict,
+) -> Finding {
     let mut finding = base_finding(engine, shared, per, v, per.rule.name_loc.clone());
     finding.message = format!(
         "rule `{}` {} for `{}` in the audit but not when evaluated again for the report; \\
@@ -710,7 +719,7 @@ fn unstable<'a>(engine: &Engine<'a>, shared: &Shared, per: &PerRule<'a>, v: &Ver
 // Out of line: a finding is rare next to a check.
 #[inline(never)]
 fn violation<'a>(
-    engine: &Engine<'a>,
+    engine: &Interpreter<'a>,
     shared: &Shared,
     per: &PerRule<'a>,
     v: &Verdict,
@@ -750,7 +759,7 @@ fn violation<'a>(
 }
 
 /// The first unexpired exception of the rule whose `when` holds (its index).
-fn waiver<'a>(engine: &Engine<'a>, per: &PerRule<'a>, f: &mut Frame<'a>) -> Option<usize> {
+fn waiver<'a>(engine: &Interpreter<'a>, per: &PerRule<'a>, f: &mut Frame<'a>) -> Option<usize> {
     per.exceptions.iter().copied().find(|i| {
         engine.program.exceptions.get(*i).is_some_and(|e| {
             !exception_expired(e.until, engine.now)
@@ -763,7 +772,11 @@ fn waiver<'a>(engine: &Engine<'a>, per: &PerRule<'a>, f: &mut Frame<'a>) -> Opti
 }
 
 /// The attribute values (and `now`) a condition reads, outside quantifiers.
-pub fn evidence<'a>(engine: &Engine<'a>, cond: &'a ir::Expr, f: &mut Frame<'a>) -> Vec<Evidence> {
+pub fn evidence<'a>(
+    engine: &Interpreter<'a>,
+    cond: &'a ir::Expr,
+    f: &mut Frame<'a>,
+) -> Vec<Evidence> {
     evidence_of(engine, &evidence_reads(cond), f)
 }
 
@@ -789,7 +802,7 @@ fn evidence_reads(cond: &ir::Expr) -> Reads<'_> {
 
 /// Evaluates the reads of [`evidence_reads`] for the frame's entity.
 fn evidence_of<'a>(
-    engine: &Engine<'a>,
+    engine: &Interpreter<'a>,
     reads: &[(&'a ir::Expr, Arc<str>)],
     f: &mut Frame<'a>,
 ) -> Vec<Evidence> {
@@ -823,7 +836,7 @@ fn collect_reads<'a>(e: &'a ir::Expr, out: &mut Vec<&'a ir::Expr>) {
 
 /// For a failed condition over a path: the nodes of the match that decided it
 /// (the counterexample of an `all`, the match a `not exists` found).
-fn witness<'a>(engine: &Engine<'a>, cond: &'a ir::Expr, f: &mut Frame<'a>) -> Vec<String> {
+fn witness<'a>(engine: &Interpreter<'a>, cond: &'a ir::Expr, f: &mut Frame<'a>) -> Vec<String> {
     use ir::ExprKind as K;
     let (agg_expr, want_true) = match &cond.kind {
         K::Not(inner) => (inner.as_ref(), true),

@@ -132,7 +132,7 @@ pub(crate) enum Flow {
 }
 
 /// Evaluates IR against a graph.
-pub struct Engine<'a> {
+pub struct Interpreter<'a> {
     /// The program.
     pub program: &'a Program,
     /// The graph.
@@ -177,13 +177,13 @@ impl Known {
     }
 }
 
-impl<'a> Engine<'a> {
+impl<'a> Interpreter<'a> {
     /// An engine for one program, graph and time.
     pub fn new(program: &'a Program, graph: &'a Graph, now: Timestamp) -> Self {
         Self::with_known(program, graph, now, Known::of(graph))
     }
 
-    /// [`Engine::new`] with the schema ids already resolved ([`Known::of`] the same graph).
+    /// [`Interpreter::new`] with the schema ids already resolved ([`Known::of`] the same graph).
     pub(crate) fn with_known(
         program: &'a Program,
         graph: &'a Graph,
@@ -191,7 +191,7 @@ impl<'a> Engine<'a> {
         known: Known,
     ) -> Self {
         let Known { service_kind, supports, has_credential } = known;
-        Engine { program, graph, now, service_kind, supports, has_credential }
+        Interpreter { program, graph, now, service_kind, supports, has_credential }
     }
 
     /// The business service of an entity: itself for a service, else the most
@@ -259,7 +259,7 @@ impl<'a> Engine<'a> {
     ///
     /// The common nodes of attribute rules (constants, locals, attributes,
     /// `has`, logic, comparisons) are handled here; the rest in
-    /// `Engine::eval_complex`. Keeping this function small keeps its stack
+    /// `Interpreter::eval_complex`. Keeping this function small keeps its stack
     /// frame small, and it runs several times per rule-entity check.
     #[inline]
     pub fn eval(&self, e: &'a Expr, f: &mut Frame<'a>) -> Result<Value<'a>, EvalError> {
@@ -387,7 +387,7 @@ impl<'a> Engine<'a> {
         self.err(m.0, loc)
     }
 
-    /// The expressions [`Engine::eval`] leaves out.
+    /// The expressions [`Interpreter::eval`] leaves out.
     #[inline(never)]
     fn eval_complex(&self, e: &'a Expr, f: &mut Frame<'a>) -> Result<Value<'a>, EvalError> {
         Ok(match &e.kind {
@@ -523,7 +523,7 @@ impl<'a> Engine<'a> {
         s
     }
 
-    /// [`Engine::show`] at the end of `out`.
+    /// [`Interpreter::show`] at the end of `out`.
     pub fn show_into(&self, v: &Value<'_>, out: &mut String) {
         use std::fmt::Write as _;
         match v {

@@ -5,7 +5,7 @@
 use std::fmt::Write as _;
 
 use super::audit::{evidence, exception_expired};
-use super::engine::{Engine, Flow, Frame};
+use super::engine::{Flow, Frame, Interpreter};
 use super::finding::Evidence;
 use crate::graph::{Graph, NodeId};
 use crate::ir::value::Value;
@@ -60,7 +60,7 @@ pub fn explain(
     now: Timestamp,
 ) -> Option<Trace> {
     let r = program.rules.get(rule)?;
-    let engine = Engine::new(program, graph, now);
+    let engine = Interpreter::new(program, graph, now);
     let mut f = Frame::new(r.frame, n);
     f.set(r.var, Value::Node(n));
     let kind_name = graph.schema().kind_name(graph.kind(n)).to_owned();
@@ -161,7 +161,7 @@ pub fn explain(
 }
 
 fn condition_step<'a>(
-    engine: &Engine<'a>,
+    engine: &Interpreter<'a>,
     clause: &str,
     cond: &'a ir::Expr,
     f: &mut Frame<'a>,
@@ -181,10 +181,10 @@ fn condition_step<'a>(
 }
 
 /// Matches of the first path quantifier in `cond`, each with its condition's value.
-fn paths_tried<'a>(engine: &Engine<'a>, cond: &'a ir::Expr, f: &mut Frame<'a>) -> Vec<String> {
+fn paths_tried<'a>(engine: &Interpreter<'a>, cond: &'a ir::Expr, f: &mut Frame<'a>) -> Vec<String> {
     let Some((path, inner)) = first_path(cond) else { return Vec::new() };
     let mut out = Vec::new();
-    let mut visit = |eng: &Engine<'a>, f: &mut Frame<'a>| -> Flow {
+    let mut visit = |eng: &Interpreter<'a>, f: &mut Frame<'a>| -> Flow {
         let ids: Vec<&str> = f.trail.iter().map(|n| eng.graph.id(*n)).collect();
         let mut line = ids.join(" → ");
         if let Some(c) = inner {

@@ -3,13 +3,13 @@
 //! services that have no finding at all.
 //!
 //! Must not: evaluate rules. An identity belongs to the service the engine
-//! groups its findings under ([`Engine::service_of`]), so counts and
+//! groups its findings under ([`Interpreter::service_of`]), so counts and
 //! findings agree.
 
 use std::collections::HashMap;
 
 use super::IdentityCounts;
-use crate::eval::engine::Engine;
+use crate::eval::engine::Interpreter;
 use crate::graph::{Graph, Value};
 use crate::ir::Program;
 use crate::time::Timestamp;
@@ -41,7 +41,7 @@ impl Catalogue {
     /// The services of `graph` (the program decides nothing here; the
     /// engine that finds an entity's service needs one).
     pub fn of(program: &Program, graph: &Graph) -> Catalogue {
-        let engine = Engine::new(program, graph, Timestamp(0));
+        let engine = Interpreter::new(program, graph, Timestamp(0));
         let schema = graph.schema();
         let mut c = Catalogue::default();
         if let Some(kind) = schema.kind("service") {
