@@ -13,7 +13,7 @@ use crate::syntax::ast;
 impl Checker<'_> {
     pub(super) fn lower_decision(&mut self, d: &ast::Decision) -> Option<ir::Decision> {
         self.start_frame(Context::Entity);
-        let service_kind = self.schema.kind("service");
+        let service_kind = self.schema.service_model().kind;
         let mut inputs: Vec<ir::DecisionInput> = Vec::new();
         let mut steps = Vec::new();
         let mut broken = false;

@@ -445,7 +445,7 @@ impl Checker<'_> {
             return (ir(ir::ExprKind::Local(slot), loc), t);
         }
         if n.name == "service" && self.note_service() {
-            let kinds: Vec<KindId> = self.schema().kind("service").into_iter().collect();
+            let kinds: Vec<KindId> = self.schema().service_model().kind.into_iter().collect();
             return (ir(ir::ExprKind::Service, loc), T::opt(Ty::Node(kinds)));
         }
         if let Some((e, t)) = self.const_value(&n.name) {

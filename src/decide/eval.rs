@@ -277,7 +277,7 @@ pub(super) fn priorities_of(
     if !crate::eval::audit::service_only(&p.by, false) {
         return None;
     }
-    let kind = graph.schema().kind("service")?;
+    let kind = graph.schema().service_model().kind?;
     let engine = Interp::with_known(program, graph, Timestamp(0), known);
     let mut frame = Frame::new(p.frame, NodeId(0));
     let mut out = Priorities::new();

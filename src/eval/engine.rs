@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use crate::graph::{AttrId, EdgeKindId, Graph, KindId, NodeId, Value as GValue};
+use crate::graph::{AttrId, EdgeKindId, Graph, KindId, NodeId, ServiceModel, Value as GValue};
 use crate::ir::value::{self, Value};
 use crate::ir::{
     Agg, Bind, Builtin, Const, Expr, ExprKind, Op, Path, Pattern, Program, Source, Step, Template,
@@ -139,9 +139,7 @@ pub struct Interpreter<'a> {
     pub graph: &'a Graph,
     /// The evaluation time.
     pub now: Timestamp,
-    service_kind: Option<KindId>,
-    supports: Option<EdgeKindId>,
-    has_credential: Option<EdgeKindId>,
+    services: ServiceModel,
 }
 
 fn from_graph(v: GValue<'_>) -> Value<'_> {
@@ -157,23 +155,16 @@ fn from_graph(v: GValue<'_>) -> Value<'_> {
     }
 }
 
-/// The schema ids the engine looks up by name, resolved once per graph (a
-/// decision builds an engine per request).
+/// The schema ids the engine needs, resolved once per graph (a decision
+/// builds an engine per request): the schema's service model.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Known {
-    service_kind: Option<KindId>,
-    supports: Option<EdgeKindId>,
-    has_credential: Option<EdgeKindId>,
+    services: ServiceModel,
 }
 
 impl Known {
     pub(crate) fn of(graph: &Graph) -> Self {
-        let schema = graph.schema();
-        Known {
-            service_kind: schema.kind("service"),
-            supports: schema.edge_kind("supports"),
-            has_credential: schema.edge_kind("has_credential"),
-        }
+        Known { services: graph.schema().service_model() }
     }
 }
 
@@ -190,26 +181,27 @@ impl<'a> Interpreter<'a> {
         now: Timestamp,
         known: Known,
     ) -> Self {
-        let Known { service_kind, supports, has_credential } = known;
-        Interpreter { program, graph, now, service_kind, supports, has_credential }
+        Interpreter { program, graph, now, services: known.services }
     }
 
     /// The business service of an entity: itself for a service, else the most
     /// critical (lowest tier) service it supports, directly or through the
-    /// identity that holds it (for credentials).
+    /// identity that holds it (for credentials): the schema's
+    /// [`ServiceModel`].
     pub fn service_of(&self, n: NodeId) -> Option<NodeId> {
         let g = self.graph;
-        if Some(g.kind(n)) == self.service_kind {
+        let model = &self.services;
+        if Some(g.kind(n)) == model.kind {
             return Some(n);
         }
-        let supports = self.supports?;
+        let supports = model.supports?;
         // One candidate (the common case): no list, no tier lookups.
         let direct = g.out(n, supports);
         if let [s] = direct {
             return Some(*s);
         }
         if direct.is_empty()
-            && let Some(hc) = self.has_credential
+            && let Some(hc) = model.holds
             && let [holder] = g.inc(n, hc)
             && let [s] = g.out(*holder, supports)
         {
@@ -217,15 +209,22 @@ impl<'a> Interpreter<'a> {
         }
         let mut candidates: Vec<NodeId> = direct.to_vec();
         if candidates.is_empty()
-            && let Some(hc) = self.has_credential
+            && let Some(hc) = model.holds
         {
             for holder in g.inc(n, hc) {
                 candidates.extend_from_slice(g.out(*holder, supports));
             }
         }
-        let tier = |s: NodeId| match g.attr_by_name(s, "tier") {
-            GValue::Int(t) => t,
-            _ => i64::MAX,
+        let tier = |s: NodeId| {
+            let v = match model.tier {
+                Some(a) if Some(g.kind(s)) == model.kind => g.attr(s, a),
+                // A schema extension may let `supports` reach another kind.
+                _ => g.attr_by_name(s, ServiceModel::TIER),
+            };
+            match v {
+                GValue::Int(t) => t,
+                _ => i64::MAX,
+            }
         };
         candidates
             .into_iter()
@@ -234,15 +233,6 @@ impl<'a> Interpreter<'a> {
 
     /// The business service of the frame's entity (computed once per entity).
     pub fn frame_service(&self, f: &mut Frame<'_>) -> Option<NodeId> {
-        if let Some(s) = f.service {
-            return s;
-        }
-        let s = self.service_of(f.entity);
-        f.service = Some(s);
-        s
-    }
-
-    fn service(&self, f: &mut Frame<'a>) -> Option<NodeId> {
         if let Some(s) = f.service {
             return s;
         }
@@ -400,7 +390,7 @@ impl<'a> Interpreter<'a> {
             | ExprKind::And(..)
             | ExprKind::Or(..)
             | ExprKind::Binary(..) => return self.eval(e, f),
-            ExprKind::Service => self.service(f).map_or(Value::Missing, Value::Node),
+            ExprKind::Service => self.frame_service(f).map_or(Value::Missing, Value::Node),
             ExprKind::List(xs) => {
                 let mut out = Vec::with_capacity(xs.len());
                 for x in xs {

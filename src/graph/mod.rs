@@ -18,5 +18,6 @@ pub use column::{ListValue, Value};
 pub(crate) use column::{Raw, RawType};
 pub use schema::{
     AttrDef, AttrId, AttrType, EdgeKindDef, EdgeKindId, KindDef, KindId, Schema, SchemaError,
+    ServiceModel,
 };
 pub use store::{EdgeId, EdgeRef, Graph, NodeId, Provenance};

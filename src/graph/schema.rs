@@ -207,7 +207,51 @@ fn valid_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
+/// How the schema ties entities to business services, in one place: every
+/// stage that asks "which service is this for, and how critical is it"
+/// (the evaluator's `service`, priorities, decisions, posture metrics) reads
+/// it from here.
+///
+/// A service is a node of kind `service`; an entity supports one through a
+/// `supports` edge; a credential supports what the identity holding it
+/// (`has_credential`) supports; among several, the lowest `tier` (the most
+/// critical) wins. Any part a schema lacks is `None`, and then no entity
+/// has a service.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ServiceModel {
+    /// The kind of a business service.
+    pub kind: Option<KindId>,
+    /// The edge from an entity to the services it supports.
+    pub supports: Option<EdgeKindId>,
+    /// The edge from an identity to the credentials it holds.
+    pub holds: Option<EdgeKindId>,
+    /// The service attribute that ranks services (lower is more critical).
+    pub tier: Option<AttrId>,
+}
+
+impl ServiceModel {
+    /// The names the model is made of, as the built-in schema spells them.
+    pub const KIND: &'static str = "service";
+    /// See [`ServiceModel::supports`].
+    pub const SUPPORTS: &'static str = "supports";
+    /// See [`ServiceModel::holds`].
+    pub const HOLDS: &'static str = "has_credential";
+    /// See [`ServiceModel::tier`].
+    pub const TIER: &'static str = "tier";
+}
+
 impl Schema {
+    /// The service model of this schema (resolved from its names; cheap).
+    pub fn service_model(&self) -> ServiceModel {
+        let kind = self.kind(ServiceModel::KIND);
+        ServiceModel {
+            kind,
+            supports: self.edge_kind(ServiceModel::SUPPORTS),
+            holds: self.edge_kind(ServiceModel::HOLDS),
+            tier: kind.and_then(|k| self.attr(k, ServiceModel::TIER)),
+        }
+    }
+
     /// An empty schema.
     pub fn empty() -> Self {
         Self::default()
@@ -616,6 +660,19 @@ impl Schema {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_builtin_schema_has_the_whole_service_model() {
+        let s = Schema::builtin();
+        let m = s.service_model();
+        let kind = m.kind.unwrap();
+        assert_eq!(s.kind_name(kind), "service");
+        assert_eq!(m.supports, s.edge_kind("supports"));
+        assert_eq!(m.holds, s.edge_kind("has_credential"));
+        assert_eq!(m.tier, s.attr(kind, "tier"));
+        assert!(m.supports.is_some() && m.holds.is_some() && m.tier.is_some());
+        assert_eq!(Schema::empty().service_model(), ServiceModel::default());
+    }
 
     #[test]
     fn builtin_has_the_governance_model() {

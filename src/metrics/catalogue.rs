@@ -44,7 +44,8 @@ impl Catalogue {
         let engine = Interpreter::new(program, graph, Timestamp(0));
         let schema = graph.schema();
         let mut c = Catalogue::default();
-        if let Some(kind) = schema.kind("service") {
+        let model = schema.service_model();
+        if let Some(kind) = model.kind {
             let mut nodes: Vec<_> = graph.nodes_of_kind(kind).to_vec();
             nodes.sort_by(|a, b| graph.id(*a).cmp(graph.id(*b)));
             for n in nodes {
@@ -52,8 +53,8 @@ impl Catalogue {
                     Value::Str(s) => Some(s.to_owned()),
                     _ => None,
                 };
-                let tier = match graph.attr_by_name(n, "tier") {
-                    Value::Int(t) => Some(t),
+                let tier = match model.tier.map(|a| graph.attr(n, a)) {
+                    Some(Value::Int(t)) => Some(t),
                     _ => None,
                 };
                 c.index.insert(graph.id(n).to_owned(), c.services.len());
