@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use super::{Checker, Context, T, Ty};
+use super::{Checker, Context, Ty, Typed};
 use crate::diag::Code;
 use crate::ir;
 use crate::syntax::ast;
@@ -38,7 +38,8 @@ impl Checker<'_> {
                             broken = true;
                             continue;
                         }
-                        let slot = self.bind(&p.name.name, t.clone().unwrap_or_else(T::unknown));
+                        let slot =
+                            self.bind(&p.name.name, t.clone().unwrap_or_else(Typed::unknown));
                         match t.as_ref().and_then(|t| input_type(&t.ty)) {
                             Some(ty) => inputs.push(ir::DecisionInput {
                                 name: Arc::from(p.name.name.as_str()),

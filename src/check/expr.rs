@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::types::{T, Ty};
+use super::types::{Ty, Typed};
 use super::{Checker, assignable};
 use crate::diag::plural;
 use crate::diag::{Code, did_you_mean};
@@ -134,20 +134,20 @@ pub(crate) fn signature(b: Builtin) -> &'static str {
 
 impl Checker<'_> {
     /// Checks an expression and lowers it.
-    pub(crate) fn expr(&mut self, e: &ast::Expr) -> (ir::Expr, T) {
+    pub(crate) fn expr(&mut self, e: &ast::Expr) -> (ir::Expr, Typed) {
         let loc = &e.loc;
         if !self.fn_stack.is_empty() {
             self.inlined += 1;
         }
         match &e.kind {
-            A::Null => (konst(Const::Null, loc), T::of(Ty::Null)),
-            A::Bool(b) => (konst(Const::Bool(*b), loc), T::of(Ty::Bool)),
-            A::Int(i) => (konst(Const::Int(*i), loc), T::of(Ty::Int)),
-            A::Float(f) => (konst(Const::Float(*f), loc), T::of(Ty::Float)),
-            A::Str(s) => (konst(Const::Str(Arc::from(s.as_str())), loc), T::of(Ty::Str)),
-            A::Duration(d) => (konst(Const::Duration(*d), loc), T::of(Ty::Duration)),
-            A::Time(t) => (konst(Const::Time(*t), loc), T::of(Ty::Time)),
-            A::Now => (ir(ir::ExprKind::Now, loc), T::of(Ty::Time)),
+            A::Null => (konst(Const::Null, loc), Typed::of(Ty::Null)),
+            A::Bool(b) => (konst(Const::Bool(*b), loc), Typed::of(Ty::Bool)),
+            A::Int(i) => (konst(Const::Int(*i), loc), Typed::of(Ty::Int)),
+            A::Float(f) => (konst(Const::Float(*f), loc), Typed::of(Ty::Float)),
+            A::Str(s) => (konst(Const::Str(Arc::from(s.as_str())), loc), Typed::of(Ty::Str)),
+            A::Duration(d) => (konst(Const::Duration(*d), loc), Typed::of(Ty::Duration)),
+            A::Time(t) => (konst(Const::Time(*t), loc), Typed::of(Ty::Time)),
+            A::Now => (ir(ir::ExprKind::Now, loc), Typed::of(Ty::Time)),
             A::List(xs) => self.list(xs, loc),
             A::Var(n) => self.var(n),
             A::Field(obj, name) => self.field(obj, name, loc),
@@ -157,9 +157,9 @@ impl Checker<'_> {
                 let (xe, xt) = self.expr(x);
                 self.expect_condition(&xt, x);
                 if let Some(Const::Bool(b)) = as_const(&xe) {
-                    return (konst(Const::Bool(!b), loc), T::of(Ty::Bool));
+                    return (konst(Const::Bool(!b), loc), Typed::of(Ty::Bool));
                 }
-                (ir(ir::ExprKind::Not(Box::new(xe)), loc), T::of(Ty::Bool))
+                (ir(ir::ExprKind::Not(Box::new(xe)), loc), Typed::of(Ty::Bool))
             }
             A::Unary(UnaryOp::Neg, x) => {
                 let (xe, xt) = self.expr(x);
@@ -172,16 +172,16 @@ impl Checker<'_> {
                         format!("this is `{found}`"),
                     )
                     .help("`-` applies to numbers and durations");
-                    return (xe, T::unknown());
+                    return (xe, Typed::unknown());
                 }
                 self.present(&xt, x);
                 if let Some(c) = as_const(&xe)
                     && let Ok(v) = value::neg(&Value::from_const(c))
                     && let Some(c) = v.to_const()
                 {
-                    return (konst(c, loc), T::of(xt.ty));
+                    return (konst(c, loc), Typed::of(xt.ty));
                 }
-                (ir(ir::ExprKind::Neg(Box::new(xe)), loc), T::of(xt.ty))
+                (ir(ir::ExprKind::Neg(Box::new(xe)), loc), Typed::of(xt.ty))
             }
             A::Binary(op @ (BinaryOp::And | BinaryOp::Or), a, b) => {
                 let (ae, at) = self.expr(a);
@@ -193,9 +193,9 @@ impl Checker<'_> {
                 self.expect_condition(&bt, b);
                 let and = *op == BinaryOp::And;
                 match as_const(&ae) {
-                    Some(Const::Bool(x)) if *x == and => return (be, T::of(Ty::Bool)),
+                    Some(Const::Bool(x)) if *x == and => return (be, Typed::of(Ty::Bool)),
                     Some(Const::Bool(_)) => {
-                        return (konst(Const::Bool(!and), loc), T::of(Ty::Bool));
+                        return (konst(Const::Bool(!and), loc), Typed::of(Ty::Bool));
                     }
                     _ => {}
                 }
@@ -204,7 +204,7 @@ impl Checker<'_> {
                 } else {
                     ir::ExprKind::Or(Box::new(ae), Box::new(be))
                 };
-                (ir(kind, loc), T::of(Ty::Bool))
+                (ir(kind, loc), Typed::of(Ty::Bool))
             }
             A::Binary(op, a, b) => self.binary(*op, a, b, loc),
             A::If(c, a, b) => {
@@ -230,7 +230,7 @@ impl Checker<'_> {
                     self.check_pattern(&arm.pattern, &xt, x);
                 }
                 let mut out = Vec::new();
-                let mut ty: Option<(T, &ast::Expr)> = None;
+                let mut ty: Option<(Typed, &ast::Expr)> = None;
                 let mut exhaustive = false;
                 for arm in arms {
                     let p = pattern(&arm.pattern);
@@ -245,7 +245,7 @@ impl Checker<'_> {
                     });
                     out.push((p, ve));
                 }
-                let mut t = ty.map_or_else(T::unknown, |(t, _)| t);
+                let mut t = ty.map_or_else(Typed::unknown, |(t, _)| t);
                 t.opt |= !exhaustive;
                 (ir(ir::ExprKind::Match(Box::new(xe), out), loc), t)
             }
@@ -329,7 +329,7 @@ impl Checker<'_> {
     }
 
     /// Reports a literal pattern that can never equal the scrutinee (once per pattern).
-    pub(crate) fn check_pattern(&mut self, p: &ast::Pattern, scrutinee: &T, x: &ast::Expr) {
+    pub(crate) fn check_pattern(&mut self, p: &ast::Pattern, scrutinee: &Typed, x: &ast::Expr) {
         if scrutinee.is_unknown() {
             return;
         }
@@ -365,7 +365,7 @@ impl Checker<'_> {
     }
 
     /// Reports a value that may be missing where one is needed.
-    pub(crate) fn present(&mut self, t: &T, e: &ast::Expr) {
+    pub(crate) fn present(&mut self, t: &Typed, e: &ast::Expr) {
         if t.opt && !t.is_unknown() && self.lenient == 0 {
             let text = e.loc.text().to_owned();
             let shown = t.show(self.schema());
@@ -388,22 +388,29 @@ impl Checker<'_> {
     }
 
     /// The common type of two branches, reporting a mismatch on `b`.
-    fn unify(&mut self, a: &T, b: &T, b_expr: &ast::Expr, b_what: &str, a_what: &str) -> T {
+    fn unify(
+        &mut self,
+        a: &Typed,
+        b: &Typed,
+        b_expr: &ast::Expr,
+        b_what: &str,
+        a_what: &str,
+    ) -> Typed {
         let opt = a.opt || b.opt;
         if a.is_unknown() || b.is_unknown() {
-            return T::unknown();
+            return Typed::unknown();
         }
         if a.ty == Ty::Null {
-            return T::opt(b.ty.clone());
+            return Typed::opt(b.ty.clone());
         }
         if b.ty == Ty::Null {
-            return T::opt(a.ty.clone());
+            return Typed::opt(a.ty.clone());
         }
         if assignable(&b.ty, &a.ty) {
-            return T { ty: a.ty.clone(), opt };
+            return Typed { ty: a.ty.clone(), opt };
         }
         if assignable(&a.ty, &b.ty) {
-            return T { ty: b.ty.clone(), opt };
+            return Typed { ty: b.ty.clone(), opt };
         }
         let (sa, sb) = (a.show(self.schema()), b.show(self.schema()));
         self.error(
@@ -417,12 +424,12 @@ impl Checker<'_> {
         } else {
             "every branch must give a value of one type"
         });
-        T::unknown()
+        Typed::unknown()
     }
 
-    fn list(&mut self, xs: &[ast::Expr], loc: &Loc) -> (ir::Expr, T) {
+    fn list(&mut self, xs: &[ast::Expr], loc: &Loc) -> (ir::Expr, Typed) {
         let mut items = Vec::new();
-        let mut elem: Option<T> = None;
+        let mut elem: Option<Typed> = None;
         for x in xs {
             let (xe, xt) = self.expr(x);
             elem = Some(match elem {
@@ -434,19 +441,19 @@ impl Checker<'_> {
         let ty = Ty::List(Box::new(elem.map_or(Ty::Unknown, |t| t.ty)));
         let consts: Option<Vec<Const>> = items.iter().map(|i| as_const(i).cloned()).collect();
         match consts {
-            Some(cs) => (konst(Const::List(cs.into()), loc), T::of(ty)),
-            None => (ir(ir::ExprKind::List(items), loc), T::of(ty)),
+            Some(cs) => (konst(Const::List(cs.into()), loc), Typed::of(ty)),
+            None => (ir(ir::ExprKind::List(items), loc), Typed::of(ty)),
         }
     }
 
-    fn var(&mut self, n: &ast::Name) -> (ir::Expr, T) {
+    fn var(&mut self, n: &ast::Name) -> (ir::Expr, Typed) {
         let loc = &n.loc;
         if let Some((slot, t)) = self.lookup(&n.name) {
             return (ir(ir::ExprKind::Local(slot), loc), t);
         }
         if n.name == "service" && self.note_service() {
             let kinds: Vec<KindId> = self.schema().service_model().kind.into_iter().collect();
-            return (ir(ir::ExprKind::Service, loc), T::opt(Ty::Node(kinds)));
+            return (ir(ir::ExprKind::Service, loc), Typed::opt(Ty::Node(kinds)));
         }
         if let Some((e, t)) = self.const_value(&n.name) {
             return (ir::Expr { kind: e.kind, loc: loc.clone() }, t);
@@ -459,7 +466,7 @@ impl Checker<'_> {
                 "a plugin",
             )
             .help(format!("call one of its functions: `{}.function(...)`", n.name));
-            return (konst(Const::Null, loc), T::unknown());
+            return (konst(Const::Null, loc), Typed::unknown());
         }
         // One unknown name is one mistake: later uses of it in the same
         // rule become labels of the first report, not new errors.
@@ -467,7 +474,7 @@ impl Checker<'_> {
             && let Some(first) = self.unbound.iter().find(|(u, _)| *u == n.name).map(|(_, i)| *i)
         {
             self.label_diag(first, loc, "also used here");
-            return (konst(Const::Null, loc), T::unknown());
+            return (konst(Const::Null, loc), Typed::unknown());
         }
         if self.quiet == 0 {
             self.unbound.push((n.name.clone(), self.diags.len()));
@@ -485,7 +492,7 @@ impl Checker<'_> {
                 "a name bound by a path lives only inside its `exists`, `all` or aggregate; move the test into the quantifier's `where`, e.g. `exists x -[e]-> {}: kind where {}.active`",
                 n.name, n.name
             ));
-            return (konst(Const::Null, loc), T::unknown());
+            return (konst(Const::Null, loc), Typed::unknown());
         }
         if n.name == "service" && self.context == super::Context::Pure {
             self.error(
@@ -495,7 +502,7 @@ impl Checker<'_> {
                 "no entity here",
             )
             .help("`service` is the business service of the entity a rule checks; pass what you need as a parameter, e.g. `fn max_age(tier: int)` called as `max_age(service.tier)`");
-            return (konst(Const::Null, loc), T::unknown());
+            return (konst(Const::Null, loc), Typed::unknown());
         }
         let names = self.names_in_scope();
         let s = did_you_mean(&n.name, names.iter().map(String::as_str)).map(str::to_owned);
@@ -524,7 +531,7 @@ impl Checker<'_> {
                 ))
             }
         }
-        (konst(Const::Null, loc), T::unknown())
+        (konst(Const::Null, loc), Typed::unknown())
     }
 
     /// The columns of attribute `name` for a node type; reports an unknown one.
@@ -533,7 +540,7 @@ impl Checker<'_> {
         kinds: &[KindId],
         name: &ast::Name,
         obj_text: &str,
-    ) -> Option<(Vec<(KindId, crate::graph::AttrId)>, T)> {
+    ) -> Option<(Vec<(KindId, crate::graph::AttrId)>, Typed)> {
         let schema = self.schema();
         let candidates: Vec<KindId> = if kinds.is_empty() {
             schema.kinds().map(|(k, _)| k).collect()
@@ -557,10 +564,10 @@ impl Checker<'_> {
             }
         }
         if let Some(ty) = ty {
-            return Some((slots, T { ty, opt: !always }));
+            return Some((slots, Typed { ty, opt: !always }));
         }
         if self.is_poisoned(&candidates, &name.name) {
-            return Some((slots, T::unknown()));
+            return Some((slots, Typed::unknown()));
         }
         let mut names: Vec<String> = Vec::new();
         for k in &candidates {
@@ -636,7 +643,11 @@ impl Checker<'_> {
         did_you_mean(name, names.iter().map(String::as_str)).map(str::to_owned)
     }
 
-    fn node_operand(&mut self, obj: &ast::Expr, what: &str) -> Option<(ir::Expr, T, Vec<KindId>)> {
+    fn node_operand(
+        &mut self,
+        obj: &ast::Expr,
+        what: &str,
+    ) -> Option<(ir::Expr, Typed, Vec<KindId>)> {
         let (oe, ot) = self.expr(obj);
         match &ot.ty {
             Ty::Unknown => None,
@@ -658,7 +669,7 @@ impl Checker<'_> {
         }
     }
 
-    fn field(&mut self, obj: &ast::Expr, name: &ast::Name, loc: &Loc) -> (ir::Expr, T) {
+    fn field(&mut self, obj: &ast::Expr, name: &ast::Name, loc: &Loc) -> (ir::Expr, Typed) {
         if let A::Var(p) = &obj.kind
             && self.is_plugin(&p.name)
             && self.lookup(&p.name).is_none()
@@ -670,13 +681,13 @@ impl Checker<'_> {
                 "not called",
             )
             .help(format!("call it: `{}.{}(...)`", p.name, name.name));
-            return (konst(Const::Null, loc), T::unknown());
+            return (konst(Const::Null, loc), Typed::unknown());
         }
         let Some((oe, ot, kinds)) = self.node_operand(obj, &format!("`.{}`", name.name)) else {
-            return (konst(Const::Null, loc), T::unknown());
+            return (konst(Const::Null, loc), Typed::unknown());
         };
         let Some((slots, mut t)) = self.attr_slots(&kinds, name, obj.loc.text()) else {
-            return (konst(Const::Null, loc), T::unknown());
+            return (konst(Const::Null, loc), Typed::unknown());
         };
         // `x has a` proves both that `x` is there and that it has `a`.
         if let Some(s) = fact_slot(&oe)
@@ -691,9 +702,9 @@ impl Checker<'_> {
         (ir(kind, loc), t)
     }
 
-    fn has(&mut self, obj: &ast::Expr, name: &ast::Name, loc: &Loc) -> (ir::Expr, T) {
+    fn has(&mut self, obj: &ast::Expr, name: &ast::Name, loc: &Loc) -> (ir::Expr, Typed) {
         let Some((oe, _, kinds)) = self.node_operand(obj, "`has`") else {
-            return (konst(Const::Null, loc), T::of(Ty::Bool));
+            return (konst(Const::Null, loc), Typed::of(Ty::Bool));
         };
         let Some((slots, t)) = self.attr_slots(&kinds, name, obj.loc.text()) else {
             // Reported. Recover as if the author wrote the suggested name, so
@@ -709,10 +720,10 @@ impl Checker<'_> {
                         slots,
                         name: Arc::from(fixed.name.as_str()),
                     };
-                    return (ir(kind, loc), T::of(Ty::Bool));
+                    return (ir(kind, loc), Typed::of(Ty::Bool));
                 }
             }
-            return (konst(Const::Null, loc), T::of(Ty::Bool));
+            return (konst(Const::Null, loc), Typed::of(Ty::Bool));
         };
         if !t.opt && !t.is_unknown() {
             self.warning(
@@ -732,11 +743,11 @@ impl Checker<'_> {
                 },
                 loc,
             ),
-            T::of(Ty::Bool),
+            Typed::of(Ty::Bool),
         )
     }
 
-    fn call(&mut self, callee: &ast::Expr, args: &[ast::Expr], loc: &Loc) -> (ir::Expr, T) {
+    fn call(&mut self, callee: &ast::Expr, args: &[ast::Expr], loc: &Loc) -> (ir::Expr, Typed) {
         match &callee.kind {
             A::Var(f) if self.lookup(&f.name).is_none() => {
                 if self.is_fn(&f.name)
@@ -774,7 +785,7 @@ impl Checker<'_> {
                             .join(", ")
                     )),
                 }
-                (konst(Const::Null, loc), T::unknown())
+                (konst(Const::Null, loc), Typed::unknown())
             }
             A::Field(obj, m) => {
                 if let A::Var(p) = &obj.kind
@@ -806,17 +817,17 @@ impl Checker<'_> {
                 if let Some(s) = s {
                     h.help(format!("did you mean `{s}`?"));
                 }
-                (konst(Const::Null, loc), T::unknown())
+                (konst(Const::Null, loc), Typed::unknown())
             }
             _ => {
                 self.error(Code::TypeMismatch, "this cannot be called", &callee.loc, "not a function")
                     .help("call a function by name: `f(x)`, a built-in method `x.f()` or a plugin `p.f(x)`");
-                (konst(Const::Null, loc), T::unknown())
+                (konst(Const::Null, loc), Typed::unknown())
             }
         }
     }
 
-    fn builtin(&mut self, b: Builtin, args: Vec<&ast::Expr>, loc: &Loc) -> (ir::Expr, T) {
+    fn builtin(&mut self, b: Builtin, args: Vec<&ast::Expr>, loc: &Loc) -> (ir::Expr, Typed) {
         let arity = match b {
             Builtin::Default
             | Builtin::Contains
@@ -842,10 +853,10 @@ impl Checker<'_> {
                 "wrong number of arguments",
             )
             .help(format!("call it as `{}`", signature(b)));
-            return (konst(Const::Null, loc), T::unknown());
+            return (konst(Const::Null, loc), Typed::unknown());
         }
-        if types.iter().any(T::is_unknown) {
-            return (konst(Const::Null, loc), T::unknown());
+        if types.iter().any(Typed::is_unknown) {
+            return (konst(Const::Null, loc), Typed::unknown());
         }
         let t0 = types.first().map(|t| t.ty.clone()).unwrap_or(Ty::Unknown);
         let t1 = types.get(1).map(|t| t.ty.clone()).unwrap_or(Ty::Unknown);
@@ -878,21 +889,21 @@ impl Checker<'_> {
                             "the default stands in for the missing value, so it must be a `{want}` too{example}"
                         ));
                     }
-                    return (konst(Const::Null, loc), T::unknown());
+                    return (konst(Const::Null, loc), Typed::unknown());
                 }
                 if t0 == Ty::Null { t1 } else { t0 }
             }
             Builtin::Len | Builtin::IsEmpty => {
                 if !matches!(t0, Ty::List(_) | Ty::Str) {
                     bad(self, 0, "a list or a string");
-                    return (konst(Const::Null, loc), T::unknown());
+                    return (konst(Const::Null, loc), Typed::unknown());
                 }
                 if b == Builtin::Len { Ty::Int } else { Ty::Bool }
             }
             Builtin::Lower | Builtin::Upper => {
                 if t0 != Ty::Str {
                     bad(self, 0, "a string");
-                    return (konst(Const::Null, loc), T::unknown());
+                    return (konst(Const::Null, loc), Typed::unknown());
                 }
                 Ty::Str
             }
@@ -904,25 +915,25 @@ impl Checker<'_> {
                 };
                 if !ok {
                     bad(self, 0, "a string and a string, or a list and an element");
-                    return (konst(Const::Null, loc), T::unknown());
+                    return (konst(Const::Null, loc), Typed::unknown());
                 }
                 Ty::Bool
             }
             Builtin::StartsWith | Builtin::EndsWith | Builtin::Matches => {
                 if t0 != Ty::Str {
                     bad(self, 0, "a string");
-                    return (konst(Const::Null, loc), T::unknown());
+                    return (konst(Const::Null, loc), Typed::unknown());
                 }
                 if t1 != Ty::Str {
                     bad(self, 1, "a string");
-                    return (konst(Const::Null, loc), T::unknown());
+                    return (konst(Const::Null, loc), Typed::unknown());
                 }
                 Ty::Bool
             }
             Builtin::Days | Builtin::Hours => {
                 if t0 != Ty::Duration {
                     bad(self, 0, "a duration");
-                    return (konst(Const::Null, loc), T::unknown());
+                    return (konst(Const::Null, loc), Typed::unknown());
                 }
                 Ty::Int
             }
@@ -936,21 +947,21 @@ impl Checker<'_> {
                             t0.show(self.schema())
                         ),
                     );
-                    return (konst(Const::Null, loc), T::unknown());
+                    return (konst(Const::Null, loc), Typed::unknown());
                 }
                 if t0 == Ty::Int && t1 == Ty::Float { Ty::Float } else { t0 }
             }
             Builtin::Abs => {
                 if !matches!(t0, Ty::Int | Ty::Float | Ty::Duration) {
                     bad(self, 0, "a number or a duration");
-                    return (konst(Const::Null, loc), T::unknown());
+                    return (konst(Const::Null, loc), Typed::unknown());
                 }
                 t0
             }
             Builtin::Id => {
                 if !matches!(t0, Ty::Node(_)) {
                     bad(self, 0, "a node");
-                    return (konst(Const::Null, loc), T::unknown());
+                    return (konst(Const::Null, loc), Typed::unknown());
                 }
                 Ty::Str
             }
@@ -963,9 +974,9 @@ impl Checker<'_> {
             }
         }
         let ret_t = if b == Builtin::Default {
-            T { ty: ret, opt: types.get(1).is_some_and(|t| t.opt) }
+            Typed { ty: ret, opt: types.get(1).is_some_and(|t| t.opt) }
         } else {
-            T::of(ret)
+            Typed::of(ret)
         };
         // Fold calls on constants.
         if b != Builtin::Id {
@@ -982,7 +993,13 @@ impl Checker<'_> {
         (ir(ir::ExprKind::Call(b, lowered), loc), ret_t)
     }
 
-    fn binary(&mut self, op: BinaryOp, a: &ast::Expr, b: &ast::Expr, loc: &Loc) -> (ir::Expr, T) {
+    fn binary(
+        &mut self,
+        op: BinaryOp,
+        a: &ast::Expr,
+        b: &ast::Expr,
+        loc: &Loc,
+    ) -> (ir::Expr, Typed) {
         let (ae, at) = self.expr(a);
         let (be, bt) = self.expr(b);
         let iop = match op {
@@ -1002,7 +1019,7 @@ impl Checker<'_> {
             BinaryOp::And | BinaryOp::Or => Op::Eq,
         };
         if at.is_unknown() || bt.is_unknown() {
-            return (konst(Const::Null, loc), T::unknown());
+            return (konst(Const::Null, loc), Typed::unknown());
         }
         // The shapes first: an operator that does not apply is the one
         // error; whether an operand may be missing matters only after that.
@@ -1073,7 +1090,7 @@ impl Checker<'_> {
                     node.loc.text()
                 ));
             }
-            return (konst(Const::Null, loc), T::unknown());
+            return (konst(Const::Null, loc), Typed::unknown());
         };
         if matches!(iop, Op::Eq | Op::Ne | Op::In | Op::NotIn) {
             self.check_enum_literal(iop, &ae, &be, a, b);
@@ -1082,9 +1099,9 @@ impl Checker<'_> {
             && let Ok(v) = value::binary(iop, &Value::from_const(x), &Value::from_const(y))
             && let Some(c) = v.to_const()
         {
-            return (konst(c, loc), T::of(ty));
+            return (konst(c, loc), Typed::of(ty));
         }
-        (ir(ir::ExprKind::Binary(iop, Box::new(ae), Box::new(be)), loc), T::of(ty))
+        (ir(ir::ExprKind::Binary(iop, Box::new(ae), Box::new(be)), loc), Typed::of(ty))
     }
 
     fn aggregate(
@@ -1094,9 +1111,9 @@ impl Checker<'_> {
         cond: Option<&ast::Expr>,
         projection: Option<&ast::Expr>,
         loc: &Loc,
-    ) -> (ir::Expr, T) {
+    ) -> (ir::Expr, Typed) {
         let mark = self.scope_mark();
-        let (src, element): (Option<ir::Source>, Option<(Slot, T)>) = match source {
+        let (src, element): (Option<ir::Source>, Option<(Slot, Typed)>) = match source {
             ast::Source::Path(p) => (self.path(p).map(ir::Source::Path), None),
             ast::Source::In { binder, collection } => {
                 let (ce, ct) = self.expr(collection);
@@ -1126,7 +1143,7 @@ impl Checker<'_> {
             self.expect_condition(&ct, c);
             ce
         });
-        let mut result = T::of(match agg {
+        let mut result = Typed::of(match agg {
             Agg::Exists | Agg::All => Ty::Bool,
             _ => Ty::Int,
         });
@@ -1162,13 +1179,13 @@ impl Checker<'_> {
                     "what is aggregated?",
                 )
                 .help("add `| expr`, e.g. `min(c <-[has_credential]- _ -[supports]-> s: service | s.tier)`");
-                result = T::unknown();
+                result = Typed::unknown();
                 None
             }
             _ => None,
         };
         self.scope_reset(mark);
-        let Some(src) = src else { return (konst(Const::Null, loc), T::unknown()) };
+        let Some(src) = src else { return (konst(Const::Null, loc), Typed::unknown()) };
         let kind = ir::ExprKind::Aggregate {
             agg,
             source: Box::new(src),
@@ -1178,10 +1195,10 @@ impl Checker<'_> {
         (ir(kind, loc), result)
     }
 
-    fn element_type(&mut self, t: &T, e: &ast::Expr) -> T {
+    fn element_type(&mut self, t: &Typed, e: &ast::Expr) -> Typed {
         match &t.ty {
-            Ty::List(elem) => T::of((**elem).clone()),
-            Ty::Unknown => T::unknown(),
+            Ty::List(elem) => Typed::of((**elem).clone()),
+            Ty::Unknown => Typed::unknown(),
             other => {
                 let found = other.show(self.schema());
                 self.error(
@@ -1191,16 +1208,16 @@ impl Checker<'_> {
                     format!("this is `{found}`"),
                 )
                 .help("quantifiers range over a path (`a -[edge]-> b`) or a list (`x in xs`)");
-                T::unknown()
+                Typed::unknown()
             }
         }
     }
 
-    fn aggregate_type(&mut self, agg: Agg, t: &T, e: &ast::Expr) -> T {
+    fn aggregate_type(&mut self, agg: Agg, t: &Typed, e: &ast::Expr) -> Typed {
         self.aggregate_type_at(agg, t, &e.loc)
     }
 
-    fn aggregate_type_at(&mut self, agg: Agg, t: &T, loc: &Loc) -> T {
+    fn aggregate_type_at(&mut self, agg: Agg, t: &Typed, loc: &Loc) -> Typed {
         let ok = match agg {
             Agg::Sum => matches!(t.ty, Ty::Int | Ty::Float | Ty::Duration | Ty::Unknown),
             _ => matches!(
@@ -1221,10 +1238,10 @@ impl Checker<'_> {
                 Agg::Sum => "`sum` adds numbers or durations; to count matches, use `count(...)`",
                 _ => "`min` and `max` take numbers, durations, timestamps or strings",
             });
-            return T::unknown();
+            return Typed::unknown();
         }
         // `min`/`max` of nothing is missing; a sum of nothing is zero.
-        T { ty: t.ty.clone(), opt: agg != Agg::Sum }
+        Typed { ty: t.ty.clone(), opt: agg != Agg::Sum }
     }
 
     fn path(&mut self, p: &ast::PathPattern) -> Option<ir::Path> {
@@ -1350,8 +1367,11 @@ impl Checker<'_> {
                         _ => {
                             // An unknown kind or edge kind on the way here was
                             // reported: the binder is `Unknown`, so its uses are not.
-                            let ty =
-                                if !ok { T::unknown() } else { T::of(Ty::Node(kinds.clone())) };
+                            let ty = if !ok {
+                                Typed::unknown()
+                            } else {
+                                Typed::of(Ty::Node(kinds.clone()))
+                            };
                             let slot = self.bind(&n.name, ty);
                             self.path_binders.push((n.name.clone(), n.loc.clone()));
                             named.push(slot);

@@ -23,7 +23,7 @@ use crate::syntax::Parsed;
 use crate::syntax::ast::{self, Item};
 use crate::time::Timestamp;
 
-pub use types::{T, Ty};
+pub use types::{Ty, Typed};
 
 /// How a built-in function is called, e.g. `lower(text)` (hover, completion).
 pub fn builtin_signature(b: ir::Builtin) -> &'static str {
@@ -97,7 +97,7 @@ pub fn compile_with(
 struct Binding {
     name: String,
     slot: Slot,
-    ty: T,
+    ty: Typed,
     /// Index into `Checker::lets` for `let` bindings (unused-let lint).
     let_index: Option<usize>,
 }
@@ -134,7 +134,7 @@ pub(crate) struct Checker<'a> {
     context: Context,
     uses_service: bool,
     consts: HashMap<String, &'a ast::ConstDecl>,
-    const_values: HashMap<String, (ir::Expr, T)>,
+    const_values: HashMap<String, (ir::Expr, Typed)>,
     const_in_progress: Vec<String>,
     fns: HashMap<String, FnInfo<'a>>,
     fn_stack: Vec<String>,
@@ -261,13 +261,13 @@ impl<'a> Checker<'a> {
         s
     }
 
-    pub(crate) fn bind(&mut self, name: &str, ty: T) -> Slot {
+    pub(crate) fn bind(&mut self, name: &str, ty: Typed) -> Slot {
         let slot = self.alloc();
         self.scope.push(Binding { name: name.to_owned(), slot, ty, let_index: None });
         slot
     }
 
-    fn bind_let(&mut self, name: &ast::Name, ty: T) -> Slot {
+    fn bind_let(&mut self, name: &ast::Name, ty: Typed) -> Slot {
         let slot = self.alloc();
         self.lets.push(LetInfo { name: name.name.clone(), loc: name.loc.clone(), used: false });
         let idx = self.lets.len() - 1;
@@ -284,7 +284,7 @@ impl<'a> Checker<'a> {
         self.facts.truncate(mark.1);
     }
 
-    pub(crate) fn lookup(&mut self, name: &str) -> Option<(Slot, T)> {
+    pub(crate) fn lookup(&mut self, name: &str) -> Option<(Slot, Typed)> {
         let b = self.scope.iter().rev().find(|b| b.name == name)?.clone();
         if let Some(i) = b.let_index
             && let Some(l) = self.lets.get_mut(i)
@@ -467,7 +467,7 @@ impl<'a> Checker<'a> {
                 );
                 match did_you_mean(&n.name, names) {
                     Some(s) => h.help(format!("did you mean `{s}`?")),
-                    None => h.help("attribute types are string, int, float, bool, timestamp, duration, [T] or an enum declared in the block"),
+                    None => h.help("attribute types are string, int, float, bool, timestamp, duration, [Typed] or an enum declared in the block"),
                 }
                 None
             }
@@ -526,7 +526,7 @@ impl<'a> Checker<'a> {
     }
 
     /// The lowered value of a constant, checked on first use.
-    pub(crate) fn const_value(&mut self, name: &str) -> Option<(ir::Expr, T)> {
+    pub(crate) fn const_value(&mut self, name: &str) -> Option<(ir::Expr, Typed)> {
         if let Some(v) = self.const_values.get(name) {
             return Some(v.clone());
         }
@@ -541,7 +541,7 @@ impl<'a> Checker<'a> {
             .help("give the constant a value that does not depend on it");
             let v = (
                 ir::Expr { kind: ir::ExprKind::Const(ir::Const::Null), loc: decl.loc.clone() },
-                T::unknown(),
+                Typed::unknown(),
             );
             self.const_values.insert(name.to_owned(), v.clone());
             return Some(v);
@@ -609,7 +609,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A declared type as a checker type (node kinds and enums included).
-    pub(crate) fn type_of(&mut self, t: &ast::TypeExpr) -> Option<T> {
+    pub(crate) fn type_of(&mut self, t: &ast::TypeExpr) -> Option<Typed> {
         let ty = match &t.kind {
             ast::TypeKind::List(inner) => Ty::List(Box::new(self.type_of(inner)?.ty)),
             ast::TypeKind::Named(n) => match n.name.as_str() {
@@ -645,14 +645,14 @@ impl<'a> Checker<'a> {
                 },
             },
         };
-        Some(T { ty, opt: t.optional })
+        Some(Typed { ty, opt: t.optional })
     }
 
     fn check_fn_decl(&mut self, d: &'a ast::FnDecl) {
         let saved = self.save_frame();
         self.start_frame(Context::Pure);
         for p in &d.params {
-            let t = self.type_of(&p.ty).unwrap_or_else(T::unknown);
+            let t = self.type_of(&p.ty).unwrap_or_else(Typed::unknown);
             self.bind(&p.name.name, t);
         }
         // On the stack while its body is checked, so that a call of itself
@@ -690,7 +690,7 @@ impl<'a> Checker<'a> {
         name: &str,
         args: &[ast::Expr],
         loc: &Loc,
-    ) -> Option<(ir::Expr, T)> {
+    ) -> Option<(ir::Expr, Typed)> {
         let decl = self.fns.get(name)?.decl;
         if self.fn_stack.iter().any(|n| n == name) {
             // Reported once per function, even from a body being inlined
@@ -716,7 +716,7 @@ impl<'a> Checker<'a> {
             }
             return Some((
                 ir::Expr { kind: ir::ExprKind::Const(ir::Const::Null), loc: loc.clone() },
-                T::unknown(),
+                Typed::unknown(),
             ));
         }
         if self.inlined > MAX_INLINED_NODES {
@@ -736,7 +736,7 @@ impl<'a> Checker<'a> {
             }
             return Some((
                 ir::Expr { kind: ir::ExprKind::Const(ir::Const::Null), loc: loc.clone() },
-                T::unknown(),
+                Typed::unknown(),
             ));
         }
         if args.len() != decl.params.len() {
@@ -759,7 +759,7 @@ impl<'a> Checker<'a> {
             ));
             return Some((
                 ir::Expr { kind: ir::ExprKind::Const(ir::Const::Null), loc: loc.clone() },
-                T::unknown(),
+                Typed::unknown(),
             ));
         }
         let mut binds = Vec::new();
@@ -819,7 +819,7 @@ impl<'a> Checker<'a> {
         self.scope = saved_scope;
         self.facts = saved_facts;
         self.scope_reset(mark);
-        let ret = self.type_of(&decl.ret).map(|r| T {
+        let ret = self.type_of(&decl.ret).map(|r| Typed {
             ty: if t.is_unknown() { Ty::Unknown } else { r.ty },
             opt: r.opt || t.opt,
         });
@@ -889,8 +889,8 @@ impl<'a> Checker<'a> {
                 // An unknown kind was reported; its variable is then
                 // `Unknown`, so its uses are not reported again.
                 let ty = match kid {
-                    Some(k) => T::of(Ty::Node(vec![k])),
-                    None => T::unknown(),
+                    Some(k) => Typed::of(Ty::Node(vec![k])),
+                    None => Typed::unknown(),
                 };
                 var = self.bind(&v.name, ty);
                 if let Some(f) = f {
@@ -1001,7 +1001,7 @@ impl<'a> Checker<'a> {
         });
     }
 
-    pub(crate) fn expect_condition(&mut self, t: &T, e: &ast::Expr) {
+    pub(crate) fn expect_condition(&mut self, t: &Typed, e: &ast::Expr) {
         // An optional bool in a condition reads as false when missing (documented).
         if !matches!(t.ty, Ty::Bool | Ty::Unknown) {
             let found = t.show(&self.schema);
@@ -1050,7 +1050,7 @@ impl<'a> Checker<'a> {
         self.start_frame(Context::Entity);
         for c in &r.clauses {
             if let ast::RuleClauseKind::For { var, .. } = &c.kind {
-                let slot = self.bind(&var.name, T::of(Ty::Node(vec![rule.kind])));
+                let slot = self.bind(&var.name, Typed::of(Ty::Node(vec![rule.kind])));
                 debug_assert_eq!(slot, rule.var);
             }
         }

@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::{Checker, T, Ty, assignable};
+use super::{Checker, Ty, Typed, assignable};
 use crate::diag::plural;
 use crate::diag::{Code, did_you_mean};
 use crate::ir;
@@ -23,13 +23,13 @@ pub(crate) struct PluginState {
     /// (reported once, at the declaration: calls are then not checked).
     id: Option<u16>,
     /// Declared functions: name, parameter types, result type.
-    fns: Vec<(String, Vec<T>, T)>,
+    fns: Vec<(String, Vec<Typed>, Typed)>,
     /// `fn` lines, for arity help.
     decls: Vec<String>,
 }
 
 /// The ABI type of a declared type, or why it cannot cross the boundary.
-fn abi(t: &T) -> Result<AbiType, String> {
+fn abi(t: &Typed) -> Result<AbiType, String> {
     if t.opt {
         return Err("plugin parameters and results cannot be optional (`?`)".into());
     }
@@ -40,7 +40,7 @@ fn abi(t: &T) -> Result<AbiType, String> {
         Ty::Str => AbiType::Str,
         Ty::Time => AbiType::Time,
         Ty::Duration => AbiType::Duration,
-        Ty::List(inner) => AbiType::List(Box::new(abi(&T::of((**inner).clone()))?)),
+        Ty::List(inner) => AbiType::List(Box::new(abi(&Typed::of((**inner).clone()))?)),
         Ty::Node(_) => {
             return Err(
                 "nodes cannot cross the plugin boundary; pass an attribute or `id(x)`".into()
@@ -96,7 +96,7 @@ impl<'a> Checker<'a> {
                     }
                     None => ok = false,
                 }
-                params.push(t.unwrap_or_else(T::unknown));
+                params.push(t.unwrap_or_else(Typed::unknown));
             }
             let ret = self.type_of(&f.ret);
             let abi_ret = match ret.as_ref().map(abi) {
@@ -115,7 +115,7 @@ impl<'a> Checker<'a> {
             if let Some(r) = abi_ret {
                 sigs.push(FnSig { name: f.name.name.clone(), params: abi_params, ret: r });
             }
-            fns.push((f.name.name.clone(), params, ret.unwrap_or_else(T::unknown)));
+            fns.push((f.name.name.clone(), params, ret.unwrap_or_else(Typed::unknown)));
             decls.push(f.loc.text().trim().to_owned());
         }
         if !ok {
@@ -156,14 +156,14 @@ impl<'a> Checker<'a> {
         m: &ast::Name,
         args: &[ast::Expr],
         loc: &Loc,
-    ) -> (ir::Expr, T) {
+    ) -> (ir::Expr, Typed) {
         let unknown = |loc: &Loc| {
             (
                 ir::Expr { kind: ir::ExprKind::Const(ir::Const::Null), loc: loc.clone() },
-                T::unknown(),
+                Typed::unknown(),
             )
         };
-        let arg_exprs: Vec<(ir::Expr, T)> = args.iter().map(|a| self.expr(a)).collect();
+        let arg_exprs: Vec<(ir::Expr, Typed)> = args.iter().map(|a| self.expr(a)).collect();
         let Some(state) = self.plugin_states.get(&p.name) else {
             return unknown(loc);
         };

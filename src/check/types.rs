@@ -32,27 +32,27 @@ pub enum Ty {
 
 /// A type and whether the value may be missing.
 #[derive(Clone, Debug, PartialEq)]
-pub struct T {
+pub struct Typed {
     /// The shape.
     pub ty: Ty,
     /// May be missing (an optional attribute, an empty `min`, ...).
     pub opt: bool,
 }
 
-impl T {
+impl Typed {
     /// A value that is always present.
     pub fn of(ty: Ty) -> Self {
-        T { ty, opt: false }
+        Typed { ty, opt: false }
     }
 
     /// A value that may be missing.
     pub fn opt(ty: Ty) -> Self {
-        T { ty, opt: true }
+        Typed { ty, opt: true }
     }
 
     /// The error-recovery type.
     pub fn unknown() -> Self {
-        T::of(Ty::Unknown)
+        Typed::of(Ty::Unknown)
     }
 
     /// True for the error-recovery type.
@@ -119,7 +119,7 @@ impl Ty {
     }
 }
 
-impl T {
+impl Typed {
     /// Printed for people: `timestamp?` when optional.
     pub fn show(&self, schema: &Schema) -> String {
         if self.opt { format!("{}?", self.ty.show(schema)) } else { self.ty.show(schema) }
