@@ -81,8 +81,10 @@ fn window(text: &str, span: crate::source::Span) -> Window<'_> {
     let line_end = text.get(start..).and_then(|t| t.find('\n')).map_or(text.len(), |i| start + i);
     let line = text.get(line_start..line_end).unwrap_or("");
     let line = line.strip_suffix('\r').unwrap_or(line);
-    let s = start - line_start;
-    let e = span.end.clamp(start, line_start + line.len()) - line_start;
+    // A span may start on the line's `\r` (or past the text): after the
+    // strip it points at the line's end.
+    let s = (start - line_start).min(line.len());
+    let e = span.end.saturating_sub(line_start).clamp(s, line.len());
     if line.len() <= MAX_LINE_BYTES {
         return Window { before: "", text: line, after: "", start: s, end: e };
     }
@@ -284,6 +286,26 @@ mod tests {
     use super::*;
     use crate::diag::Code;
     use crate::source::{SourceFile, Span};
+
+    /// Found by the `mapping` fuzz target: a span at the `\r` that ends a
+    /// file lay past the line once the `\r` was stripped.
+    #[test]
+    fn a_span_on_a_line_ending_carriage_return_renders() {
+        let src = SourceFile::new("mapping.yaml", "\"\r");
+        let d = crate::ingest::Mapping::parse(&src).expect_err("an unterminated string");
+        let text = render_plain(&d);
+        assert!(text.contains("mapping.yaml:1:"), "{text}");
+        for (start, end) in [(1, 2), (2, 2), (2, 1), (0, 9)] {
+            let d = Diag::error(Code::InvalidMapping, "x")
+                .in_file(&src)
+                .label(Span::new(start, end), "here");
+            let _ = render_plain(&d);
+        }
+        let crlf = SourceFile::new("a.yaml", "a: 1\r\nb: \"\r\n");
+        let d =
+            Diag::error(Code::InvalidMapping, "x").in_file(&crlf).label(Span::new(10, 12), "here");
+        assert!(render_plain(&d).contains("a.yaml:2:"));
+    }
 
     #[test]
     fn plain_output_points_at_the_span() {
