@@ -6,22 +6,66 @@
 //! relies on it).
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use miette::{MietteError, MietteSpanContents, SourceCode, SourceSpan, SpanContents};
 use serde::Serialize;
 
 /// A named text: a policy file or an inventory file.
-#[derive(PartialEq, Eq)]
 pub struct SourceFile {
     name: String,
     text: String,
+    /// Positions asked for so far: past a few, [`SourceFile::line_col`]
+    /// builds `line_starts` once, so that a file with a hundred thousand
+    /// diagnostics is not scanned from its start for each.
+    lookups: AtomicUsize,
+    /// Byte offset of each line's start, built on demand.
+    line_starts: OnceLock<Vec<u32>>,
 }
+
+impl PartialEq for SourceFile {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && self.text == other.text
+    }
+}
+
+impl Eq for SourceFile {}
+
+/// Lookups answered by scanning before the line index is built.
+const SCANS_BEFORE_INDEX: usize = 16;
 
 impl SourceFile {
     /// A source with a display name (usually the path as the user gave it).
     pub fn new(name: impl Into<String>, text: impl Into<String>) -> Arc<Self> {
-        Arc::new(Self { name: name.into(), text: text.into() })
+        Arc::new(Self {
+            name: name.into(),
+            text: text.into(),
+            lookups: AtomicUsize::new(0),
+            line_starts: OnceLock::new(),
+        })
+    }
+
+    /// The line index, once enough positions were asked for (never for a
+    /// text whose offsets do not fit in `u32`).
+    fn line_starts(&self) -> Option<&[u32]> {
+        if let Some(l) = self.line_starts.get() {
+            return Some(l);
+        }
+        if self.lookups.fetch_add(1, Ordering::Relaxed) < SCANS_BEFORE_INDEX
+            || u32::try_from(self.text.len()).is_err()
+        {
+            return None;
+        }
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(
+                    self.text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1),
+                )
+                .map(|i| u32::try_from(i).unwrap_or(u32::MAX))
+                .collect()
+        });
+        Some(starts)
     }
 
     /// The display name.
@@ -36,17 +80,38 @@ impl SourceFile {
 
     /// One-based line and column (in characters) of a byte offset.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
-        let offset = offset.min(self.text.len());
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
         let before = self.text.get(..offset).unwrap_or("");
-        let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let (line, line_start) = match self.line_starts() {
+            Some(starts) => {
+                // The last line start at or before the offset.
+                let i = starts.partition_point(|s| (*s as usize) <= offset).max(1) - 1;
+                (i + 1, starts.get(i).map_or(0, |s| *s as usize))
+            }
+            None => (
+                before.bytes().filter(|b| *b == b'\n').count() + 1,
+                before.rfind('\n').map_or(0, |i| i + 1),
+            ),
+        };
         let col = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
         (line, col)
     }
 
     /// The text of the one-based line `line`, without its line break.
     pub fn line_text(&self, line: usize) -> &str {
-        self.text.split('\n').nth(line.saturating_sub(1)).map_or("", |l| l.trim_end_matches('\r'))
+        let text = match self.line_starts() {
+            Some(starts) => {
+                let i = line.saturating_sub(1);
+                let Some(start) = starts.get(i).map(|s| *s as usize) else { return "" };
+                let end = starts.get(i + 1).map_or(self.text.len(), |e| *e as usize - 1);
+                self.text.get(start..end).unwrap_or("")
+            }
+            None => self.text.split('\n').nth(line.saturating_sub(1)).unwrap_or(""),
+        };
+        text.trim_end_matches('\r')
     }
 }
 
@@ -208,6 +273,31 @@ pub fn policy_files(paths: &[std::path::PathBuf]) -> std::io::Result<Vec<std::pa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_line_index_answers_as_the_scan_does() {
+        let text = "a\r\nbé\n\n  ü x\nlast";
+        let scanned = SourceFile::new("s", text);
+        let indexed = SourceFile::new("i", text);
+        for _ in 0..=SCANS_BEFORE_INDEX {
+            let _ = indexed.line_col(0);
+        }
+        assert!(indexed.line_starts().is_some());
+        for offset in 0..=text.len() + 2 {
+            let fresh = SourceFile::new("f", text);
+            assert_eq!(indexed.line_col(offset), fresh.line_col(offset), "offset {offset}");
+        }
+        for line in 0..=7 {
+            assert_eq!(
+                indexed.line_text(line),
+                SourceFile::new("f", text).line_text(line),
+                "{line}"
+            );
+        }
+        assert_eq!(indexed.line_text(2), "bé");
+        assert_eq!(indexed.line_col(text.len()), (5, 5));
+        assert!(scanned == SourceFile::new("s", text));
+    }
 
     #[cfg(unix)]
     #[test]

@@ -222,3 +222,37 @@ fn a_request_file_with_a_byte_order_mark_is_read_as_serve_reads_it() {
     let run = gov_limited(&["decide", &policy, "-i", &inventory, "--request", &path], LIMIT);
     assert_eq!(run.code, Some(0), "{}", run.stderr);
 }
+
+/// Found while fuzzing: every dangling edge searched every node id for a
+/// "did you mean" (an edit distance each), so an inventory of 20,000 nodes
+/// and 20,000 edges to ids of the same length cost 400 million distances,
+/// and each diagnostic counted lines from the start of the file.
+/// Hints are now budgeted per load and lines are indexed; every edge is
+/// still reported.
+#[test]
+fn many_dangling_edges_do_not_search_every_id_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let n = 10_000;
+    let mut text = String::from("{\"format\": \"gov.inventory/v1\", \"nodes\": [");
+    for i in 0..n {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&format!("{{\"id\": \"node-{i:06}\", \"kind\": \"group\"}}"));
+    }
+    text.push_str("], \"edges\": [");
+    for i in 0..n {
+        if i > 0 {
+            text.push(',');
+        }
+        text.push_str(&format!(
+            "{{\"from\": \"node-{i:06}\", \"to\": \"gone-{i:06}\", \"kind\": \"member_of\"}}"
+        ));
+    }
+    text.push_str("]}");
+    let path = write(dir.path(), "dangling.json", &text);
+    let run = gov_limited(&["--error-format", "json", "graph", "stats", &path], LIMIT);
+    assert_eq!(run.code, Some(4), "{}", run.stderr);
+    assert!(run.stderr.contains("gov::ingest::dangling_edge"), "{}", run.stderr);
+    assert!(run.stderr.contains("dangling.json"), "located: {}", run.stderr);
+}

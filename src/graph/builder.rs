@@ -696,6 +696,9 @@ impl GraphBuilder {
         let mut kept: Vec<(u32, u32, EdgeKindId, u32, Provenance)> =
             Vec::with_capacity(pending.len());
         let mut unresolved = 0usize;
+        // A "did you mean" scans every id: a few per load, not one per
+        // dangling edge (a broken export can have millions).
+        let mut hints_left = ID_HINTS_PER_LOAD;
         for e in &pending {
             let (sa, sb) =
                 (self.slots.get(e.from as usize).copied(), self.slots.get(e.to as usize).copied());
@@ -722,7 +725,12 @@ impl GraphBuilder {
                         "load the inventory that defines it to link them; the edge is skipped",
                     ));
                 } else {
-                    let hint = did_you_mean_id(&self.ids, &missing_id);
+                    let hint = if hints_left > 0 {
+                        hints_left -= 1;
+                        did_you_mean_id(&self.ids, &missing_id)
+                    } else {
+                        None
+                    };
                     let d = self.diag_at(
                         Code::DanglingEdge,
                         format!(
@@ -888,14 +896,24 @@ impl GraphBuilder {
     }
 }
 
+/// Dangling edges of one load that get a "did you mean" hint: more than
+/// people read (10 of a code per file are shown), few enough that the scans
+/// cost nothing next to the load.
+const ID_HINTS_PER_LOAD: usize = 32;
+
 /// A close id for a dangling edge (a typo), checked against ids of similar
 /// length only when the graph is small enough for the scan to be cheap.
 fn did_you_mean_id(ids: &Interner, id: &str) -> Option<String> {
     if ids.len() > 100_000 {
         return None;
     }
-    let names: Vec<&str> = (0..ids.len() as u32).map(|s| ids.get(s)).collect();
-    did_you_mean(id, names.iter().copied().filter(|n| *n != id)).map(str::to_owned)
+    // An edit distance is at least the difference in characters, and a
+    // character is at most 4 bytes: ids far longer or shorter cannot be close.
+    let reach = 4 * (id.chars().count() / 3).max(1);
+    let names = (0..ids.len() as u32)
+        .map(|s| ids.get(s))
+        .filter(|n| *n != id && n.len().abs_diff(id.len()) <= reach);
+    did_you_mean(id, names).map(str::to_owned)
 }
 
 fn cell(ty: &AttrType, v: &Input<'_>, strings: &mut Interner) -> Result<Cell, CellError> {
