@@ -49,18 +49,9 @@ nhis contains id if {
 	is_nhi(i.type, object.get(i, "name", ""))
 }
 
-# The identities holding each credential (has_credential, reversed), built
-# once: the inner comprehension is keyed on `c`, which OPA indexes.
-holding contains [c, i] if {
-	some i, creds in edges.has_credential
-	inv.identity[i]
-	some c in creds
-}
-
-holders := {c: ids |
-	some [c, _] in holding
-	ids := {i | some [c2, i] in holding; c2 == c}
-}
+# `holders[c]`, the identities holding credential `c` (has_credential,
+# reversed), is defined in a file per engine (`holders_opa.rego`,
+# `holders_regorus.rego`): each engine makes a different form linear.
 
 # gov's `service.tier`: the most critical (lowest) tier among the services
 # an entity supports; for one that supports none (a credential), among those

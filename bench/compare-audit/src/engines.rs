@@ -211,10 +211,13 @@ fn duck_setup(_: &Files) -> Result<Engine, String> {
 
 fn rego_setup(files: &Files) -> Result<Engine, String> {
     let mut engine = regorus::Engine::new();
-    let policy = crate_dir().join("policy/audit.rego");
-    engine
-        .add_policy(policy.display().to_string(), read(&policy)?)
-        .map_err(|e| format!("audit.rego: {e}"))?;
+    // The rules, and the form of `holders` that regorus evaluates in one pass.
+    for name in ["audit.rego", "holders_regorus.rego"] {
+        let policy = crate_dir().join("policy").join(name);
+        engine
+            .add_policy(policy.display().to_string(), read(&policy)?)
+            .map_err(|e| format!("{name}: {e}"))?;
+    }
     let text = read(&files.rego())?;
     engine.add_data_json(&text).map_err(|e| format!("rego data: {e}"))?;
     let input = format!("{{\"now\":\"{}\"}}", data::rfc3339(data::NOW));
