@@ -5,7 +5,6 @@
 //! through the same paths as `gov eval`; the comparison is the library's
 //! [`gov::diff`].
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
@@ -20,7 +19,7 @@ use gov::{Code, Diag, Diagnostics, Engine};
 
 use super::eval_cmd::FailOn;
 use super::git_ref;
-use super::output::{Exit, Output, write_atomically};
+use super::output::{Exit, Output};
 use super::policy::{InventoryArgs, compile, load_graph, parse_policies};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -268,17 +267,7 @@ fn emit(
         DiffFormat::Markdown => gov::report::diff::markdown(&view),
     };
     let mut body = |w: &mut dyn std::io::Write| w.write_all(text.as_bytes());
-    let written = match args.output.as_deref() {
-        Some(path) => write_atomically(path, &mut body),
-        None => {
-            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
-            body(&mut w).and_then(|()| w.flush())
-        }
-    };
-    if let Err(e) = written {
-        let name = args.output.as_ref().map_or("<stdout>".to_owned(), |p| p.display().to_string());
-        return Err(out.io_write_error(&name, &e));
-    }
+    super::output::write_result(out, args.output.as_deref(), &mut body)?;
     if d.duplicates != (0, 0) {
         out.diagnostics(
             &Diag::warning(

@@ -1,13 +1,12 @@
 //! `gov check` (compile only) and `gov eval` (audit an inventory).
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
 use gov::eval::{AuditOptions, audit};
 use gov::syntax::ast::Enforcement;
 
-use super::output::{Exit, Output, write_atomically};
+use super::output::{Exit, Output};
 use super::policy::{InventoryArgs, compile, load_graph, parse_policies};
 
 #[derive(clap::Args, Debug)]
@@ -209,18 +208,7 @@ pub fn eval(args: &EvalArgs, out: &Output) -> Exit {
             Format::Json => gov::report::json::write(&result, w),
             _ => w.write_all(text.as_bytes()),
         };
-        let written = match args.output.as_deref() {
-            Some(path) => write_atomically(path, &mut body),
-            None => {
-                let mut w = std::io::BufWriter::new(std::io::stdout().lock());
-                body(&mut w).and_then(|()| w.flush())
-            }
-        };
-        if let Err(e) = written {
-            let name =
-                args.output.as_ref().map_or("<stdout>".to_owned(), |p| p.display().to_string());
-            return Err(out.io_write_error(&name, &e));
-        }
+        super::output::write_result(out, args.output.as_deref(), &mut body)?;
         let threshold = match args.fail_on {
             FailOn::Advisory => Some(Enforcement::Advisory),
             FailOn::Soft => Some(Enforcement::Soft),

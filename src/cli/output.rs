@@ -135,6 +135,26 @@ pub fn not_found<'a>(
     out.fail(Exit::Usage, d)
 }
 
+/// Writes a command's result through `body` to `path` (atomically) or to
+/// standard output, and reports a failed write as `gov::io` (exit 5).
+pub fn write_result(
+    out: &Output,
+    path: Option<&std::path::Path>,
+    body: &mut dyn FnMut(&mut dyn std::io::Write) -> std::io::Result<()>,
+) -> Result<(), Exit> {
+    let written = match path {
+        Some(path) => write_atomically(path, body),
+        None => {
+            let mut w = std::io::BufWriter::new(std::io::stdout().lock());
+            body(&mut w).and_then(|()| std::io::Write::flush(&mut w))
+        }
+    };
+    written.map_err(|e| {
+        let name = path.map_or("<stdout>".to_owned(), |p| p.display().to_string());
+        out.io_write_error(&name, &e)
+    })
+}
+
 /// Writes `path` through `body`, buffered, under a temporary name beside it
 /// that is renamed when complete: a failed write (a full disk) never leaves
 /// a truncated file where the last good one was, nor the temporary behind.

@@ -1,11 +1,10 @@
 //! `gov report`: the self-contained HTML posture report.
 
-use std::io::Write as _;
 use std::path::PathBuf;
 
 use gov::eval::AuditOptions;
 
-use super::output::{Exit, Output, write_atomically};
+use super::output::{Exit, Output};
 use super::policy::{InventoryArgs, compile, load_graph, parse_policies};
 
 #[derive(clap::Args, Debug)]
@@ -67,18 +66,7 @@ pub fn run(args: &ReportArgs, out: &Output) -> Exit {
         };
         let html = gov::report::html::render(&p.audit, &p.metrics, &p.timeline, &opts);
         let mut body = |w: &mut dyn std::io::Write| w.write_all(html.as_bytes());
-        let written = match args.output.as_deref() {
-            Some(path) => write_atomically(path, &mut body),
-            None => {
-                let mut w = std::io::BufWriter::new(std::io::stdout().lock());
-                body(&mut w).and_then(|()| w.flush())
-            }
-        };
-        if let Err(e) = written {
-            let name =
-                args.output.as_ref().map_or("<stdout>".to_owned(), |p| p.display().to_string());
-            return Err(out.io_write_error(&name, &e));
-        }
+        super::output::write_result(out, args.output.as_deref(), &mut body)?;
         if let Some(path) = &args.output {
             eprintln!(
                 "wrote {} ({} services, {} open findings, {} recorded run{})",
