@@ -5,6 +5,7 @@ pub mod check;
 pub mod decide;
 pub mod diag;
 pub mod diff;
+pub mod domain;
 pub mod eval;
 pub mod graph;
 pub mod hash;

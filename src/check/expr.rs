@@ -7,11 +7,12 @@ use super::types::{Ty, Typed};
 use super::{Checker, assignable};
 use crate::diag::plural;
 use crate::diag::{Code, did_you_mean};
+use crate::domain::Direction;
 use crate::graph::KindId;
 use crate::ir::value::{self, Value};
 use crate::ir::{self, Agg, Bind, Builtin, Const, Op, Slot};
 use crate::source::Loc;
-use crate::syntax::ast::{self, BinaryOp, Direction, ExprKind as A, UnaryOp};
+use crate::syntax::ast::{self, BinaryOp, ExprKind as A, UnaryOp};
 
 fn ir(kind: ir::ExprKind, loc: &Loc) -> ir::Expr {
     ir::Expr { kind, loc: loc.clone() }

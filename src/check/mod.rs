@@ -876,8 +876,8 @@ impl<'a> Checker<'a> {
         let mut var = 0;
         let mut filter = None;
         let mut body = Vec::new();
-        let mut severity = ir::Severity::Fixed(ast::SeverityLevel::Medium);
-        let mut enforcement = ast::Enforcement::Soft;
+        let mut severity = ir::Severity::Fixed(crate::domain::SeverityLevel::Medium);
+        let mut enforcement = crate::domain::Enforcement::Soft;
         let mut maps = Vec::new();
         let mut message = None;
         let mut help = None;
@@ -953,10 +953,13 @@ impl<'a> Checker<'a> {
                 for a in arms {
                     self.check_pattern(&a.pattern, &t, scrutinee);
                 }
-                let arms: Vec<(ir::Pattern, ast::SeverityLevel)> =
+                let arms: Vec<(ir::Pattern, crate::domain::SeverityLevel)> =
                     arms.iter().map(|a| (expr::pattern(&a.pattern), a.value)).collect();
-                let default =
-                    arms.iter().map(|(_, l)| *l).max().unwrap_or(ast::SeverityLevel::Medium);
+                let default = arms
+                    .iter()
+                    .map(|(_, l)| *l)
+                    .max()
+                    .unwrap_or(crate::domain::SeverityLevel::Medium);
                 severity = ir::Severity::By { scrutinee: e, arms, default };
             }
         }

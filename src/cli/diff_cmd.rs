@@ -9,12 +9,12 @@ use std::path::PathBuf;
 
 use clap::ValueEnum;
 use gov::diff::{FindingDiff, FindingSet, diff};
+use gov::domain::Enforcement;
 use gov::eval::{AuditOptions, audit};
 use gov::graph::Graph;
 use gov::ir::Program;
 use gov::report::diff::View;
 use gov::syntax::Parsed;
-use gov::syntax::ast::Enforcement;
 use gov::{Code, Diag, Diagnostics, Engine};
 
 use super::eval_cmd::FailOn;

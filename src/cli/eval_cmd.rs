@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use clap::ValueEnum;
+use gov::domain::Enforcement;
 use gov::eval::{AuditOptions, audit};
-use gov::syntax::ast::Enforcement;
 
 use super::output::{Exit, Output};
 use super::policy::{InventoryArgs, compile, load_graph, parse_policies};

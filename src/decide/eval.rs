@@ -14,14 +14,14 @@ use std::sync::Arc;
 
 use serde_json::Value as Json;
 
-use super::cond::{self, Cond, Cx};
-use super::rows::Rows;
 use super::{DecideError, Decision, Effect, Inner, Reason, Request};
+use crate::domain::Direction;
 use crate::eval::engine::{EvalError, Frame, Interpreter as Interp, Known, matches_pattern};
+use crate::eval::plan::{self, Cond, Cx};
+use crate::graph::records::Records;
 use crate::graph::{Graph, NodeId};
 use crate::ir::value::Value;
 use crate::ir::{self, ClauseEffect, DecisionStep, InputType};
-use crate::syntax::ast::Direction;
 use crate::time::{Duration, Timestamp};
 
 /// Where a clause is, computed once per engine (not per request).
@@ -35,11 +35,11 @@ pub(crate) struct ClauseSite {
     /// denied early never pays for a let that only later clauses read.
     pub needs: Box<[usize]>,
     /// A clause's condition compiled for the engine's graph ([`cond`]), or
-    /// a let's value when it is a truth ([`cond::is_truth`]); `None` when
+    /// a let's value when it is a truth ([`plan::is_truth`]); `None` when
     /// the interpreter evaluates the IR.
     pub when: Option<Cond>,
     /// A clause's reason template compiled for the engine's graph.
-    pub reason: Option<Box<[cond::Piece]>>,
+    pub reason: Option<Box<[plan::Piece]>>,
 }
 
 pub(super) fn site_of(loc: &crate::source::Loc, needs: Vec<usize>) -> ClauseSite {
@@ -145,13 +145,13 @@ pub(super) fn sites_of(d: &ir::Decision, graph: Option<&Graph>) -> Vec<ClauseSit
         let mut site = site_of(loc, needs.clone());
         match (step, graph) {
             (DecisionStep::Clause(c), Some(g)) => {
-                site.when = Some(cond::compile(&c.when, g));
-                site.reason = c.reason.as_ref().map(|t| cond::template(t, g));
+                site.when = Some(plan::compile(&c.when, g));
+                site.reason = c.reason.as_ref().map(|t| plan::template(t, g));
             }
             // A let whose value is a truth (a quantifier or logic) is that
             // condition's outcome as a bool, so it compiles the same way.
-            (DecisionStep::Let { value, .. }, Some(g)) if cond::is_truth(value) => {
-                site.when = Some(cond::compile(value, g));
+            (DecisionStep::Let { value, .. }, Some(g)) if plan::is_truth(value) => {
+                site.when = Some(plan::compile(value, g));
             }
             _ => {}
         }
@@ -236,30 +236,30 @@ pub(crate) struct Prepared<'p> {
     /// From [`priorities_of`], when `priority by` depends on the service only.
     pub priorities: Option<&'p Priorities>,
     /// From [`rows_of`]: the attributes the compiled conditions read.
-    pub rows: &'p Rows,
+    pub rows: &'p Records,
 }
 
 /// Leaves out of `warm` the attributes `rows` holds: loading the record
 /// loads them.
-pub(super) fn trim_warm(warm: &mut [Warm], rows: &Rows) {
+pub(super) fn trim_warm(warm: &mut [Warm], rows: &Records) {
     for w in warm {
         w.attrs.retain(|(k, a)| !rows.copied(*k, *a));
     }
 }
 
 /// The row-major records of what the compiled conditions and reason
-/// templates of every decision read (see [`super::rows`]).
-pub(super) fn rows_of(graph: &Graph, sites: &[Vec<ClauseSite>]) -> Rows {
+/// templates of every decision read (see [`crate::graph::records`]).
+pub(super) fn rows_of(graph: &Graph, sites: &[Vec<ClauseSite>]) -> Records {
     let mut fields = Vec::new();
     for site in sites.iter().flatten() {
         if let Some(c) = &site.when {
             c.fields(&mut fields);
         }
         if let Some(t) = &site.reason {
-            cond::template_fields(t, &mut fields);
+            plan::template_fields(t, &mut fields);
         }
     }
-    Rows::build(graph, &fields)
+    Records::build(graph, &fields)
 }
 
 /// The `priority by` level of each service (absent: no arm matched).
@@ -419,7 +419,7 @@ pub(crate) fn decide_in<'a>(
 
 struct Run<'e, 'a> {
     engine: &'e Interp<'a>,
-    rows: &'a Rows,
+    rows: &'a Records,
     d: &'a ir::Decision,
     sites: &'a [ClauseSite],
     /// Whether each step's let has been evaluated (inline up to 64 steps).
@@ -428,7 +428,7 @@ struct Run<'e, 'a> {
 
 impl<'a> Run<'_, 'a> {
     fn cx(&self) -> Cx<'_, 'a> {
-        Cx { engine: self.engine, rows: self.rows }
+        Cx { engine: self.engine, records: self.rows }
     }
 
     fn clauses(&mut self, f: &mut Frame<'a>) -> Decision {
@@ -536,7 +536,7 @@ impl<'a> Run<'_, 'a> {
     fn reason(&self, i: usize, c: &'a ir::DecisionClause, f: &mut Frame<'a>) -> Reason {
         let compiled = self.sites.get(i).and_then(|s| s.reason.as_deref());
         let message = match (&c.reason, compiled) {
-            (Some(_), Some(pieces)) => cond::render(pieces, self.cx(), f),
+            (Some(_), Some(pieces)) => plan::render(pieces, self.cx(), f),
             (Some(t), None) => self.engine.template(t, f),
             (None, _) => format!("{} when {}", c.effect.as_str(), c.text),
         };
@@ -646,7 +646,7 @@ pub(super) fn expected(t: &InputType, schema: &crate::graph::Schema) -> String {
 /// their kind from the engine's records).
 fn decode<'a>(
     graph: &Graph,
-    rows: &Rows,
+    rows: &Records,
     t: &InputType,
     j: &'a Json,
 ) -> Result<Value<'a>, InputError> {

@@ -8,7 +8,9 @@
 //! lookup), the precedence of clauses (deny over approval over allow; no
 //! matching allow is `not_permitted`), and the result shape.
 //! Must not: parse or check policy text itself (it calls `syntax` and `check`),
-//! or do I/O while deciding (only [`Engine::load`] reads files).
+//! evaluate a condition itself (clauses run the plan of `eval::plan`, as
+//! audits do, over the records of `graph::records`), or do I/O while
+//! deciding (only [`Engine::load`] reads files).
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -45,7 +47,7 @@ struct Inner {
     /// The priority of each service, when it depends on nothing else.
     priorities: Option<eval::Priorities>,
     /// Row-major copies of the attributes the compiled conditions read.
-    rows: rows::Rows,
+    rows: crate::graph::records::Records,
     /// Schema ids the interpreter needs, resolved once.
     known: crate::eval::engine::Known,
 }
@@ -320,9 +322,9 @@ impl EngineHandle {
     }
 }
 
-mod cond;
+#[cfg(test)]
+mod compiled_tests;
 mod eval;
-mod rows;
 
 /// Decides a request against a program and graph borrowed from elsewhere
 /// (`gov test`), without building an [`Engine`].
@@ -341,7 +343,7 @@ pub(crate) fn decide_borrowed(
     // No records: copying attributes of the whole graph costs more than the
     // one request they would serve (`gov test` decides a few per program);
     // compiled conditions then read the columns.
-    let rows = rows::Rows::default();
+    let rows = crate::graph::records::Records::default();
     let prepared = eval::Prepared { sites: &sites, warm: &warm, priorities: None, rows: &rows };
     eval::decide_in(program, graph, known, index, prepared, request)
 }

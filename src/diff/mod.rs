@@ -21,9 +21,9 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::domain::{Enforcement, SeverityLevel};
 use crate::eval::{Audit, Finding, FindingKind};
 use crate::report::fingerprint;
-use crate::syntax::ast::{Enforcement, SeverityLevel};
 
 /// One finding, as the diff compares it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -9,9 +9,9 @@ use serde_json::Value;
 
 use super::{Entry, FindingSet, Place};
 use crate::diag::{Code, Diag};
+use crate::domain::{Enforcement, SeverityLevel};
 use crate::eval::FindingKind;
 use crate::report::fingerprint::{self, FINGERPRINT_KEY};
-use crate::syntax::ast::{Enforcement, SeverityLevel};
 
 pub(super) fn read(name: &str, text: &str) -> Result<FindingSet, Diag> {
     let doc: Value = serde_json::from_str(text).map_err(|e| {

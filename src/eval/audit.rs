@@ -14,11 +14,13 @@ use rayon::prelude::*;
 
 use super::engine::{EvalError, Frame, Interpreter, matches_pattern};
 use super::finding::*;
+use super::plan::{self, Cond, Cx};
+use crate::domain::{Enforcement, SeverityLevel};
+use crate::graph::records::Records;
 use crate::graph::{Graph, NodeId};
 use crate::ir::value::Value;
 use crate::ir::{self, BodyStep, Program};
 use crate::source::Loc;
-use crate::syntax::ast::{Enforcement, SeverityLevel};
 use crate::time::{Duration, Timestamp};
 
 /// What to audit.
@@ -96,14 +98,14 @@ impl Verdict {
 /// in chunks; a chunk keeps its failures with their node, and only those are
 /// ordered by entity id at the end (an integer sort on the graph's id rank).
 pub fn scan<'a>(program: &'a Program, graph: &'a Graph, options: &AuditOptions) -> Scan<'a> {
-    scan_with(program, graph, options, false)
+    scan_with(program, graph, options, false, true)
 }
 
 /// [`scan`] that also counts, per rule, the entities checked per business
 /// service ([`Scan::scopes`]), for pass rates per service. It looks up the
 /// service of every checked entity, which a plain scan does only for failures.
 pub fn scan_scoped<'a>(program: &'a Program, graph: &'a Graph, options: &AuditOptions) -> Scan<'a> {
-    scan_with(program, graph, options, true)
+    scan_with(program, graph, options, true, true)
 }
 
 fn scan_with<'a>(
@@ -111,6 +113,7 @@ fn scan_with<'a>(
     graph: &'a Graph,
     options: &AuditOptions,
     scoped: bool,
+    compiled: bool,
 ) -> Scan<'a> {
     let now = options.now.unwrap_or_else(Timestamp::now);
     let engine = Interpreter::new(program, graph, now);
@@ -131,7 +134,7 @@ fn scan_with<'a>(
             Some(_) => &[],
             None => graph.nodes_of_kind(rule.kind),
         };
-        let per = PerRule::new(program, index, rule, graph);
+        let per = PerRule::new(program, index, rule, graph, compiled);
         // One frame per worker, reset per entity: no allocation per passing
         // check. Chunks keep their order in the collected vector.
         let tallies: Vec<Tally> = entities
@@ -331,51 +334,87 @@ enum End<'a> {
     Errored(EvalError),
 }
 
+/// The audit reads attributes from the graph's columns: it scans every
+/// entity of a kind in row order, which is the order the columns keep, so
+/// there is nothing to gain from copying them into records first.
+static COLUMNS: Records = Records::EMPTY;
+
 /// Evaluates the rule's filter and body for one entity, up to the first
-/// failing `require` or error.
-fn run<'a>(engine: &Interpreter<'a>, rule: &'a ir::Rule, n: NodeId, f: &mut Frame<'a>) -> End<'a> {
+/// failing `require` or error, running the rule's compiled plan: the
+/// conditions decisions run too ([`plan`]).
+fn run<'a>(
+    engine: &Interpreter<'a>,
+    per: &'a PerRule<'a>,
+    n: NodeId,
+    f: &mut Frame<'a>,
+) -> End<'a> {
+    let rule = per.rule;
+    let cx = Cx { engine, records: &COLUMNS };
     f.reset(n);
     f.set(rule.var, Value::Node(n));
-    if let Some(filter) = &rule.filter {
-        match engine.test(filter, f) {
+    if let Some(filter) = &per.filter {
+        match filter.holds(cx, f) {
             Ok(true) => {}
             Ok(false) => return End::OutOfScope,
             Err(e) => return End::Errored(e),
         }
     }
-    for step in &rule.body {
-        match step {
-            BodyStep::Let { slot, value, .. } => match engine.eval(value, f) {
-                Ok(v) => f.set(*slot, v),
-                Err(e) => return End::Errored(e),
-            },
-            BodyStep::Require { cond, .. } => match engine.test(cond, f) {
-                Ok(true) => {}
-                Ok(false) => return End::Failed(cond),
-                Err(e) => return End::Errored(e),
-            },
+    for (step, compiled) in rule.body.iter().zip(per.plan.iter()) {
+        if let Err(e) = run_step(cx, step, compiled.as_ref(), f) {
+            return e;
         }
     }
     End::Pass
+}
+
+/// One step of a rule's body: a `let` binds its slot, a `require` that does
+/// not hold ends the evaluation.
+#[inline]
+fn run_step<'a>(
+    cx: Cx<'_, 'a>,
+    step: &'a BodyStep,
+    compiled: Option<&'a Cond>,
+    f: &mut Frame<'a>,
+) -> Result<(), End<'a>> {
+    match (step, compiled) {
+        (BodyStep::Let { slot, .. }, Some(c)) => {
+            let v = Value::Bool(c.holds(cx, f).map_err(End::Errored)?);
+            f.set(*slot, v);
+        }
+        (BodyStep::Let { slot, value, .. }, None) => {
+            let v = cx.engine.eval(value, f).map_err(End::Errored)?;
+            f.set(*slot, v);
+        }
+        (BodyStep::Require { cond, .. }, Some(c)) => {
+            if !c.holds(cx, f).map_err(End::Errored)? {
+                return Err(End::Failed(cond));
+            }
+        }
+        (BodyStep::Require { cond, .. }, None) => {
+            if !cx.engine.test(cond, f).map_err(End::Errored)? {
+                return Err(End::Failed(cond));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Evaluates one rule for one entity; `None` when the entity is out of the
 /// rule's scope.
 fn check_entity<'a>(
     engine: &Interpreter<'a>,
-    per: &PerRule<'a>,
+    per: &'a PerRule<'a>,
     n: NodeId,
     w: &mut Worker<'a>,
 ) -> Option<Checked> {
-    let rule = per.rule;
-    let (kind, waivable) = match run(engine, rule, n, &mut w.frame) {
+    let (kind, waivable) = match run(engine, per, n, &mut w.frame) {
         End::OutOfScope => return None,
         End::Pass => return Some(Checked::Pass),
         End::Errored(_) => (FindingKind::Error, false),
         End::Failed(cond) => {
             // Exceptions may read any `let`, also one written after the
             // failing `require`: evaluate the rest before waivers.
-            finish_lets(engine, rule, cond, &mut w.frame);
+            finish_lets(engine, per, cond, &mut w.frame);
             (FindingKind::Violation, true)
         }
     };
@@ -418,16 +457,15 @@ fn failed<'a>(
 fn materialise<'a>(
     engine: &Interpreter<'a>,
     shared: &Shared,
-    per: &PerRule<'a>,
+    per: &'a PerRule<'a>,
     v: &Verdict,
     f: &mut Frame<'a>,
 ) -> Finding {
-    let rule = per.rule;
-    let end = run(engine, rule, v.node, f);
+    let end = run(engine, per, v.node, f);
     f.set_service(node(v.service));
     match (v.kind, end) {
         (FindingKind::Violation, End::Failed(cond)) => {
-            finish_lets(engine, rule, cond, f);
+            finish_lets(engine, per, cond, f);
             violation(engine, shared, per, v, cond, f)
         }
         (FindingKind::Error, End::Errored(e)) => error_finding(engine, shared, per, v, &e),
@@ -479,6 +517,12 @@ struct PerRule<'a> {
     /// For each `require`: its condition and the reads its evidence shows
     /// (distinct texts, at most [`MAX_EVIDENCE`]).
     reads: Vec<(&'a ir::Expr, Reads<'a>)>,
+    /// The filter, compiled for the graph.
+    filter: Option<Cond>,
+    /// Per step of the body: a `require`'s condition, or a `let` whose
+    /// value is a truth ([`plan::is_truth`]), compiled for the graph;
+    /// `None` for any other `let` (the interpreter evaluates its value).
+    plan: Box<[Option<Cond>]>,
 }
 
 /// The reads a condition's evidence shows, with their source text.
@@ -488,7 +532,17 @@ type Reads<'a> = Vec<(&'a ir::Expr, Arc<str>)>;
 const MAX_EVIDENCE: usize = 8;
 
 impl<'a> PerRule<'a> {
-    fn new(program: &Program, index: usize, rule: &'a ir::Rule, graph: &Graph) -> Self {
+    /// `compiled` false leaves every condition to the interpreter (the
+    /// differential test's other side).
+    fn new(
+        program: &Program,
+        index: usize,
+        rule: &'a ir::Rule,
+        graph: &Graph,
+        compiled: bool,
+    ) -> Self {
+        let lower =
+            |e: &ir::Expr| if compiled { plan::compile(e, graph) } else { Cond::Interp(e.clone()) };
         let help = rule.help.as_ref().and_then(|t| match t.parts.as_slice() {
             [] => Some(Arc::from("")),
             [ir::TemplatePart::Text(x)] => Some(x.clone()),
@@ -513,23 +567,35 @@ impl<'a> PerRule<'a> {
                 .map(|(i, _)| i)
                 .collect(),
             reads,
+            filter: rule.filter.as_ref().map(lower),
+            plan: (rule.body.iter())
+                .map(|step| match step {
+                    BodyStep::Require { cond, .. } => Some(lower(cond)),
+                    BodyStep::Let { value, .. } if compiled && plan::is_truth(value) => {
+                        Some(lower(value))
+                    }
+                    BodyStep::Let { .. } => None,
+                })
+                .collect(),
         }
     }
 }
 /// Evaluates the `let`s after `failed` (errors leave the slot missing).
 fn finish_lets<'a>(
     engine: &Interpreter<'a>,
-    rule: &'a ir::Rule,
+    per: &'a PerRule<'a>,
     failed: &'a ir::Expr,
     f: &mut Frame<'a>,
 ) {
+    let cx = Cx { engine, records: &COLUMNS };
     let mut after = false;
-    for step in &rule.body {
+    for (step, compiled) in per.rule.body.iter().zip(per.plan.iter()) {
         match step {
             BodyStep::Require { cond, .. } => after |= std::ptr::eq(cond, failed),
-            BodyStep::Let { slot, value, .. } if after => {
-                let v = engine.eval(value, f).unwrap_or(Value::Missing);
-                f.set(*slot, v);
+            BodyStep::Let { slot, .. } if after => {
+                if run_step(cx, step, compiled.as_ref(), f).is_err() {
+                    f.set(*slot, Value::Missing);
+                }
             }
             BodyStep::Let { .. } => {}
         }
@@ -859,4 +925,96 @@ fn witness<'a>(engine: &Interpreter<'a>, cond: &'a ir::Expr, f: &mut Frame<'a>) 
 /// How long ago `t` was, for messages.
 pub fn age(now: Timestamp, t: Timestamp) -> Duration {
     Duration(now.0 - t.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Rules whose filters, `let`s and `require`s take every specialised
+    /// form of the plan next to variants it must not take (operands
+    /// swapped, a text no attribute has, a truth `let` read later, a
+    /// failing `require` before `let`s an exception reads).
+    const FORMS: &str = r#"
+package forms
+
+rule a { for x: identity where x.type == "bot" require x.active != false }
+rule b { for x: identity where "human" != x.type require x has email and x.email != "p-1@example.com" }
+rule c { for x: identity require x.type != "no attribute has this text" }
+rule d { for x: identity where x has left_at require x.left_at >= now }
+rule e { for x: identity where x has created_at require now - x.created_at <= 400d }
+rule f { for x: identity where x has created_at require 30d >= now - x.created_at or x.created_at > 2025-06-01 }
+rule g { for s: service require not (s has tier) or s.tier >= 1 }
+rule h { for s: service where s has tier and 2 > s.tier require exists s <-[supports]- i: identity where i.active == false }
+rule i {
+  for x: identity
+  let held = exists x -[has_credential]-> c: credential where c has rotated_at and now - c.rotated_at > 180d
+  require not held
+  let kind = x.type
+  require all x -[has_credential]-> c where c.active == true
+}
+rule j { for x: identity require exists x -[member_of|grants*1..2]-> _ -[can_access]-> _ }
+rule k { for x: identity require not exists x -[member_of]-> g -[grants]-> (r: role where r.privileged == true) }
+rule l { for x: identity require exists x <-[owned_by]- (o where o.active == true) or x.type == "human" }
+rule m { for c: credential require not (c has scopes) or c.ephemeral == true }
+
+exception i-bots {
+  rule i
+  when kind == "bot"
+  until 2099-01-01
+  approved_by "sec@example.com"
+}
+"#;
+
+    #[test]
+    fn audits_run_the_plan_as_the_interpreter_does() {
+        let now = Timestamp::parse("2026-11-22").unwrap_or_else(|e| panic!("{e}"));
+        let opts = crate::ingest::generate::GenOptions { identities: 1500, seed: 11, now };
+        let mut bytes = Vec::new();
+        crate::ingest::generate::generate(&opts, &mut bytes).unwrap_or_else(|e| panic!("{e}"));
+        let text = String::from_utf8(bytes).unwrap_or_else(|e| panic!("{e}"));
+        let src = crate::source::SourceFile::new("inventory.json", text);
+        let graph = crate::ingest::load_sources(vec![src], &crate::ingest::LoadOptions::default())
+            .unwrap_or_else(|d| panic!("{d:?}"))
+            .graph;
+        let files = [
+            crate::source::SourceFile::new(
+                "nhi25.gov",
+                include_str!("../../benches/policies/nhi25.gov"),
+            ),
+            crate::source::SourceFile::new("forms.gov", FORMS),
+        ];
+        let parsed: Vec<_> = files
+            .iter()
+            .map(|f| crate::syntax::parse(f).unwrap_or_else(|d| panic!("{d:?}")))
+            .collect();
+        let program =
+            crate::check::compile(&parsed, graph.schema(), &crate::check::Options { now })
+                .unwrap_or_else(|d| panic!("{d:?}"))
+                .program;
+        let options = AuditOptions { now: Some(now), ..AuditOptions::default() };
+        let run = |compiled| {
+            let audit = scan_with(&program, &graph, &options, true, compiled);
+            let scopes = format!("{:?}", audit.scopes());
+            (serde_json::to_value(audit.into_audit()).unwrap_or_else(|e| panic!("{e}")), scopes)
+        };
+        let (planned, interpreted) = (run(true), run(false));
+        assert_eq!(planned.1, interpreted.1);
+        let (a, b) = (&planned.0["findings"], &interpreted.0["findings"]);
+        let (a, b) = (
+            a.as_array().map_or(&[][..], Vec::as_slice),
+            b.as_array().map_or(&[][..], Vec::as_slice),
+        );
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(b) {
+            assert_eq!(x, y);
+        }
+        assert_eq!(planned.0, interpreted.0);
+        // The rules exercise the forms: many fail, some pass, some waived.
+        let rules = planned.0["rules"].as_array().map_or(&[][..], Vec::as_slice);
+        let count = |key: &str| rules.iter().filter(|r| r[key].as_u64() > Some(0)).count();
+        assert!(count("failed") >= 20, "{rules:?}");
+        assert!(count("waived") >= 1, "{rules:?}");
+        assert!(rules.iter().any(|r| r["failed"].as_u64() < r["checked"].as_u64()));
+    }
 }

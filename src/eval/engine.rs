@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::domain::Direction;
 use crate::graph::{AttrId, EdgeKindId, Graph, KindId, NodeId, ServiceModel, Value as GValue};
 use crate::ir::value::{self, Value};
 use crate::ir::{
@@ -16,7 +17,6 @@ use crate::ir::{
     TemplatePart,
 };
 use crate::source::Loc;
-use crate::syntax::ast::Direction;
 use crate::time::Timestamp;
 
 /// An evaluation that has no value.

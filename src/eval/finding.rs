@@ -11,8 +11,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::domain::{Enforcement, SeverityLevel};
 use crate::source::Loc;
-use crate::syntax::ast::{Enforcement, SeverityLevel};
 use crate::time::{Duration, Timestamp};
 
 /// Why a finding exists.

@@ -8,6 +8,7 @@
 mod builder;
 mod column;
 pub mod inspect;
+pub(crate) mod records;
 mod schema;
 mod store;
 

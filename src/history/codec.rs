@@ -31,9 +31,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::{Run, RunFinding, ScopeRecord, Status};
+use crate::domain::{Enforcement, SeverityLevel};
 use crate::eval::FindingKind;
 use crate::hash::fnv1a64;
-use crate::syntax::ast::{Enforcement, SeverityLevel};
 use crate::time::{Duration, Timestamp};
 
 /// Format version; a reader refuses other versions.

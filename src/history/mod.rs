@@ -27,9 +27,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::diag::{Code, Diag, Diagnostics};
+use crate::domain::{Enforcement, SeverityLevel};
 use crate::eval::{Audit, FindingKind, Scopes};
 use crate::report::fingerprint;
-use crate::syntax::ast::{Enforcement, SeverityLevel};
 use crate::time::{Duration, Timestamp};
 
 pub use timeline::{FindingTimeline, Resolution, RunStats, Timeline};

@@ -11,9 +11,9 @@ pub mod value;
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
 
+use crate::domain::{Direction, Enforcement, SeverityLevel};
 use crate::graph::{AttrId, EdgeKindId, KindId, Schema};
 use crate::source::Loc;
-use crate::syntax::ast::{Direction, Enforcement, SeverityLevel};
 use crate::time::{Duration, Timestamp};
 
 pub use decision::{

@@ -20,11 +20,11 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use crate::domain::{Enforcement, SeverityLevel};
 use crate::eval::Audit;
 use crate::history::timeline::rate;
 use crate::history::{Run, Timeline};
 use crate::report::summary::MAX_PRIORITY;
-use crate::syntax::ast::{Enforcement, SeverityLevel};
 use crate::time::Timestamp;
 
 pub use catalogue::{Catalogue, ServiceInfo};

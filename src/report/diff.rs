@@ -42,8 +42,8 @@ use super::markdown::{cell, code};
 use super::summary::{plural, priority_label};
 use crate::diff::replay::{Flip, FlipGroup, Replay, Responsible};
 use crate::diff::{Changed, Counts, Entry, FindingDiff};
+use crate::domain::Enforcement;
 use crate::eval::FindingKind;
-use crate::syntax::ast::Enforcement;
 
 /// The name and version of the JSON document.
 pub const FORMAT: &str = "gov.diff/v1";

@@ -19,10 +19,10 @@ use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::scorecard::percent;
 use super::summary::{Summary, priority_label, urgency_key};
+use crate::domain::Enforcement;
 use crate::eval::{Audit, Finding};
 use crate::history::Timeline;
 use crate::metrics::{Metrics, ServiceMetrics};
-use crate::syntax::ast::Enforcement;
 
 /// What the report shows.
 #[derive(Clone, Debug)]

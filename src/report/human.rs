@@ -15,9 +15,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::summary::{Summary, plural, priority_label, urgency_key};
+use crate::domain::Enforcement;
 use crate::eval::{Audit, Finding, FindingKind};
 use crate::source::Loc;
-use crate::syntax::ast::Enforcement;
 
 /// Orders priority groups: P1 ... P5, then none.
 type PriorityKey = (bool, Option<u8>);

@@ -54,9 +54,9 @@ use serde_json::{Map, Value, json};
 
 use super::fingerprint;
 use super::summary::{MAX_PRIORITY, Summary, priority_label};
+use crate::domain::{Enforcement, SeverityLevel};
 use crate::eval::{Audit, Evidence, ExpiredException, Finding, FindingKind, RuleSummary};
 use crate::source::Loc;
-use crate::syntax::ast::{Enforcement, SeverityLevel};
 
 /// The name and version of the document format.
 pub const FORMAT: &str = "gov.findings/v1";

@@ -9,8 +9,8 @@
 use std::fmt::Write as _;
 
 use super::summary::{MAX_PRIORITY, Summary, plural, priority_label, urgency_key};
+use crate::domain::{Enforcement, SeverityLevel};
 use crate::eval::{Audit, Finding, FindingKind};
-use crate::syntax::ast::{Enforcement, SeverityLevel};
 
 /// What the summary shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

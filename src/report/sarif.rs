@@ -40,9 +40,9 @@ use std::collections::HashMap;
 use super::fingerprint::{self, FINGERPRINT_KEY};
 use super::summary::priority_label;
 use crate::diff::{Entry, FindingSet};
+use crate::domain::{Enforcement, SeverityLevel};
 use crate::eval::{Audit, ExpiredException, Finding, FindingKind, Origin, RuleSummary};
 use crate::source::Loc;
-use crate::syntax::ast::{Enforcement, SeverityLevel};
 
 /// The schema URI written in `$schema`.
 pub const SCHEMA_URI: &str =

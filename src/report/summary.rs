@@ -6,8 +6,8 @@
 
 use std::cmp::Reverse;
 
+use crate::domain::{Enforcement, SeverityLevel};
 use crate::eval::{Audit, Finding, FindingKind};
-use crate::syntax::ast::{Enforcement, SeverityLevel};
 
 /// Highest priority level a `priority by` can give (P1 ... P5).
 pub const MAX_PRIORITY: u8 = 5;

@@ -1,15 +1,18 @@
-//! Clause conditions compiled against one engine's graph.
+//! The plan: conditions compiled for one graph, the one place where a
+//! condition is evaluated for an audit (`audit::run`: rule filters,
+//! `require`s and truth `let`s) and for a decision (`decide`'s clauses).
 //!
 //! The interpreter (`eval::engine`) walks the IR, builds a [`Value`] for
-//! every attribute it reads and compares strings by their text. A gateway
-//! runs the same clauses for every request against one graph, so when an
-//! [`Engine`](super::Engine) is built each condition is compiled once more,
-//! for that graph:
+//! every attribute it reads and compares strings by their text. Audits run
+//! one rule over every entity of a kind and a gateway runs the same clauses
+//! for every request, both against one graph, so each condition is compiled
+//! once more, for that graph:
 //! - an attribute compared with a constant or `now` reads its value in place
-//!   (from the engine's row-major records, [`super::rows`]), and a string
-//!   constant becomes the graph's interned symbol for that text, so
-//!   `subject.type == "human"` is one integer compare, with no string read;
-//!   `now - x.a > 90d` compares the attribute's age;
+//!   (from row-major [`Records`] when a decision engine built them, else
+//!   from the graph's columns), and a string constant becomes the graph's
+//!   interned symbol for that text, so `subject.type == "human"` is one
+//!   integer compare, with no string read; `now - x.a > 90d` compares the
+//!   attribute's age;
 //! - a string input compared with constants (`action in [..]`) compares
 //!   text, without cloning the input's value;
 //! - `exists` over a path from a variable walks the adjacency in the
@@ -22,22 +25,23 @@
 //!   records ([`Piece`]).
 //!
 //! Everything else is handed to the interpreter as it is ([`Cond::Interp`]),
-//! so the two agree by construction on all but the specialised forms, and a
-//! differential test (`tests` below) pins that they agree on those too.
+//! so the two agree by construction on all but the specialised forms, and
+//! differential tests pin that they agree on those too, for decisions
+//! (`decide::eval`) and audits (`audit`).
 
-use super::rows::{Rows, Use};
-use crate::eval::engine::{EvalError, Frame, Interpreter as Interp};
+use super::engine::{EvalError, Frame, Interpreter as Interp};
+use crate::domain::Direction;
+use crate::graph::records::{Records, Use};
 use crate::graph::{AttrId, EdgeKindId, Graph, KindId, NodeId, Raw, RawType};
 use crate::ir::value::Value;
 use crate::ir::{self, Agg, Bind, Const, Expr, ExprKind, Op, Slot, Source};
-use crate::syntax::ast::Direction;
 
 /// What compiled conditions evaluate against: the interpreter (graph,
 /// time, fallback) and the engine's attribute records.
 #[derive(Clone, Copy)]
 pub(crate) struct Cx<'e, 'a> {
     pub engine: &'e Interp<'a>,
-    pub rows: &'a Rows,
+    pub records: &'a Records,
 }
 
 /// `(kind, column)` for every kind that has an attribute.
@@ -103,7 +107,7 @@ pub(crate) enum Rhs {
 
 impl Cond {
     /// Adds the attributes its leaves read to `out`, with what they read of
-    /// them (for [`Rows::build`]).
+    /// them (for [`Records::build`]).
     pub(crate) fn fields(&self, out: &mut Vec<(KindId, AttrId, Use)>) {
         match self {
             Cond::Sym { cols, .. } | Cond::Scalar { cols, .. } | Cond::Since { cols, .. } => {
@@ -409,7 +413,7 @@ pub(crate) fn render<'a>(pieces: &'a [Piece], cx: Cx<'_, 'a>, f: &mut Frame<'a>)
                 continue;
             }
             Piece::Str { node, cols, expr } => {
-                match node_in(f, *node).and_then(|n| cx.rows.text(cx.engine.graph, n, cols)) {
+                match node_in(f, *node).and_then(|n| cx.records.text(cx.engine.graph, n, cols)) {
                     Some(text) => {
                         out.push_str(text);
                         continue;
@@ -506,24 +510,26 @@ impl Cond {
             Cond::Const(b) => *b,
             Cond::Truthy(s) => f.slots.get(usize::from(*s)).is_some_and(Value::truthy),
             Cond::Sym { node, cols, sym, eq } => {
-                let v = match node_in(f, *node).map(|n| cx.rows.raw(g, n, cols)) {
+                let v = match node_in(f, *node).map(|n| cx.records.raw(g, n, cols)) {
                     Some(Raw::Sym(v)) => Some(v),
                     _ => None,
                 };
                 (v.is_some() && v == *sym) == *eq
             }
             Cond::Scalar { node, cols, op, rhs } => {
-                let v = node_in(f, *node).map_or(Raw::Missing, |n| cx.rows.raw(g, n, cols));
+                let v = node_in(f, *node).map_or(Raw::Missing, |n| cx.records.raw(g, n, cols));
                 scalar(v, *op, *rhs, cx.engine.now.0)
             }
             Cond::Since { node, cols, op, limit, .. } => {
-                let v = match node_in(f, *node).map(|n| cx.rows.raw(g, n, cols)) {
+                let v = match node_in(f, *node).map(|n| cx.records.raw(g, n, cols)) {
                     Some(Raw::Time(t)) => Raw::Duration(cx.engine.now.0.checked_sub(t)?),
                     _ => Raw::Missing,
                 };
                 scalar(v, *op, Rhs::Duration(*limit), cx.engine.now.0)
             }
-            Cond::Has { node, cols } => node_in(f, *node).is_some_and(|n| cx.rows.has(g, n, cols)),
+            Cond::Has { node, cols } => {
+                node_in(f, *node).is_some_and(|n| cx.records.has(g, n, cols))
+            }
             Cond::Text { slot, items, want } => {
                 let found = match f.slots.get(usize::from(*slot)) {
                     Some(Value::Str(s)) => items.iter().any(|i| **i == **s),
@@ -602,7 +608,7 @@ impl Hop {
         cx: Cx<'_, 'a>,
         f: &mut Frame<'a>,
     ) -> Result<bool, EvalError> {
-        if !self.kinds.is_empty() && !self.kinds.contains(&cx.rows.kind(cx.engine.graph, m)) {
+        if !self.kinds.is_empty() && !self.kinds.contains(&cx.records.kind(cx.engine.graph, m)) {
             return Ok(false);
         }
         match self.step.bind {
@@ -667,156 +673,8 @@ fn scalar(v: Raw, op: Op, rhs: Rhs, now: i64) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
-
     use super::*;
-    use crate::decide::Request;
-    use crate::decide::eval::{self, Prepared};
-    use crate::eval::engine::Known;
     use crate::time::Timestamp;
-
-    /// Every specialised form next to variants it must not take (operands
-    /// swapped, a text no attribute has, a missing optional input, a
-    /// binding read by the reason), all deny clauses so that each clause's
-    /// outcome shows in the decision's reasons.
-    const FORMS: &str = r#"
-decision forms {
-  input subject: identity, target: resource, app: service, action: string, note: string?
-  deny "a" when subject.type == "human"
-  deny "b" when "bot" == subject.type
-  deny "c" when subject.type != "no attribute has this text"
-  deny "d" when subject.type == "no attribute has this text"
-  deny "e {subject.email} {subject.type}/{action}" when subject.active != true
-  deny "f" when subject.active == false or subject.source == "github"
-  deny "g" when subject has left_at and subject.left_at < now
-  deny "h" when subject has left_at and now >= subject.left_at
-  deny "g2" when subject has left_at and subject.left_at != now
-  deny "g3" when subject has email and subject.email == "p-1@example.com"
-  deny "i" when not (subject has left_at) or subject.left_at != now
-  deny "j" when subject has created_at and subject.created_at <= 2025-06-01
-  deny "k" when app has tier and app.tier >= 1
-  deny "l" when app has tier and 2 > app.tier and app.tier != 0
-  deny "m" when subject has left_at
-  deny "n" when not (target has name) or not (subject has source)
-  deny "o" when note == "x"
-  deny "p" when note != "x"
-  deny "q" when note in ["x", "y"]
-  deny "r" when note not in ["x", "y"]
-  deny "s" when action in ["read", "write"] or action == "admin"
-  deny "t {subject.name}" when exists subject -[has_credential]-> c: credential where c has expires_at and c.expires_at < now and c.type != "token"
-  deny "u {app.name}" when exists app <-[supports]- s: identity where s.active == false
-  deny "v" when exists subject -[supports]-> app
-  deny "w" when exists subject -[member_of]-> g where g has name
-  deny "x" when exists subject -[has_credential]-> c: credential where c has scopes and c.ephemeral == true
-  deny "y" when exists subject -[has_credential]-> c: credential where c has rotated_at and now - c.rotated_at > 180d
-  deny "y2" when exists subject -[has_credential]-> c: credential where not (c has rotated_at) or 30d >= now - c.rotated_at
-  deny "y3" when subject has created_at and now - subject.created_at != 1000d
-  deny "z" when not exists subject -[owned_by]-> _
-  let near = exists subject -[member_of|grants*1..2]-> _ -[can_access]-> target
-  deny "aa" when near and action != "delete"
-  deny "ab" when exists subject -[member_of]-> g -[grants]-> (r: role where r.privileged == true)
-  deny "ac" when exists subject -[member_of|has_credential]-> x where x has name
-  deny "ad" when exists subject <-[owned_by]- (o where o.active == true)
-  deny "ae" when exists subject -[grants]-> _ -[can_access]-> target
-  deny "af" when exists target -[can_access]- r where r has name
-  deny "ag" when exists subject -[member_of]-> g -[grants]-> r where exists r -[can_access]-> target
-  let all_active = all subject -[has_credential]-> c where c.active == true
-  deny "ah" when all_active or not near
-  deny "ai" when exists target <-[can_access]- x: group
-  deny "aj" when exists subject -[has_credential]-> x: credential where x.type == "token"
-}
-"#;
-
-    #[test]
-    fn compiled_conditions_decide_as_the_interpreter_does() {
-        let now = Timestamp::parse("2026-11-22").unwrap_or_else(|e| panic!("{e}"));
-        let opts = crate::ingest::generate::GenOptions { identities: 1500, seed: 7, now };
-        let mut bytes = Vec::new();
-        crate::ingest::generate::generate(&opts, &mut bytes).unwrap_or_else(|e| panic!("{e}"));
-        let text = String::from_utf8(bytes).unwrap_or_else(|e| panic!("{e}"));
-        let src = crate::source::SourceFile::new("inventory.json", text);
-        let graph = crate::ingest::load_sources(vec![src], &crate::ingest::LoadOptions::default())
-            .unwrap_or_else(|d| panic!("{d:?}"))
-            .graph;
-        let files = [
-            crate::source::SourceFile::new(
-                "decide20.gov",
-                include_str!("../../benches/policies/decide20.gov"),
-            ),
-            crate::source::SourceFile::new("forms.gov", FORMS),
-        ];
-        let parsed: Vec<_> = files
-            .iter()
-            .map(|f| crate::syntax::parse(f).unwrap_or_else(|d| panic!("{d:?}")))
-            .collect();
-        let program =
-            crate::check::compile(&parsed, graph.schema(), &crate::check::Options { now })
-                .unwrap_or_else(|d| panic!("{d:?}"))
-                .program;
-        let known = Known::of(&graph);
-        let schema = graph.schema();
-        let kind = |k: &str| schema.kind(k).unwrap_or_else(|| panic!("{k}"));
-        let (identities, resources, services) = (
-            graph.nodes_of_kind(kind("identity")),
-            graph.nodes_of_kind(kind("resource")),
-            graph.nodes_of_kind(kind("service")),
-        );
-        let mut seed = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
-        let actions = ["read", "write", "admin", "delete", "Read", ""];
-        let notes = [None, Some("x"), Some("y"), Some("z")];
-        let mut compiled_forms = 0;
-        for (index, d) in program.decisions.iter().enumerate() {
-            let compiled = eval::sites_of(d, Some(&graph));
-            let interpreted = eval::sites_of(d, None);
-            let rows = eval::rows_of(&graph, std::slice::from_ref(&compiled));
-            let no_rows = Rows::default();
-            let warm = eval::warm_of(d);
-            compiled_forms += compiled
-                .iter()
-                .filter(|s| s.when.as_ref().is_some_and(|c| !matches!(c, Cond::Interp(_))))
-                .count();
-            let mut differing = 0;
-            for _ in 0..3000 {
-                let mut input = BTreeMap::new();
-                let id = |n: NodeId| serde_json::Value::from(graph.id(n));
-                let pick = |xs: &[NodeId], i: usize| xs.get(i).copied().unwrap_or(NodeId(0));
-                input.insert("subject".to_owned(), id(pick(identities, next(identities.len()))));
-                input.insert("target".to_owned(), id(pick(resources, next(resources.len()))));
-                input.insert("app".to_owned(), id(pick(services, next(services.len()))));
-                let action = actions.get(next(actions.len())).copied().unwrap_or("");
-                input.insert("action".to_owned(), action.into());
-                if d.input("note").is_some()
-                    && let Some(Some(note)) = notes.get(next(notes.len()))
-                {
-                    input.insert("note".to_owned(), (*note).into());
-                }
-                let request = Request { decision: d.name.to_string(), input, now: Some(now) };
-                let run = |sites, rows| {
-                    let prepared = Prepared { sites, warm: &warm, priorities: None, rows };
-                    let decision =
-                        eval::decide_in(&program, &graph, known, index, prepared, &request)
-                            .unwrap_or_else(|e| panic!("{e}"));
-                    serde_json::to_value(decision).unwrap_or_else(|e| panic!("{e}"))
-                };
-                let (a, b) = (run(&compiled, &rows), run(&interpreted, &no_rows));
-                // Compiled conditions without the records read the columns.
-                assert_eq!(a, run(&compiled, &no_rows), "{request:?}");
-                assert_eq!(a, b, "{request:?}");
-                differing += usize::from(a["reasons"].as_array().map_or(0, Vec::len) > 1);
-            }
-            // The requests exercise the clauses: many decisions give more
-            // than one reason (all but the one-clause baseline).
-            assert!(d.steps.len() < 2 || differing > 300, "{}: {differing}", d.name);
-        }
-        // The forms policy compiles to specialised forms, not to the fallback.
-        assert!(compiled_forms >= 40, "{compiled_forms}");
-    }
 
     #[test]
     fn scalar_compares_as_values_do() {

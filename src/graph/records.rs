@@ -1,4 +1,7 @@
-//! Row-major copies of the attributes compiled decision conditions read.
+//! Read-optimised records: row-major copies of the attributes a set of
+//! compiled conditions ([`crate::eval::plan`]) reads, for random access by
+//! node id. Decision engines build them; audits, which scan a kind's rows in
+//! order, read the columns ([`Records::EMPTY`]).
 //!
 //! The graph stores attributes by column: one array per attribute of a
 //! kind, plus a presence bitmap for numbers and times, and a node's row in
@@ -27,7 +30,7 @@
 //! most four words (32 bytes a node); a value that does not fit, like an
 //! attribute not copied, is read from its column.
 
-use crate::graph::{AttrId, Graph, KindId, NodeId, Raw, RawType};
+use super::{AttrId, Graph, KindId, NodeId, Raw, RawType};
 
 /// Most attributes one kind's record holds (presence bits of the header).
 const MAX_FIELDS: usize = 48;
@@ -40,7 +43,7 @@ const MAX_STRIDE: usize = 4;
 
 /// The records of every node (see the module documentation).
 #[derive(Debug, Default)]
-pub(crate) struct Rows {
+pub(crate) struct Records {
     /// Words per record, a power of two; 0 when nothing is copied.
     stride: usize,
     /// Where node 0's record starts in `words`: the first word on a cache
@@ -91,7 +94,7 @@ impl Field {
     }
 }
 
-/// Where [`Rows::field`] found an attribute.
+/// Where [`Records::field`] found an attribute.
 enum Found {
     /// In `n`'s record (its header, and its first word's index).
     Record { header: u64, start: usize, field: Field },
@@ -107,11 +110,15 @@ fn wide(ty: RawType) -> bool {
     matches!(ty, RawType::Int | RawType::Float | RawType::Time | RawType::Duration)
 }
 
-impl Rows {
+impl Records {
+    /// No records: every read goes to the graph's columns.
+    pub(crate) const EMPTY: Records =
+        Records { stride: 0, base: 0, words: Vec::new(), fields: Vec::new() };
+
     /// Copies attributes `wanted` (`(kind, column, use)`, in any order,
     /// repeats allowed: the most an attribute is used for decides) of every
     /// node of their kinds.
-    pub(crate) fn build(graph: &Graph, wanted: &[(KindId, AttrId, Use)]) -> Rows {
+    pub(crate) fn build(graph: &Graph, wanted: &[(KindId, AttrId, Use)]) -> Records {
         let mut by_kind: Vec<Vec<Field>> = Vec::new();
         let mut counts: Vec<u8> = Vec::new();
         for &(k, a, form) in wanted {
@@ -140,7 +147,7 @@ impl Rows {
             f.form = f.form.max(form);
         }
         if counts.iter().all(|c| *c == 0) {
-            return Rows::default();
+            return Records::default();
         }
         // Lay each kind's record out: the header takes half-words 0 and 1,
         // then 64-bit values (aligned), then 32-bit ones. A value that does
@@ -206,7 +213,7 @@ impl Rows {
                 *h = header;
             }
         }
-        Rows { stride, base, words, fields: by_kind }
+        Records { stride, base, words, fields: by_kind }
     }
 
     /// Where the attribute of `n` whose column `cols` gives for `n`'s kind
@@ -384,7 +391,7 @@ mod tests {
             // Asked twice, and in reverse: each attribute is copied once.
             let mut twice: Vec<_> = wanted.iter().map(|&(k, a)| (k, a, form)).collect();
             twice.extend(wanted.iter().rev().map(|&(k, a)| (k, a, form)));
-            let rows = Rows::build(&graph, &twice);
+            let rows = Records::build(&graph, &twice);
             let (mut present, mut texts) = (0, 0);
             for &(k, a) in &wanted {
                 let c = [(k, a)];
@@ -418,7 +425,7 @@ mod tests {
         let tags = schema.attr(robot, "tags").unwrap_or_else(|| panic!());
         let stride = |w: &[(AttrId, Use)]| {
             let w: Vec<_> = w.iter().map(|&(a, u)| (robot, a, u)).collect();
-            Rows::build(&graph, &w).stride
+            Records::build(&graph, &w).stride
         };
         assert_eq!(stride(&[(weight, Use::Value), (serial, Use::Value)]), 4);
         assert_eq!(stride(&[(serial, Use::Value)]), 2);
@@ -429,7 +436,7 @@ mod tests {
         // The most an attribute is used for decides: read for its value and
         // for presence, it is copied as a value.
         let mixed =
-            Rows::build(&graph, &[(robot, weight, Use::Presence), (robot, weight, Use::Value)]);
+            Records::build(&graph, &[(robot, weight, Use::Presence), (robot, weight, Use::Value)]);
         let r3 = graph.lookup("r3").unwrap_or_else(|| panic!());
         assert_eq!(mixed.raw(&graph, r3, &[(robot, weight)]), Raw::Float(-1.0));
         assert!(
@@ -442,7 +449,7 @@ mod tests {
             .iter()
             .map(|a| (probe, schema.attr(probe, a).unwrap_or_else(|| panic!()), Use::Value))
             .collect();
-        let capped = Rows::build(&graph, &ints);
+        let capped = Records::build(&graph, &ints);
         assert_eq!(capped.stride, MAX_STRIDE);
         let copied: Vec<bool> = ints.iter().map(|&(k, a, _)| capped.copied(k, a)).collect();
         assert_eq!(copied, [true, true, true, false]);
@@ -455,7 +462,7 @@ mod tests {
         }
         // An attribute not copied is read from its column.
         let r1 = graph.lookup("r1").unwrap_or_else(|| panic!());
-        let none = Rows::build(&graph, &[]);
+        let none = Records::build(&graph, &[]);
         assert_eq!(none.raw(&graph, r1, &[(robot, serial)]), graph.raw(r1, &[(robot, serial)]));
         assert!(matches!(none.raw(&graph, r1, &[(robot, serial)]), Raw::Sym(_)));
         assert_eq!(none.text(&graph, r1, &[(robot, serial)]), Some("s1"));
