@@ -25,6 +25,7 @@ pub mod source;
 pub mod syntax;
 pub mod testing;
 pub mod time;
+pub mod types;
 
 pub use decide::{DecideError, Decision, Effect, Engine, EngineHandle, Reason, Request, Sources};
 pub use diag::{Code, Diag, Diagnostics, Severity};

@@ -99,7 +99,7 @@ impl Checker<'_> {
         let service = inputs
             .iter()
             .find(|i| {
-                matches!(&i.ty, ir::InputType::Node(ks)
+                matches!(i.ty.ty(), Ty::Node(ks)
                     if service_kind.is_some_and(|s| ks.len() == 1 && ks.contains(&s)))
             })
             .map(|i| i.slot);
@@ -135,17 +135,7 @@ fn clause(
 
 /// The request-side type of a declared input type.
 fn input_type(t: &Ty) -> Option<ir::InputType> {
-    Some(match t {
-        Ty::Bool => ir::InputType::Bool,
-        Ty::Int => ir::InputType::Int,
-        Ty::Float => ir::InputType::Float,
-        Ty::Str => ir::InputType::Str,
-        Ty::Time => ir::InputType::Time,
-        Ty::Duration => ir::InputType::Duration,
-        Ty::List(e) => ir::InputType::List(Box::new(input_type(e)?)),
-        Ty::Node(ks) => ir::InputType::Node(ks.clone()),
-        Ty::Null | Ty::Unknown => return None,
-    })
+    ir::InputType::new(t.clone())
 }
 
 /// Approvers are named by text or by entity (its id), alone or in a list.

@@ -10,7 +10,7 @@
 mod decision;
 mod expr;
 mod plugins;
-pub mod types;
+pub use crate::types;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -467,7 +467,7 @@ impl<'a> Checker<'a> {
                 );
                 match did_you_mean(&n.name, names) {
                     Some(s) => h.help(format!("did you mean `{s}`?")),
-                    None => h.help("attribute types are string, int, float, bool, timestamp, duration, [Typed] or an enum declared in the block"),
+                    None => h.help("attribute types are string, int, float, bool, timestamp, duration, a list `[T]` or an enum declared in the block"),
                 }
                 None
             }

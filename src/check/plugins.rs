@@ -33,21 +33,17 @@ fn abi(t: &Typed) -> Result<AbiType, String> {
     if t.opt {
         return Err("plugin parameters and results cannot be optional (`?`)".into());
     }
-    Ok(match &t.ty {
-        Ty::Bool => AbiType::Bool,
-        Ty::Int => AbiType::Int,
-        Ty::Float => AbiType::Float,
-        Ty::Str => AbiType::Str,
-        Ty::Time => AbiType::Time,
-        Ty::Duration => AbiType::Duration,
-        Ty::List(inner) => AbiType::List(Box::new(abi(&Typed::of((**inner).clone()))?)),
-        Ty::Node(_) => {
-            return Err(
-                "nodes cannot cross the plugin boundary; pass an attribute or `id(x)`".into()
-            );
+    fn has_node(t: &Ty) -> bool {
+        match t {
+            Ty::Node(_) => true,
+            Ty::List(e) => has_node(e),
+            _ => false,
         }
-        Ty::Null | Ty::Unknown => return Err("not a type a plugin can take".into()),
-    })
+    }
+    if has_node(&t.ty) {
+        return Err("nodes cannot cross the plugin boundary; pass an attribute or `id(x)`".into());
+    }
+    AbiType::new(t.ty.clone()).ok_or_else(|| "not a type a plugin can take".into())
 }
 
 impl<'a> Checker<'a> {

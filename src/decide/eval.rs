@@ -21,8 +21,9 @@ use crate::eval::plan::{self, Cond, Cx};
 use crate::graph::records::Records;
 use crate::graph::{Graph, NodeId};
 use crate::ir::value::Value;
-use crate::ir::{self, ClauseEffect, DecisionStep, InputType};
+use crate::ir::{self, ClauseEffect, DecisionStep};
 use crate::time::{Duration, Timestamp};
+use crate::types::Ty;
 
 /// Where a clause is, computed once per engine (not per request).
 #[derive(Debug)]
@@ -209,7 +210,7 @@ pub(super) fn warm_of(d: &ir::Decision) -> Vec<Warm> {
         e.for_each_child(&mut |c| visit(c, warm));
     }
     let mut warm: Vec<Warm> = (d.inputs.iter())
-        .filter(|i| matches!(i.ty, InputType::Node(_)))
+        .filter(|i| matches!(i.ty.ty(), Ty::Node(_)))
         .map(|i| Warm { slot: i.slot, ..Warm::default() })
         .collect();
     for step in &d.steps {
@@ -346,7 +347,7 @@ pub(crate) fn decide_in<'a>(
                 give_buffers((trail, scratch));
                 return Err(DecideError::MissingInput { input: input.name.to_string() });
             }
-            Some(j) => match decode(graph, rows, &input.ty, j) {
+            Some(j) => match decode(graph, rows, input.ty.ty(), j) {
                 Ok(v) => v,
                 Err(e) => {
                     give_buffers((trail, scratch));
@@ -620,56 +621,51 @@ impl InputError {
             }
             InputError::Bad => DecideError::BadInput {
                 input: input.name.to_string(),
-                expected: expected(&input.ty, schema),
+                expected: expected(input.ty.ty(), schema),
             },
         }
     }
 }
 
 /// What a request must give for a type, in words.
-pub(super) fn expected(t: &InputType, schema: &crate::graph::Schema) -> String {
+pub(super) fn expected(t: &Ty, schema: &crate::graph::Schema) -> String {
     match t {
-        InputType::Bool => "a boolean".into(),
-        InputType::Int => "an integer".into(),
-        InputType::Float => "a number".into(),
-        InputType::Str => "a string".into(),
-        InputType::Time => "a timestamp string (RFC 3339 or YYYY-MM-DD)".into(),
-        InputType::Duration => "a duration string (`90d`, `24h`)".into(),
-        InputType::List(e) => format!("a list, each element {}", expected(e, schema)),
-        InputType::Node(_) => {
-            format!("the id of an entity of kind `{}` (a string)", t.show(schema))
-        }
+        Ty::Bool => "a boolean".into(),
+        Ty::Int => "an integer".into(),
+        Ty::Float => "a number".into(),
+        Ty::Str => "a string".into(),
+        Ty::Time => "a timestamp string (RFC 3339 or YYYY-MM-DD)".into(),
+        Ty::Duration => "a duration string (`90d`, `24h`)".into(),
+        Ty::List(e) => format!("a list, each element {}", expected(e, schema)),
+        Ty::Node(_) => format!("the id of an entity of kind `{}` (a string)", t.show(schema)),
+        // An input type has neither (`InputType::new`).
+        Ty::Null | Ty::Unknown => t.show(schema),
     }
 }
 
 /// A JSON input as a runtime value (entity ids through the graph's lookup;
 /// their kind from the engine's records).
-fn decode<'a>(
-    graph: &Graph,
-    rows: &Records,
-    t: &InputType,
-    j: &'a Json,
-) -> Result<Value<'a>, InputError> {
+fn decode<'a>(graph: &Graph, rows: &Records, t: &Ty, j: &'a Json) -> Result<Value<'a>, InputError> {
     Ok(match (t, j) {
         (_, Json::Null) => Value::Missing,
-        (InputType::Bool, Json::Bool(b)) => Value::Bool(*b),
-        (InputType::Int, Json::Number(n)) => Value::Int(n.as_i64().ok_or(InputError::Bad)?),
-        (InputType::Float, Json::Number(n)) => Value::Float(n.as_f64().ok_or(InputError::Bad)?),
-        (InputType::Str, Json::String(s)) => Value::Str(Cow::Borrowed(s)),
-        (InputType::Time, Json::String(s)) => {
+        (Ty::Bool, Json::Bool(b)) => Value::Bool(*b),
+        (Ty::Int, Json::Number(n)) => Value::Int(n.as_i64().ok_or(InputError::Bad)?),
+        (Ty::Float, Json::Number(n)) => Value::Float(n.as_f64().ok_or(InputError::Bad)?),
+        (Ty::Str, Json::String(s)) => Value::Str(Cow::Borrowed(s)),
+        (Ty::Time, Json::String(s)) => {
             Value::Time(Timestamp::parse(s).map_err(|_| InputError::Bad)?)
         }
-        (InputType::Duration, Json::String(s)) => {
+        (Ty::Duration, Json::String(s)) => {
             Value::Duration(Duration::parse(s).map_err(|_| InputError::Bad)?)
         }
-        (InputType::List(e), Json::Array(xs)) => {
+        (Ty::List(e), Json::Array(xs)) => {
             let mut out = Vec::with_capacity(xs.len());
             for x in xs {
                 out.push(decode(graph, rows, e, x)?);
             }
             Value::List(Arc::new(out))
         }
-        (InputType::Node(kinds), Json::String(id)) => match graph.lookup(id) {
+        (Ty::Node(kinds), Json::String(id)) => match graph.lookup(id) {
             Some(n) if kinds.is_empty() || kinds.contains(&rows.kind(graph, n)) => Value::Node(n),
             _ => return Err(InputError::Entity(id.clone())),
         },

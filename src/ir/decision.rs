@@ -2,11 +2,12 @@
 //! and clauses in source order, reason templates pre-split. Evaluated per
 //! request by [`crate::decide`].
 
+pub use crate::types::InputType;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
 use super::{Expr, Slot, Template, expr_text, template_text};
-use crate::graph::{KindId, Schema};
+use crate::graph::Schema;
 use crate::source::Loc;
 
 /// A compiled decision block.
@@ -42,46 +43,6 @@ pub struct DecisionInput {
     pub optional: bool,
     /// Where it is declared.
     pub loc: Loc,
-}
-
-/// The type of an input, as a request gives it.
-#[derive(Clone, Debug, PartialEq)]
-pub enum InputType {
-    /// `true`/`false`.
-    Bool,
-    /// An integer.
-    Int,
-    /// A number.
-    Float,
-    /// Text.
-    Str,
-    /// A timestamp (RFC 3339 or a date, as a string).
-    Time,
-    /// A duration (`90d`, `24h`, as a string).
-    Duration,
-    /// A list of values.
-    List(Box<InputType>),
-    /// An entity of one of these kinds (empty: any), given by id.
-    Node(Vec<KindId>),
-}
-
-impl InputType {
-    /// How the type is written in a policy (`identity`, `[string]`, `int`).
-    pub fn show(&self, schema: &Schema) -> String {
-        match self {
-            InputType::Bool => "bool".into(),
-            InputType::Int => "int".into(),
-            InputType::Float => "float".into(),
-            InputType::Str => "string".into(),
-            InputType::Time => "timestamp".into(),
-            InputType::Duration => "duration".into(),
-            InputType::List(t) => format!("[{}]", t.show(schema)),
-            InputType::Node(ks) if ks.is_empty() => "node".into(),
-            InputType::Node(ks) => {
-                ks.iter().map(|k| schema.kind_name(*k)).collect::<Vec<_>>().join(" | ")
-            }
-        }
-    }
 }
 
 /// A `let` or a clause, in source order.

@@ -13,6 +13,7 @@ use super::{
     ABI_VERSION, AbiType, Declaration, FnSig, HostOptions, Limits, Loader, MAX_PARAMS, Plugin,
     Problem, ProblemKind,
 };
+use crate::types::Ty;
 
 /// A verified module with what the runtime needs to call it.
 pub(crate) struct Loaded {
@@ -117,21 +118,22 @@ pub(crate) fn configure_default(options: HostOptions) -> bool {
 
 /// The core-wasm parameter types of an ABI type.
 fn wasm_params(t: &AbiType, out: &mut Vec<ValType>) {
-    match t {
-        AbiType::Bool => out.push(ValType::I32),
-        AbiType::Int | AbiType::Time | AbiType::Duration => out.push(ValType::I64),
-        AbiType::Float => out.push(ValType::F64),
-        AbiType::Str | AbiType::List(_) => out.extend([ValType::I32, ValType::I32]),
+    match t.ty() {
+        Ty::Bool => out.push(ValType::I32),
+        Ty::Float => out.push(ValType::F64),
+        Ty::Str | Ty::List(_) => out.extend([ValType::I32, ValType::I32]),
+        // Int, Time, Duration (an ABI type has no other: `AbiType::new`).
+        _ => out.push(ValType::I64),
     }
 }
 
 /// The core-wasm result type of an ABI type (strings and lists: a packed `ptr << 32 | len`).
 fn wasm_result(t: &AbiType) -> ValType {
-    match t {
-        AbiType::Bool => ValType::I32,
-        AbiType::Int | AbiType::Time | AbiType::Duration => ValType::I64,
-        AbiType::Float => ValType::F64,
-        AbiType::Str | AbiType::List(_) => ValType::I64,
+    match t.ty() {
+        Ty::Bool => ValType::I32,
+        Ty::Float => ValType::F64,
+        // Int, Time, Duration; strings and lists as a packed pointer.
+        _ => ValType::I64,
     }
 }
 

@@ -20,6 +20,7 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::ir::value::Value;
+pub use crate::types::AbiType;
 
 #[cfg(feature = "plugins")]
 mod fast;
@@ -37,47 +38,6 @@ pub const ABI_VERSION: i32 = 1;
 /// Most parameters a plugin function may declare (the host passes them from a
 /// fixed-size array: no allocation per call).
 pub const MAX_PARAMS: usize = 8;
-
-/// A type that crosses the plugin boundary.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum AbiType {
-    /// `bool` as `i32` 0 or 1.
-    Bool,
-    /// `int` as `i64`.
-    Int,
-    /// `float` as `f64`.
-    Float,
-    /// `string` as UTF-8 bytes in guest memory.
-    Str,
-    /// `timestamp` as `i64` seconds since the Unix epoch.
-    Time,
-    /// `duration` as `i64` seconds.
-    Duration,
-    /// `[T]` as JSON bytes in guest memory.
-    List(Box<AbiType>),
-}
-
-impl AbiType {
-    /// True when the value travels through guest memory (a `gov_alloc` buffer
-    /// for arguments, a packed `ptr << 32 | len` for results).
-    pub fn in_memory(&self) -> bool {
-        matches!(self, AbiType::Str | AbiType::List(_))
-    }
-}
-
-impl fmt::Display for AbiType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            AbiType::Bool => f.write_str("bool"),
-            AbiType::Int => f.write_str("int"),
-            AbiType::Float => f.write_str("float"),
-            AbiType::Str => f.write_str("string"),
-            AbiType::Time => f.write_str("timestamp"),
-            AbiType::Duration => f.write_str("duration"),
-            AbiType::List(t) => write!(f, "[{t}]"),
-        }
-    }
-}
 
 /// One declared plugin function, in ABI types.
 #[derive(Clone, Debug, PartialEq, Eq)]

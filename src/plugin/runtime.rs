@@ -12,9 +12,10 @@ use super::fast::Fast;
 use wasmtime::{Func, Instance, Memory, ResourceLimiter, Store, Trap, TypedFunc, Val};
 
 use super::host::Loaded;
-use super::{AbiType, FnSig, Limits, MAX_PARAMS, PluginSet};
+use super::{FnSig, Limits, MAX_PARAMS, PluginSet};
 use crate::ir::value::Value;
 use crate::time::{Duration, Timestamp};
+use crate::types::Ty;
 
 /// Largest table a plugin may grow to (tables hold function references).
 const MAX_TABLE_ELEMENTS: usize = 100_000;
@@ -223,12 +224,12 @@ fn invoke<'v>(
     scratch.clear();
     let mut total: usize = 0;
     for (i, (a, t)) in args.iter().zip(&sig.params).enumerate() {
-        match (t, a) {
-            (AbiType::Str, Value::Str(s)) => {
+        match (t.ty(), a) {
+            (Ty::Str, Value::Str(s)) => {
                 total = total.saturating_add(s.len());
                 needs_memory = true;
             }
-            (AbiType::List(_), v) => {
+            (Ty::List(_), v) => {
                 let before = scratch.len();
                 write_json(v, scratch);
                 total = total.saturating_add(scratch.len() - before);
@@ -259,9 +260,9 @@ fn invoke<'v>(
             )));
         }
         for (i, (a, t)) in args.iter().zip(&sig.params).enumerate() {
-            let bytes: &[u8] = match (t, a) {
-                (AbiType::Str, Value::Str(s)) => s.as_bytes(),
-                (AbiType::List(_), _) => {
+            let bytes: &[u8] = match (t.ty(), a) {
+                (Ty::Str, Value::Str(s)) => s.as_bytes(),
+                (Ty::List(_), _) => {
                     let (start, end) = json.get(i).copied().unwrap_or_default();
                     scratch.get(start..end).unwrap_or_default()
                 }
@@ -287,14 +288,14 @@ fn invoke<'v>(
         n += 1;
     };
     for (i, (a, t)) in args.iter().zip(&sig.params).enumerate() {
-        match (t, a) {
-            (AbiType::Bool, Value::Bool(b)) => put(Val::I32(i32::from(*b))),
-            (AbiType::Int, Value::Int(x)) => put(Val::I64(*x)),
-            (AbiType::Float, Value::Float(x)) => put(Val::F64(x.to_bits())),
-            (AbiType::Float, Value::Int(x)) => put(Val::F64((*x as f64).to_bits())),
-            (AbiType::Time, Value::Time(t)) => put(Val::I64(t.0)),
-            (AbiType::Duration, Value::Duration(d)) => put(Val::I64(d.0)),
-            (AbiType::Str | AbiType::List(_), _) => {
+        match (t.ty(), a) {
+            (Ty::Bool, Value::Bool(b)) => put(Val::I32(i32::from(*b))),
+            (Ty::Int, Value::Int(x)) => put(Val::I64(*x)),
+            (Ty::Float, Value::Float(x)) => put(Val::F64(x.to_bits())),
+            (Ty::Float, Value::Int(x)) => put(Val::F64((*x as f64).to_bits())),
+            (Ty::Time, Value::Time(t)) => put(Val::I64(t.0)),
+            (Ty::Duration, Value::Duration(d)) => put(Val::I64(d.0)),
+            (Ty::Str | Ty::List(_), _) => {
                 let (ptr, len) = ranges.get(i).copied().unwrap_or_default();
                 put(Val::I32(ptr as i32));
                 put(Val::I32(len as i32));
@@ -416,25 +417,25 @@ fn reported(live: &mut Live) -> Failure {
 fn decode<'v>(live: &mut Live, sig: &FnSig, result: &Val) -> Result<Value<'v>, Failure> {
     let max = live.plugin.limits.max_output;
     let wrong = |what: &str| Failure::Result(format!("returned {what} for a `{}` result", sig.ret));
-    Ok(match (&sig.ret, result) {
-        (AbiType::Bool, Val::I32(0)) => Value::Bool(false),
-        (AbiType::Bool, Val::I32(1)) => Value::Bool(true),
-        (AbiType::Bool, Val::I32(_)) => return Err(reported(live)),
-        (AbiType::Int | AbiType::Time | AbiType::Duration, Val::I64(i64::MIN)) => {
+    Ok(match (sig.ret.ty(), result) {
+        (Ty::Bool, Val::I32(0)) => Value::Bool(false),
+        (Ty::Bool, Val::I32(1)) => Value::Bool(true),
+        (Ty::Bool, Val::I32(_)) => return Err(reported(live)),
+        (Ty::Int | Ty::Time | Ty::Duration, Val::I64(i64::MIN)) => {
             return Err(reported(live));
         }
-        (AbiType::Int, Val::I64(x)) => Value::Int(*x),
-        (AbiType::Time, Val::I64(x)) => Value::Time(Timestamp(*x)),
-        (AbiType::Duration, Val::I64(x)) => Value::Duration(Duration(*x)),
-        (AbiType::Float, Val::F64(bits)) => {
+        (Ty::Int, Val::I64(x)) => Value::Int(*x),
+        (Ty::Time, Val::I64(x)) => Value::Time(Timestamp(*x)),
+        (Ty::Duration, Val::I64(x)) => Value::Duration(Duration(*x)),
+        (Ty::Float, Val::F64(bits)) => {
             let x = f64::from_bits(*bits);
             if x.is_nan() {
                 return Err(reported(live));
             }
             Value::Float(x)
         }
-        (AbiType::Str | AbiType::List(_), Val::I64(p)) if *p < 0 => return Err(reported(live)),
-        (AbiType::Str, Val::I64(p)) => {
+        (Ty::Str | Ty::List(_), Val::I64(p)) if *p < 0 => return Err(reported(live)),
+        (Ty::Str, Val::I64(p)) => {
             let bytes = read_out(live, *p, max).map_err(Failure::Result)?;
             match std::str::from_utf8(bytes) {
                 Ok(s) => Value::Str(Cow::Owned(s.to_owned())),
@@ -445,11 +446,11 @@ fn decode<'v>(live: &mut Live, sig: &FnSig, result: &Val) -> Result<Value<'v>, F
                 }
             }
         }
-        (AbiType::List(elem), Val::I64(p)) => {
+        (Ty::List(elem), Val::I64(p)) => {
             let bytes = read_out(live, *p, max).map_err(Failure::Result)?;
             let json: serde_json::Value = serde_json::from_slice(bytes)
                 .map_err(|e| Failure::Result(format!("returned a list that is not JSON ({e})")))?;
-            from_json(&json, &AbiType::List(elem.clone()))
+            from_json(&json, &Ty::List(elem.clone()))
                 .ok_or_else(|| wrong(&format!("`{}`", truncate(&json.to_string()))))?
         }
         (_, v) => return Err(wrong(&format!("{v:?}"))),
@@ -464,16 +465,16 @@ fn truncate(s: &str) -> String {
 }
 
 /// A JSON result as a value of the declared type.
-fn from_json<'v>(j: &serde_json::Value, t: &AbiType) -> Option<Value<'v>> {
+fn from_json<'v>(j: &serde_json::Value, t: &Ty) -> Option<Value<'v>> {
     use serde_json::Value as J;
     Some(match (t, j) {
-        (AbiType::Bool, J::Bool(b)) => Value::Bool(*b),
-        (AbiType::Int, J::Number(n)) => Value::Int(n.as_i64()?),
-        (AbiType::Float, J::Number(n)) => Value::Float(n.as_f64()?),
-        (AbiType::Str, J::String(s)) => Value::Str(Cow::Owned(s.clone())),
-        (AbiType::Time, J::Number(n)) => Value::Time(Timestamp(n.as_i64()?)),
-        (AbiType::Duration, J::Number(n)) => Value::Duration(Duration(n.as_i64()?)),
-        (AbiType::List(e), J::Array(xs)) => {
+        (Ty::Bool, J::Bool(b)) => Value::Bool(*b),
+        (Ty::Int, J::Number(n)) => Value::Int(n.as_i64()?),
+        (Ty::Float, J::Number(n)) => Value::Float(n.as_f64()?),
+        (Ty::Str, J::String(s)) => Value::Str(Cow::Owned(s.clone())),
+        (Ty::Time, J::Number(n)) => Value::Time(Timestamp(n.as_i64()?)),
+        (Ty::Duration, J::Number(n)) => Value::Duration(Duration(n.as_i64()?)),
+        (Ty::List(e), J::Array(xs)) => {
             Value::List(Arc::new(xs.iter().map(|x| from_json(x, e)).collect::<Option<Vec<_>>>()?))
         }
         _ => return None,
