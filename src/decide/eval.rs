@@ -275,7 +275,7 @@ pub(super) fn priorities_of(
     known: Known,
 ) -> Option<Priorities> {
     let p = program.priority.as_ref()?;
-    if !crate::eval::audit::service_only(&p.by, false) {
+    if !p.by.service_only(false) {
         return None;
     }
     let kind = graph.schema().service_model().kind?;

@@ -618,7 +618,7 @@ impl Worker<'_> {
         let by_service = program
             .priority
             .as_ref()
-            .is_some_and(|p| service_only(&p.by, true))
+            .is_some_and(|p| p.by.service_only(true))
             .then(ServiceMemo::default);
         Worker {
             frame: Frame::new(size, NodeId(0)),
@@ -649,21 +649,6 @@ impl Hasher for IdHasher {
     fn write_u32(&mut self, i: u32) {
         self.0 = u64::from(i).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
-}
-
-/// True when the value of `e` depends on the entity's service only: it reads
-/// `service`, its attributes, constants and (when `now` is true) `now`, and
-/// calls only built-ins.
-pub(crate) fn service_only(e: &ir::Expr, now: bool) -> bool {
-    use ir::ExprKind as K;
-    if matches!(e.kind, K::Local(_) | K::Aggregate { .. } | K::PluginCall { .. } | K::Block(..))
-        || (!now && matches!(e.kind, K::Now))
-    {
-        return false;
-    }
-    let mut all = true;
-    e.for_each_child(&mut |c| all &= service_only(c, now));
-    all
 }
 
 fn severity_for<'a>(

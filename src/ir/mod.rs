@@ -304,6 +304,26 @@ pub enum ExprKind {
 }
 
 impl Expr {
+    /// True when the value depends on the entity's service only: it reads
+    /// `service`, its attributes, constants and (when `now` is true) `now`,
+    /// and calls only built-ins. Audits and decisions memoise `priority by`
+    /// per service when it does.
+    pub fn service_only(&self, now: bool) -> bool {
+        if matches!(
+            self.kind,
+            ExprKind::Local(_)
+                | ExprKind::Aggregate { .. }
+                | ExprKind::PluginCall { .. }
+                | ExprKind::Block(..)
+        ) || (!now && matches!(self.kind, ExprKind::Now))
+        {
+            return false;
+        }
+        let mut all = true;
+        self.for_each_child(&mut |c| all &= c.service_only(now));
+        all
+    }
+
     /// Calls `f` for each direct sub-expression, in evaluation order
     /// (quantifiers: the list or path start, the path filters, the
     /// condition, the projection). The one place that knows every variant's
