@@ -12,6 +12,7 @@ pub mod hash;
 pub mod history;
 pub mod ingest;
 pub mod ir;
+pub mod load;
 #[cfg(feature = "lsp")]
 pub mod lsp;
 pub mod metrics;

@@ -1,16 +1,15 @@
-//! Loading shared by `check`, `eval` and `explain`: policy files, inventories,
-//! the evaluation time, compilation.
+//! The policy commands' side of the one loader ([`gov::load`]): its
+//! arguments, its failures printed and turned into exit codes.
 
 use std::path::PathBuf;
 
-use gov::check::{Compiled, Options};
-use gov::graph::{Graph, Mode, Schema};
-use gov::ingest::LoadOptions;
+use gov::check::Compiled;
+use gov::graph::{Graph, Mode};
+use gov::load::{Failure, Sources, Stage};
 use gov::syntax::Parsed;
 use gov::time::Timestamp;
-use gov::{Code, Diag, Diagnostics};
 
-use super::output::{Exit, Output, policy_files};
+use super::output::{Exit, Output};
 
 /// Options every policy command takes.
 #[derive(clap::Args, Debug, Clone)]
@@ -40,88 +39,47 @@ impl InventoryArgs {
     }
 }
 
-/// Reads and parses every policy file; prints diagnostics and fails on any error.
+/// The exit code of a failed load stage.
+fn exit_of(stage: Stage) -> Exit {
+    match stage {
+        Stage::Usage => Exit::Usage,
+        Stage::Io => Exit::Io,
+        Stage::Policy => Exit::InvalidPolicy,
+        Stage::Inventory => Exit::InvalidInventory,
+    }
+}
+
+/// Prints a failed load's diagnostics; its exit code.
+fn failed(f: Failure, out: &Output) -> Exit {
+    out.diagnostics(&f.diagnostics);
+    exit_of(f.stage)
+}
+
+/// Reads and parses every policy file ([`gov::load::policies`]); prints
+/// diagnostics and fails on any error.
 pub fn parse_policies(paths: &[PathBuf], out: &Output) -> Result<Vec<Parsed>, Exit> {
-    let files = policy_files(paths).map_err(|e| {
-        let shown = paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ");
-        out.io_error(&shown, &e)
-    })?;
-    if files.is_empty() {
-        out.diagnostics(
-            &Diag::error(Code::Io, "no `.gov` files found")
-                .help("pass policy files or directories that contain `*.gov` files")
-                .into(),
-        );
-        return Err(Exit::Usage);
-    }
-    let mut parsed = Vec::new();
-    let mut diags = Diagnostics::new();
-    let mut io_failed = false;
-    for path in files {
-        let name = path.display().to_string();
-        match gov::ingest::read_bytes(&path) {
-            Ok(bytes) => match gov::syntax::parse_bytes(&name, &bytes) {
-                Ok(p) => parsed.push(p),
-                Err(d) => diags.extend(d),
-            },
-            Err(e) => {
-                out.diagnostics(&e.0.into());
-                io_failed = true;
-            }
-        }
-    }
-    if diags.has_errors() {
-        out.diagnostics(&diags);
-        return Err(Exit::InvalidPolicy);
-    }
-    if io_failed {
-        return Err(Exit::Io);
-    }
-    Ok(parsed)
+    gov::load::policies(paths).map_err(|f| failed(f, out))
 }
 
-/// Loads the inventories into one graph (the built-in schema when none is given).
+/// Loads the inventories into one graph ([`gov::load::graph`]); `None`
+/// without inventories (commands then use the built-in schema).
 pub fn load_graph(args: &InventoryArgs, out: &Output) -> Result<Option<Graph>, Exit> {
-    if args.inventory.is_empty() {
-        return Ok(None);
-    }
-    let mut opts = LoadOptions {
-        mode: if args.lenient { Mode::Lenient } else { Mode::Strict },
-        ..LoadOptions::default()
+    let sources = Sources {
+        inventories: args.inventory.clone(),
+        mapping: args.mapping.clone(),
+        ..Sources::default()
     };
-    if let Some(path) = &args.mapping {
-        let src = gov::ingest::read_inventory(path).map_err(|e| {
-            let exit = io_exit(&e.0);
-            out.diagnostics(&e.0.into());
-            exit
-        })?;
-        opts.mapping = gov::ingest::Mapping::parse(&src).map_err(|d| {
-            out.diagnostics(&d.into());
-            Exit::InvalidInventory
-        })?;
-    }
-    match gov::ingest::load_paths(&args.inventory, &opts) {
-        Ok(loaded) => {
-            if !loaded.diagnostics.is_empty() {
-                out.diagnostics(&loaded.diagnostics);
+    let mode = if args.lenient { Mode::Lenient } else { Mode::Strict };
+    match gov::load::graph(&sources, mode) {
+        Ok(Some(g)) => {
+            if !g.loaded.diagnostics.is_empty() {
+                out.diagnostics(&g.loaded.diagnostics);
             }
-            Ok(Some(loaded.graph))
+            Ok(Some(g.loaded.graph))
         }
-        Err(Ok(diags)) => {
-            out.diagnostics(&diags);
-            Err(Exit::InvalidInventory)
-        }
-        Err(Err(io)) => {
-            let exit = io_exit(&io.0);
-            out.diagnostics(&io.0.into());
-            Err(exit)
-        }
+        Ok(None) => Ok(None),
+        Err(f) => Err(failed(f, out)),
     }
-}
-
-/// Exit 5 for a file that could not be read, 4 for one that is not an inventory's text.
-fn io_exit(d: &Diag) -> Exit {
-    if d.code == Code::IngestInvalidUtf8 { Exit::InvalidInventory } else { Exit::Io }
 }
 
 /// Compiles policies against the graph's schema (or the built-in one).
@@ -131,19 +89,5 @@ pub fn compile(
     now: Timestamp,
     out: &Output,
 ) -> Result<Compiled, Exit> {
-    let builtin;
-    let schema = match graph {
-        Some(g) => g.schema(),
-        None => {
-            builtin = Schema::builtin();
-            &builtin
-        }
-    };
-    match gov::check::compile(parsed, schema, &Options { now }) {
-        Ok(c) => Ok(c),
-        Err(d) => {
-            out.diagnostics(&d);
-            Err(Exit::InvalidPolicy)
-        }
-    }
+    gov::load::compile(parsed, graph, now).map_err(|f| failed(f, out))
 }

@@ -14,7 +14,6 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
@@ -61,16 +60,9 @@ impl std::fmt::Debug for Engine {
     }
 }
 
-/// Where [`Engine::load`] and [`EngineHandle::reload`] read from.
-#[derive(Clone, Debug, Default)]
-pub struct Sources {
-    /// Policy files or directories (`*.gov`).
-    pub policies: Vec<PathBuf>,
-    /// Inventory files or directories (any format `gov ingest` reads).
-    pub inventories: Vec<PathBuf>,
-    /// An optional mapping file (see docs/inventory.md).
-    pub mapping: Option<PathBuf>,
-}
+/// Where [`Engine::load`] and [`EngineHandle::reload`] read from (the one
+/// loader's [`crate::load::Sources`]).
+pub use crate::load::Sources;
 
 /// One question to a decision block.
 ///
@@ -261,7 +253,10 @@ impl Engine {
     /// reads) and an optional mapping file, and compiles against the graph's
     /// schema. Errors: every diagnostic (I/O, parse, ingest, check), never a panic.
     pub fn load(sources: &Sources) -> Result<Engine, Diagnostics> {
-        load::load(sources)
+        let loaded = crate::load::load(sources, Timestamp::now()).map_err(|f| f.diagnostics)?;
+        let parts: Vec<&[u8]> = loaded.texts.iter().map(|s| s.text().as_bytes()).collect();
+        let revision = revision_of_parts(&parts);
+        Ok(Engine::with_revision(loaded.compiled.program, loaded.graph.graph, revision))
     }
 
     /// Short stable content hash (hex) of the policy texts and inventory bytes.
@@ -347,7 +342,6 @@ pub(crate) fn decide_borrowed(
     let prepared = eval::Prepared { sites: &sites, warm: &warm, priorities: None, rows: &rows };
     eval::decide_in(program, graph, known, index, prepared, request)
 }
-mod load;
 
 /// FNV-1a 64 over the parts (with their lengths, so boundaries count): stable
 /// across Rust versions and platforms, unlike `DefaultHasher`.

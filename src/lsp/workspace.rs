@@ -139,24 +139,18 @@ impl Workspace {
                 if self.now.is_none() {
                     self.now = p.now;
                 }
-                if !p.inventories.is_empty() {
-                    let mut opts = crate::ingest::LoadOptions {
-                        mode: crate::graph::Mode::Lenient,
-                        ..Default::default()
-                    };
-                    if let Some(m) = &p.mapping {
-                        match crate::ingest::read_source(m)
-                            .map(|src| crate::ingest::Mapping::parse(&src))
-                        {
-                            Ok(Ok(mapping)) => opts.mapping = mapping,
-                            Ok(Err(d)) => diags.push(d),
-                            Err(e) => diags.push(e.0),
-                        }
-                    }
-                    match crate::ingest::load_paths(&p.inventories, &opts) {
-                        Ok(loaded) => self.base_schema = loaded.graph.schema().clone(),
-                        Err(Ok(d)) => diags.extend(d.into_iter().filter(Diag::is_error).take(20)),
-                        Err(Err(e)) => diags.push(e.0),
+                // The inventories' schema, leniently: an editor shows what it
+                // can of a half-written inventory.
+                let sources = crate::load::Sources {
+                    inventories: p.inventories.clone(),
+                    mapping: p.mapping.clone(),
+                    ..Default::default()
+                };
+                match crate::load::graph(&sources, crate::graph::Mode::Lenient) {
+                    Ok(Some(g)) => self.base_schema = g.loaded.graph.schema().clone(),
+                    Ok(None) => {}
+                    Err(f) => {
+                        diags.extend(f.diagnostics.into_iter().filter(Diag::is_error).take(20));
                     }
                 }
                 self.project = Some((uri, file, diags));
