@@ -767,9 +767,13 @@ fn expr(e: &Expr) -> String {
         }
         ExprKind::Unary(UnaryOp::Neg, x) => {
             let inner = expr(x);
-            // `-[` and `->` are path arrows, `--` reads as a typo.
-            if prec(x) < NEG_PRECEDENCE || inner.starts_with(['-', '[', '>']) {
+            // `-[` and `->` are path arrows. `--` reads as a typo, but
+            // parentheses around a negation would nest as deep as a chain
+            // of them is long, past the parser's bracket limit: a space.
+            if prec(x) < NEG_PRECEDENCE || inner.starts_with(['[', '>']) {
                 format!("-({inner})")
+            } else if inner.starts_with('-') {
+                format!("- {inner}")
             } else {
                 format!("-{inner}")
             }
@@ -920,6 +924,16 @@ mod tests {
     }
 
     #[test]
+    fn a_chain_of_negations_formats_to_text_that_parses() {
+        // Found by fuzzing: each negation put the next in parentheses, and a
+        // chain of 70 formatted past the 64 levels of brackets the parser
+        // takes, so `gov fmt` wrote a file that no longer parsed.
+        let src = format!("const x = 3 {}0\n", "- ".repeat(70));
+        let out = roundtrip(&src);
+        assert!(!out.contains('('), "{out}");
+    }
+
+    #[test]
     fn parenthesises_what_the_grammar_needs() {
         for (src, want) in [
             ("(a or b) and c", "(a or b) and c"),
@@ -934,7 +948,8 @@ mod tests {
             ("exists a -[e]-> b and c", "exists a -[e]-> b and c"),
             ("(exists x in xs) and c", "(exists x in xs) and c"),
             ("count((x in xs))", "count((x in xs))"),
-            ("-(-x)", "-(-x)"),
+            ("-(-x)", "- -x"),
+            ("- - -x", "- - -x"),
             ("(a + b).c", "(a + b).c"),
         ] {
             let e = crate::syntax::parse_expr(&SourceFile::new("e", src)).unwrap();
