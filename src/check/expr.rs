@@ -112,25 +112,9 @@ fn familiar_builtin(name: &str) -> Option<&'static str> {
     })
 }
 
-/// How a built-in is called, for wrong-arity help.
+/// How a built-in is called, for help ([`ir::builtins::Def::signature`]).
 pub(crate) fn signature(b: Builtin) -> &'static str {
-    match b {
-        Builtin::Default => "default(value, fallback)",
-        Builtin::Len => "len(list_or_string)",
-        Builtin::Lower => "lower(text)",
-        Builtin::Upper => "upper(text)",
-        Builtin::Contains => "contains(text, part) or contains(list, item)",
-        Builtin::StartsWith => "starts_with(text, prefix)",
-        Builtin::EndsWith => "ends_with(text, suffix)",
-        Builtin::Matches => "matches(text, glob)",
-        Builtin::Days => "days(duration)",
-        Builtin::Hours => "hours(duration)",
-        Builtin::Min2 => "min(a, b), or min(path | expr) over a path",
-        Builtin::Max2 => "max(a, b), or max(path | expr) over a path",
-        Builtin::Abs => "abs(number)",
-        Builtin::IsEmpty => "is_empty(list_or_string)",
-        Builtin::Id => "id(node)",
-    }
+    b.def().signature
 }
 
 impl Checker<'_> {
@@ -829,16 +813,8 @@ impl Checker<'_> {
     }
 
     fn builtin(&mut self, b: Builtin, args: Vec<&ast::Expr>, loc: &Loc) -> (ir::Expr, Typed) {
-        let arity = match b {
-            Builtin::Default
-            | Builtin::Contains
-            | Builtin::StartsWith
-            | Builtin::EndsWith
-            | Builtin::Matches
-            | Builtin::Min2
-            | Builtin::Max2 => 2,
-            _ => 1,
-        };
+        let def = b.def();
+        let arity = def.arity;
         let mut lowered = Vec::new();
         let mut types = Vec::new();
         for a in &args {
@@ -853,128 +829,37 @@ impl Checker<'_> {
                 loc,
                 "wrong number of arguments",
             )
-            .help(format!("call it as `{}`", signature(b)));
+            .help(format!("call it as `{}`", def.signature));
             return (konst(Const::Null, loc), Typed::unknown());
         }
         if types.iter().any(Typed::is_unknown) {
             return (konst(Const::Null, loc), Typed::unknown());
         }
-        let t0 = types.first().map(|t| t.ty.clone()).unwrap_or(Ty::Unknown);
-        let t1 = types.get(1).map(|t| t.ty.clone()).unwrap_or(Ty::Unknown);
-        let bad = |cx: &mut Self, i: usize, want: &str| {
-            if let (Some(a), Some(t)) = (args.get(i), types.get(i)) {
-                let found = t.ty.show(cx.schema());
-                cx.error(
-                    Code::TypeMismatch,
-                    format!("`{}` expects {want}, found `{found}`", b.name()),
-                    &a.loc,
-                    format!("this is `{found}`"),
-                )
-                .help(format!("call it as `{}`", signature(b)));
-            }
-        };
-        let ret = match b {
-            Builtin::Default => {
-                if !t0.comparable(&t1) {
-                    let want = t0.show(self.schema());
-                    bad(self, 1, &format!("a default of type `{want}`"));
-                    let example = match t0 {
-                        Ty::Time => " (a date is written without quotes: `2099-01-01`)",
-                        Ty::Duration => " (a duration has a unit: `90d`)",
-                        _ => "",
-                    };
-                    if self.quiet == 0
-                        && let Some(d) = self.diags.last_mut()
-                    {
-                        d.help = Some(format!(
-                            "the default stands in for the missing value, so it must be a `{want}` too{example}"
-                        ));
-                    }
-                    return (konst(Const::Null, loc), Typed::unknown());
+        let tys: Vec<Ty> = types.iter().map(|t| t.ty.clone()).collect();
+        let ret = match (def.check)(&tys, self.schema()) {
+            Ok(ret) => ret,
+            Err(w) => {
+                if let (Some(a), Some(t)) = (args.get(w.arg), types.get(w.arg)) {
+                    let found = t.ty.show(self.schema());
+                    self.error(
+                        Code::TypeMismatch,
+                        format!("`{}` expects {}, found `{found}`", b.name(), w.want),
+                        &a.loc,
+                        format!("this is `{found}`"),
+                    )
+                    .help(w.help.unwrap_or_else(|| format!("call it as `{}`", def.signature)));
                 }
-                if t0 == Ty::Null { t1 } else { t0 }
-            }
-            Builtin::Len | Builtin::IsEmpty => {
-                if !matches!(t0, Ty::List(_) | Ty::Str) {
-                    bad(self, 0, "a list or a string");
-                    return (konst(Const::Null, loc), Typed::unknown());
-                }
-                if b == Builtin::Len { Ty::Int } else { Ty::Bool }
-            }
-            Builtin::Lower | Builtin::Upper => {
-                if t0 != Ty::Str {
-                    bad(self, 0, "a string");
-                    return (konst(Const::Null, loc), Typed::unknown());
-                }
-                Ty::Str
-            }
-            Builtin::Contains => {
-                let ok = match (&t0, &t1) {
-                    (Ty::Str, Ty::Str) => true,
-                    (Ty::List(e), x) => e.comparable(x),
-                    _ => false,
-                };
-                if !ok {
-                    bad(self, 0, "a string and a string, or a list and an element");
-                    return (konst(Const::Null, loc), Typed::unknown());
-                }
-                Ty::Bool
-            }
-            Builtin::StartsWith | Builtin::EndsWith | Builtin::Matches => {
-                if t0 != Ty::Str {
-                    bad(self, 0, "a string");
-                    return (konst(Const::Null, loc), Typed::unknown());
-                }
-                if t1 != Ty::Str {
-                    bad(self, 1, "a string");
-                    return (konst(Const::Null, loc), Typed::unknown());
-                }
-                Ty::Bool
-            }
-            Builtin::Days | Builtin::Hours => {
-                if t0 != Ty::Duration {
-                    bad(self, 0, "a duration");
-                    return (konst(Const::Null, loc), Typed::unknown());
-                }
-                Ty::Int
-            }
-            Builtin::Min2 | Builtin::Max2 => {
-                if !t0.orderable(&t1) {
-                    bad(
-                        self,
-                        1,
-                        &format!(
-                            "two values of one ordered type (the first is `{}`)",
-                            t0.show(self.schema())
-                        ),
-                    );
-                    return (konst(Const::Null, loc), Typed::unknown());
-                }
-                if t0 == Ty::Int && t1 == Ty::Float { Ty::Float } else { t0 }
-            }
-            Builtin::Abs => {
-                if !matches!(t0, Ty::Int | Ty::Float | Ty::Duration) {
-                    bad(self, 0, "a number or a duration");
-                    return (konst(Const::Null, loc), Typed::unknown());
-                }
-                t0
-            }
-            Builtin::Id => {
-                if !matches!(t0, Ty::Node(_)) {
-                    bad(self, 0, "a node");
-                    return (konst(Const::Null, loc), Typed::unknown());
-                }
-                Ty::Str
+                return (konst(Const::Null, loc), Typed::unknown());
             }
         };
         // Every argument but `default`'s first must be present (checked after
         // the types: a wrong type is the one error).
         for (i, (a, t)) in args.iter().zip(&types).enumerate() {
-            if !(b == Builtin::Default && i == 0) {
+            if !(def.fallback && i == 0) {
                 self.present(t, a);
             }
         }
-        let ret_t = if b == Builtin::Default {
+        let ret_t = if def.fallback {
             Typed { ty: ret, opt: types.get(1).is_some_and(|t| t.opt) }
         } else {
             Typed::of(ret)

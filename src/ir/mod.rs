@@ -5,6 +5,7 @@
 //! pre-split. Every node that can fail or be explained keeps its source
 //! [`Loc`]. Built by [`crate::check`]; printed by `gov check --emit ir`.
 
+pub mod builtins;
 pub mod decision;
 pub mod value;
 
@@ -165,23 +166,7 @@ pub enum Builtin {
 impl Builtin {
     /// The function's name.
     pub fn name(self) -> &'static str {
-        match self {
-            Builtin::Default => "default",
-            Builtin::Len => "len",
-            Builtin::Lower => "lower",
-            Builtin::Upper => "upper",
-            Builtin::Contains => "contains",
-            Builtin::StartsWith => "starts_with",
-            Builtin::EndsWith => "ends_with",
-            Builtin::Matches => "matches",
-            Builtin::Days => "days",
-            Builtin::Hours => "hours",
-            Builtin::Min2 => "min",
-            Builtin::Max2 => "max",
-            Builtin::Abs => "abs",
-            Builtin::IsEmpty => "is_empty",
-            Builtin::Id => "id",
-        }
+        self.def().name
     }
 
     /// Every built-in.

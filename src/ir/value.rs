@@ -125,7 +125,7 @@ impl<'a> Value<'a> {
     }
 }
 
-fn overflow() -> OpError {
+pub(crate) fn overflow() -> OpError {
     OpError("arithmetic overflow".into())
 }
 
@@ -288,74 +288,9 @@ pub fn glob(pattern: &str, text: &str) -> bool {
 }
 
 /// Applies a built-in to evaluated arguments (`Id` needs the graph and is
-/// handled by the evaluator).
+/// handled by the evaluator): its [`super::builtins::Def::eval`].
 pub fn builtin<'a>(b: Builtin, args: &[Value<'a>]) -> Result<Value<'a>, OpError> {
-    use Value as V;
-    let a0 = args.first().unwrap_or(&V::Missing);
-    let a1 = args.get(1).unwrap_or(&V::Missing);
-    Ok(match b {
-        Builtin::Default => {
-            if matches!(a0, V::Missing) {
-                a1.clone()
-            } else {
-                a0.clone()
-            }
-        }
-        Builtin::Len => match a0 {
-            V::List(xs) => V::Int(i64::try_from(xs.len()).unwrap_or(i64::MAX)),
-            V::Str(s) => V::Int(i64::try_from(s.chars().count()).unwrap_or(i64::MAX)),
-            _ => V::Missing,
-        },
-        Builtin::IsEmpty => match a0 {
-            V::List(xs) => V::Bool(xs.is_empty()),
-            V::Str(s) => V::Bool(s.is_empty()),
-            _ => V::Missing,
-        },
-        Builtin::Lower => match a0 {
-            V::Str(s) => V::Str(Cow::Owned(s.to_lowercase())),
-            _ => V::Missing,
-        },
-        Builtin::Upper => match a0 {
-            V::Str(s) => V::Str(Cow::Owned(s.to_uppercase())),
-            _ => V::Missing,
-        },
-        Builtin::Contains => match (a0, a1) {
-            (V::Str(h), V::Str(n)) => V::Bool(h.contains(n.as_ref())),
-            (V::List(xs), x) => V::Bool(xs.iter().any(|y| y.equals(x))),
-            _ => V::Bool(false),
-        },
-        Builtin::StartsWith | Builtin::EndsWith | Builtin::Matches => match (a0, a1) {
-            (V::Str(s), V::Str(p)) => V::Bool(match b {
-                Builtin::StartsWith => s.starts_with(p.as_ref()),
-                Builtin::EndsWith => s.ends_with(p.as_ref()),
-                _ => glob(p, s),
-            }),
-            _ => V::Bool(false),
-        },
-        Builtin::Days => match a0 {
-            V::Duration(d) => V::Int(d.0.div_euclid(86_400)),
-            _ => V::Missing,
-        },
-        Builtin::Hours => match a0 {
-            V::Duration(d) => V::Int(d.0.div_euclid(3600)),
-            _ => V::Missing,
-        },
-        Builtin::Min2 | Builtin::Max2 => match a0.compare(a1) {
-            Some(o) => {
-                let first =
-                    if b == Builtin::Min2 { o != Ordering::Greater } else { o != Ordering::Less };
-                if first { a0.clone() } else { a1.clone() }
-            }
-            None => V::Missing,
-        },
-        Builtin::Abs => match a0 {
-            V::Int(i) => V::Int(i.checked_abs().ok_or_else(overflow)?),
-            V::Float(f) => V::Float(f.abs()),
-            V::Duration(d) => V::Duration(Duration(d.0.checked_abs().ok_or_else(overflow)?)),
-            _ => V::Missing,
-        },
-        Builtin::Id => V::Missing,
-    })
+    (b.def().eval)(args)
 }
 
 impl fmt::Display for Value<'_> {
