@@ -92,7 +92,7 @@ impl Checker<'_> {
                 }
             }
         }
-        if broken || self.decisions.iter().any(|x| *x.name == *d.name.name) {
+        if broken || self.lowered.decisions.iter().any(|x| *x.name == *d.name.name) {
             // Errors were reported (or the name is a duplicate, reported when declaring).
             return None;
         }
@@ -110,7 +110,7 @@ impl Checker<'_> {
             inputs,
             steps,
             service,
-            frame: usize::from(self.max_slot),
+            frame: usize::from(self.frame.max_slot),
         })
     }
 }

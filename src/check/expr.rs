@@ -121,7 +121,7 @@ impl Checker<'_> {
     /// Checks an expression and lowers it.
     pub(crate) fn expr(&mut self, e: &ast::Expr) -> (ir::Expr, Typed) {
         let loc = &e.loc;
-        if !self.fn_stack.is_empty() {
+        if !self.declared.fn_stack.is_empty() {
             self.inlined += 1;
         }
         match &e.kind {
@@ -456,15 +456,16 @@ impl Checker<'_> {
         // One unknown name is one mistake: later uses of it in the same
         // rule become labels of the first report, not new errors.
         if self.quiet == 0
-            && let Some(first) = self.unbound.iter().find(|(u, _)| *u == n.name).map(|(_, i)| *i)
+            && let Some(first) =
+                self.frame.unbound.iter().find(|(u, _)| *u == n.name).map(|(_, i)| *i)
         {
             self.label_diag(first, loc, "also used here");
             return (konst(Const::Null, loc), Typed::unknown());
         }
         if self.quiet == 0 {
-            self.unbound.push((n.name.clone(), self.diags.len()));
+            self.frame.unbound.push((n.name.clone(), self.diags.len()));
         }
-        if let Some((_, bound)) = self.path_binders.iter().rev().find(|(b, _)| *b == n.name) {
+        if let Some((_, bound)) = self.frame.path_binders.iter().rev().find(|(b, _)| *b == n.name) {
             let bound = bound.clone();
             let mut h = self.error(
                 Code::UnboundVariable,
@@ -479,7 +480,7 @@ impl Checker<'_> {
             ));
             return (konst(Const::Null, loc), Typed::unknown());
         }
-        if n.name == "service" && self.context == super::Context::Pure {
+        if n.name == "service" && self.frame.context == super::Context::Pure {
             self.error(
                 Code::UnboundVariable,
                 "`service` is not defined in a constant or a function",
@@ -1259,7 +1260,7 @@ impl Checker<'_> {
                                 Typed::of(Ty::Node(kinds.clone()))
                             };
                             let slot = self.bind(&n.name, ty);
-                            self.path_binders.push((n.name.clone(), n.loc.clone()));
+                            self.frame.path_binders.push((n.name.clone(), n.loc.clone()));
                             named.push(slot);
                             Bind::New(slot)
                         }

@@ -83,11 +83,11 @@ pub fn compile_with(
     }
     let program = ir::Program {
         schema: Arc::new(cx.schema),
-        rules: cx.rules,
-        exceptions: cx.exceptions,
-        priority: cx.priority,
-        decisions: cx.decisions,
-        plugins: cx.plugin_set,
+        rules: cx.lowered.rules,
+        exceptions: cx.lowered.exceptions,
+        priority: cx.lowered.priority,
+        decisions: cx.lowered.decisions,
+        plugins: cx.modules.plugin_set,
     };
     Ok(Compiled { program, warnings: diags })
 }
@@ -103,9 +103,10 @@ struct Binding {
 }
 
 /// Where an expression is checked: what `service` means and which names exist.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) enum Context {
     /// A const or fn body: no graph variables.
+    #[default]
     Pure,
     /// A rule, exception or priority: `service` is the entity's business service.
     Entity,
@@ -125,45 +126,76 @@ pub(crate) struct Checker<'a> {
     schema: Schema,
     options: Options,
     diags: Diagnostics,
-    scope: Vec<Binding>,
-    /// Attributes proven present: `(slot, attribute name)`.
-    facts: Vec<(Slot, String)>,
-    next_slot: Slot,
-    max_slot: Slot,
+    /// The variables and facts of the item being checked.
+    frame: Frame,
+    /// `let`s of the rule or decision being checked, for unused-let lints.
     lets: Vec<LetInfo>,
-    context: Context,
-    uses_service: bool,
-    consts: HashMap<String, &'a ast::ConstDecl>,
-    const_values: HashMap<String, (ir::Expr, Typed)>,
-    const_in_progress: Vec<String>,
-    fns: HashMap<String, FnInfo<'a>>,
-    fn_stack: Vec<String>,
-    plugins: HashMap<String, &'a ast::Plugin>,
-    /// Loads plugin modules (no wasmtime type reaches the checker).
-    loader: &'a dyn crate::plugin::Loader,
-    plugin_states: HashMap<String, plugins::PluginState>,
-    plugin_set: crate::plugin::PluginSet,
+    /// What the policy set declares, by name.
+    declared: Declared<'a>,
+    /// Loading the `plugin` modules the policy set declares.
+    modules: Modules<'a>,
+    /// What has been lowered so far: the program's parts.
+    lowered: Lowered,
     /// While inlining a function body a second time, errors were already reported.
     quiet: usize,
-    /// Unknown names reported in this frame, with the index of their report.
-    unbound: Vec<(String, usize)>,
-    /// Names bound by path nodes in this frame, with where (for "out of scope" help).
-    path_binders: Vec<(String, Loc)>,
     /// Functions whose recursion was reported (once each).
     recursion_reported: Vec<String>,
     /// Expression nodes checked inside function bodies (see [`MAX_INLINED_NODES`]).
     pub(crate) inlined: usize,
     /// Whether the inlining limit was reported (once per policy set).
     inline_reported: bool,
+    /// Inside message templates a missing value prints as `none`: no guard needed.
+    pub(crate) lenient: usize,
+}
+
+/// The variables and facts of one item (a rule, an exception, a decision,
+/// a const or a function body), saved and restored around the items
+/// checked inside another (a const's value, a function's body).
+#[derive(Default)]
+struct Frame {
+    scope: Vec<Binding>,
+    /// Attributes proven present: `(slot, attribute name)`.
+    facts: Vec<(Slot, String)>,
+    next_slot: Slot,
+    max_slot: Slot,
+    context: Context,
+    uses_service: bool,
+    /// Unknown names reported in this frame, with the index of their report.
+    unbound: Vec<(String, usize)>,
+    /// Names bound by path nodes in this frame, with where (for "out of scope" help).
+    path_binders: Vec<(String, Loc)>,
+}
+
+/// What the policy set declares, by name: constants (and their values once
+/// checked), functions, plugins and rules, and what failed to declare.
+#[derive(Default)]
+struct Declared<'a> {
+    consts: HashMap<String, &'a ast::ConstDecl>,
+    const_values: HashMap<String, (ir::Expr, Typed)>,
+    const_in_progress: Vec<String>,
+    fns: HashMap<String, FnInfo<'a>>,
+    fn_stack: Vec<String>,
+    plugins: HashMap<String, &'a ast::Plugin>,
+    rule_names: HashMap<String, (Loc, usize)>,
+    rule_asts: Vec<&'a ast::Rule>,
     /// Rules whose `for` kind was reported unknown: exceptions for them are not.
     broken_rules: Vec<String>,
     /// Attributes whose `schema` declaration failed: uses are not reported again.
     poisoned_attrs: Vec<(KindId, String)>,
-    /// Inside message templates a missing value prints as `none`: no guard needed.
-    pub(crate) lenient: usize,
+}
+
+/// Loading plugin modules: the loader (no wasmtime type reaches the
+/// checker), each declared plugin's state, the modules loaded.
+struct Modules<'a> {
+    loader: &'a dyn crate::plugin::Loader,
+    plugin_states: HashMap<String, plugins::PluginState>,
+    plugin_set: crate::plugin::PluginSet,
+}
+
+/// The program's parts, as they are lowered.
+#[derive(Default)]
+struct Lowered {
     rules: Vec<ir::Rule>,
-    rule_names: HashMap<String, (Loc, usize)>,
-    rule_asts: Vec<&'a ast::Rule>,
     exceptions: Vec<ir::Exception>,
     priority: Option<ir::PriorityRule>,
     decisions: Vec<ir::Decision>,
@@ -175,37 +207,20 @@ impl<'a> Checker<'a> {
             schema,
             options,
             diags: Diagnostics::new(),
-            scope: Vec::new(),
-            facts: Vec::new(),
-            next_slot: 0,
-            max_slot: 0,
+            frame: Frame::default(),
             lets: Vec::new(),
-            context: Context::Pure,
-            uses_service: false,
-            consts: HashMap::new(),
-            const_values: HashMap::new(),
-            const_in_progress: Vec::new(),
-            fns: HashMap::new(),
-            fn_stack: Vec::new(),
-            plugins: HashMap::new(),
-            loader,
-            plugin_states: HashMap::new(),
-            plugin_set: crate::plugin::PluginSet::default(),
+            declared: Declared::default(),
+            modules: Modules {
+                loader,
+                plugin_states: HashMap::new(),
+                plugin_set: crate::plugin::PluginSet::default(),
+            },
+            lowered: Lowered::default(),
             quiet: 0,
-            unbound: Vec::new(),
-            path_binders: Vec::new(),
             recursion_reported: Vec::new(),
             inlined: 0,
             inline_reported: false,
-            poisoned_attrs: Vec::new(),
-            broken_rules: Vec::new(),
             lenient: 0,
-            rules: Vec::new(),
-            rule_names: HashMap::new(),
-            rule_asts: Vec::new(),
-            exceptions: Vec::new(),
-            priority: None,
-            decisions: Vec::new(),
         }
     }
 
@@ -255,15 +270,15 @@ impl<'a> Checker<'a> {
     // ------------------------------------------------------------ scopes
 
     fn alloc(&mut self) -> Slot {
-        let s = self.next_slot;
-        self.next_slot = self.next_slot.saturating_add(1);
-        self.max_slot = self.max_slot.max(self.next_slot);
+        let s = self.frame.next_slot;
+        self.frame.next_slot = self.frame.next_slot.saturating_add(1);
+        self.frame.max_slot = self.frame.max_slot.max(self.frame.next_slot);
         s
     }
 
     pub(crate) fn bind(&mut self, name: &str, ty: Typed) -> Slot {
         let slot = self.alloc();
-        self.scope.push(Binding { name: name.to_owned(), slot, ty, let_index: None });
+        self.frame.scope.push(Binding { name: name.to_owned(), slot, ty, let_index: None });
         slot
     }
 
@@ -271,21 +286,21 @@ impl<'a> Checker<'a> {
         let slot = self.alloc();
         self.lets.push(LetInfo { name: name.name.clone(), loc: name.loc.clone(), used: false });
         let idx = self.lets.len() - 1;
-        self.scope.push(Binding { name: name.name.clone(), slot, ty, let_index: Some(idx) });
+        self.frame.scope.push(Binding { name: name.name.clone(), slot, ty, let_index: Some(idx) });
         slot
     }
 
     pub(crate) fn scope_mark(&self) -> (usize, usize) {
-        (self.scope.len(), self.facts.len())
+        (self.frame.scope.len(), self.frame.facts.len())
     }
 
     pub(crate) fn scope_reset(&mut self, mark: (usize, usize)) {
-        self.scope.truncate(mark.0);
-        self.facts.truncate(mark.1);
+        self.frame.scope.truncate(mark.0);
+        self.frame.facts.truncate(mark.1);
     }
 
     pub(crate) fn lookup(&mut self, name: &str) -> Option<(Slot, Typed)> {
-        let b = self.scope.iter().rev().find(|b| b.name == name)?.clone();
+        let b = self.frame.scope.iter().rev().find(|b| b.name == name)?.clone();
         if let Some(i) = b.let_index
             && let Some(l) = self.lets.get_mut(i)
         {
@@ -295,23 +310,16 @@ impl<'a> Checker<'a> {
     }
 
     pub(crate) fn names_in_scope(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.scope.iter().map(|b| b.name.clone()).collect();
-        v.extend(self.consts.keys().cloned());
-        if self.context == Context::Entity {
+        let mut v: Vec<String> = self.frame.scope.iter().map(|b| b.name.clone()).collect();
+        v.extend(self.declared.consts.keys().cloned());
+        if self.frame.context == Context::Entity {
             v.push("service".into());
         }
         v
     }
 
     fn start_frame(&mut self, context: Context) {
-        self.scope.clear();
-        self.facts.clear();
-        self.next_slot = 0;
-        self.max_slot = 0;
-        self.context = context;
-        self.uses_service = false;
-        self.unbound.clear();
-        self.path_binders.clear();
+        self.frame = Frame { context, ..Frame::default() };
     }
 
     // ------------------------------------------------------------ declarations
@@ -330,15 +338,15 @@ impl<'a> Checker<'a> {
             for item in &f.module.items {
                 let named: Option<(&ast::Name, &str)> = match item {
                     Item::Const(c) => {
-                        self.consts.insert(c.name.name.clone(), c);
+                        self.declared.consts.insert(c.name.name.clone(), c);
                         Some((&c.name, "constant"))
                     }
                     Item::Fn(d) => {
-                        self.fns.insert(d.name.name.clone(), FnInfo { decl: d });
+                        self.declared.fns.insert(d.name.name.clone(), FnInfo { decl: d });
                         Some((&d.name, "function"))
                     }
                     Item::Plugin(p) => {
-                        self.plugins.insert(p.name.name.clone(), p);
+                        self.declared.plugins.insert(p.name.name.clone(), p);
                         Some((&p.name, "plugin"))
                     }
                     Item::Rule(r) => Some((&r.name, "rule")),
@@ -389,7 +397,7 @@ impl<'a> Checker<'a> {
                     };
                     for a in &n.attrs {
                         let Some(ty) = self.attr_type(&a.ty, s) else {
-                            self.poisoned_attrs.push((kind, a.name.name.clone()));
+                            self.declared.poisoned_attrs.push((kind, a.name.name.clone()));
                             continue;
                         };
                         // Attributes declared by policies are never required: inventories
@@ -527,11 +535,11 @@ impl<'a> Checker<'a> {
 
     /// The lowered value of a constant, checked on first use.
     pub(crate) fn const_value(&mut self, name: &str) -> Option<(ir::Expr, Typed)> {
-        if let Some(v) = self.const_values.get(name) {
+        if let Some(v) = self.declared.const_values.get(name) {
             return Some(v.clone());
         }
-        let decl = *self.consts.get(name)?;
-        if self.const_in_progress.iter().any(|n| n == name) {
+        let decl = *self.declared.consts.get(name)?;
+        if self.declared.const_in_progress.iter().any(|n| n == name) {
             self.error(
                 Code::RecursiveFunction,
                 format!("constant `{name}` refers to itself"),
@@ -543,10 +551,10 @@ impl<'a> Checker<'a> {
                 ir::Expr { kind: ir::ExprKind::Const(ir::Const::Null), loc: decl.loc.clone() },
                 Typed::unknown(),
             );
-            self.const_values.insert(name.to_owned(), v.clone());
+            self.declared.const_values.insert(name.to_owned(), v.clone());
             return Some(v);
         }
-        self.const_in_progress.push(name.to_owned());
+        self.declared.const_in_progress.push(name.to_owned());
         // A constant is checked in its own, pure frame.
         let saved = self.save_frame();
         self.start_frame(Context::Pure);
@@ -578,34 +586,18 @@ impl<'a> Checker<'a> {
             }
         }
         self.restore_frame(saved);
-        self.const_in_progress.retain(|n| n != name);
+        self.declared.const_in_progress.retain(|n| n != name);
         let v = (e, t);
-        self.const_values.insert(name.to_owned(), v.clone());
+        self.declared.const_values.insert(name.to_owned(), v.clone());
         Some(v)
     }
 
-    fn save_frame(&mut self) -> SavedFrame {
-        SavedFrame {
-            scope: std::mem::take(&mut self.scope),
-            facts: std::mem::take(&mut self.facts),
-            next_slot: self.next_slot,
-            max_slot: self.max_slot,
-            context: self.context,
-            uses_service: self.uses_service,
-            unbound: std::mem::take(&mut self.unbound),
-            path_binders: std::mem::take(&mut self.path_binders),
-        }
+    fn save_frame(&mut self) -> Frame {
+        std::mem::take(&mut self.frame)
     }
 
-    fn restore_frame(&mut self, s: SavedFrame) {
-        self.scope = s.scope;
-        self.facts = s.facts;
-        self.next_slot = s.next_slot;
-        self.max_slot = s.max_slot;
-        self.context = s.context;
-        self.uses_service = s.uses_service;
-        self.unbound = s.unbound;
-        self.path_binders = s.path_binders;
+    fn restore_frame(&mut self, saved: Frame) {
+        self.frame = saved;
     }
 
     /// A declared type as a checker type (node kinds and enums included).
@@ -657,9 +649,9 @@ impl<'a> Checker<'a> {
         }
         // On the stack while its body is checked, so that a call of itself
         // is found here, once, rather than never (uses inline it quietly).
-        self.fn_stack.push(d.name.name.clone());
+        self.declared.fn_stack.push(d.name.name.clone());
         let (_, t) = self.expr(&d.body);
-        self.fn_stack.pop();
+        self.declared.fn_stack.pop();
         if let Some(want) = self.type_of(&d.ret)
             && !t.is_unknown()
             && !assignable(&t.ty, &want.ty)
@@ -691,14 +683,14 @@ impl<'a> Checker<'a> {
         args: &[ast::Expr],
         loc: &Loc,
     ) -> Option<(ir::Expr, Typed)> {
-        let decl = self.fns.get(name)?.decl;
-        if self.fn_stack.iter().any(|n| n == name) {
+        let decl = self.declared.fns.get(name)?.decl;
+        if self.declared.fn_stack.iter().any(|n| n == name) {
             // Reported once per function, even from a body being inlined
             // quietly: a call chain `f -> g -> f` is found only there.
             if !self.recursion_reported.iter().any(|n| n == name) {
                 let quiet = std::mem::replace(&mut self.quiet, 0);
                 let mut via: Vec<String> =
-                    self.fn_stack.iter().skip_while(|n| *n != name).cloned().collect();
+                    self.declared.fn_stack.iter().skip_while(|n| *n != name).cloned().collect();
                 via.push(name.to_owned());
                 // One cycle, one report, whichever function it is found from.
                 self.recursion_reported.extend(via.iter().cloned());
@@ -802,22 +794,22 @@ impl<'a> Checker<'a> {
         // Parameters live in the caller's frame, in fresh slots; the body
         // was checked at its declaration, so errors are not reported twice.
         let mark = self.scope_mark();
-        let saved_scope = std::mem::take(&mut self.scope);
-        let saved_facts = std::mem::take(&mut self.facts);
+        let saved_scope = std::mem::take(&mut self.frame.scope);
+        let saved_facts = std::mem::take(&mut self.frame.facts);
         let mut block = Vec::new();
         for ((p, e), t) in decl.params.iter().zip(binds).zip(arg_types) {
             let slot = self.bind(&p.name.name, t);
             block.push((slot, e));
         }
-        self.fn_stack.push(name.to_owned());
+        self.declared.fn_stack.push(name.to_owned());
         self.quiet += 1;
-        let context = std::mem::replace(&mut self.context, Context::Pure);
+        let context = std::mem::replace(&mut self.frame.context, Context::Pure);
         let (body, t) = self.expr(&decl.body);
-        self.context = context;
+        self.frame.context = context;
         self.quiet -= 1;
-        self.fn_stack.pop();
-        self.scope = saved_scope;
-        self.facts = saved_facts;
+        self.declared.fn_stack.pop();
+        self.frame.scope = saved_scope;
+        self.frame.facts = saved_facts;
         self.scope_reset(mark);
         let ret = self.type_of(&decl.ret).map(|r| Typed {
             ty: if t.is_unknown() { Ty::Unknown } else { r.ty },
@@ -830,20 +822,20 @@ impl<'a> Checker<'a> {
     }
 
     pub(crate) fn is_plugin(&self, name: &str) -> bool {
-        self.plugins.contains_key(name)
+        self.declared.plugins.contains_key(name)
     }
 
     pub(crate) fn is_fn(&self, name: &str) -> bool {
-        self.fns.contains_key(name)
+        self.declared.fns.contains_key(name)
     }
 
     pub(crate) fn fn_names(&self) -> Vec<String> {
-        self.fns.keys().cloned().collect()
+        self.declared.fns.keys().cloned().collect()
     }
 
     pub(crate) fn note_service(&mut self) -> bool {
-        if self.context == Context::Entity {
-            self.uses_service = true;
+        if self.frame.context == Context::Entity {
+            self.frame.uses_service = true;
             true
         } else {
             false
@@ -856,17 +848,18 @@ impl<'a> Checker<'a> {
 
     /// A `schema` block declared this attribute with a type that was reported.
     pub(crate) fn is_poisoned(&self, kinds: &[KindId], attr: &str) -> bool {
-        self.poisoned_attrs
+        self.declared
+            .poisoned_attrs
             .iter()
             .any(|(k, a)| a == attr && (kinds.is_empty() || kinds.contains(k)))
     }
 
     pub(crate) fn push_facts(&mut self, facts: Vec<(Slot, String)>) {
-        self.facts.extend(facts);
+        self.frame.facts.extend(facts);
     }
 
     pub(crate) fn proven(&self, slot: Slot, attr: &str) -> bool {
-        self.facts.iter().any(|(s, a)| *s == slot && a == attr)
+        self.frame.facts.iter().any(|(s, a)| *s == slot && a == attr)
     }
 
     fn rule(&mut self, r: &'a ast::Rule) {
@@ -974,19 +967,21 @@ impl<'a> Checker<'a> {
                 .help(format!("remove the `let`, or name it `_{}` to keep it", l.name));
             }
         }
-        let frame = usize::from(self.max_slot);
-        let uses_service = self.uses_service;
+        let frame = usize::from(self.frame.max_slot);
+        let uses_service = self.frame.uses_service;
         // A duplicate was reported when declaring; the first definition wins.
-        if self.rule_names.contains_key(&r.name.name) {
+        if self.declared.rule_names.contains_key(&r.name.name) {
             return;
         }
         let Some(kind) = kind else {
-            self.broken_rules.push(r.name.name.clone());
+            self.declared.broken_rules.push(r.name.name.clone());
             return;
         };
-        self.rule_names.insert(r.name.name.clone(), (r.name.loc.clone(), self.rules.len()));
-        self.rule_asts.push(r);
-        self.rules.push(ir::Rule {
+        self.declared
+            .rule_names
+            .insert(r.name.name.clone(), (r.name.loc.clone(), self.lowered.rules.len()));
+        self.declared.rule_asts.push(r);
+        self.lowered.rules.push(ir::Rule {
             id: Arc::from(r.name.name.as_str()),
             doc: r.docs.join("\n"),
             name_loc: r.name.loc.clone(),
@@ -1048,8 +1043,8 @@ impl<'a> Checker<'a> {
 
     /// Rebinds a rule's variables (the `for` variable and its lets) for an exception's `when`.
     fn rule_scope(&mut self, index: usize) -> Option<()> {
-        let r = *self.rule_asts.get(index)?;
-        let rule = self.rules.get(index)?.clone();
+        let r = *self.declared.rule_asts.get(index)?;
+        let rule = self.lowered.rules.get(index)?.clone();
         self.start_frame(Context::Entity);
         for c in &r.clauses {
             if let ast::RuleClauseKind::For { var, .. } = &c.kind {
@@ -1064,8 +1059,9 @@ impl<'a> Checker<'a> {
         // The exception runs in the rule's frame after the rule: its lets are
         // read from the slots the rule gave them. Anything the exception binds
         // itself goes past the rule's frame.
-        self.next_slot = self.next_slot.max(u16::try_from(rule.frame).unwrap_or(u16::MAX));
-        self.max_slot = self.max_slot.max(self.next_slot);
+        self.frame.next_slot =
+            self.frame.next_slot.max(u16::try_from(rule.frame).unwrap_or(u16::MAX));
+        self.frame.max_slot = self.frame.max_slot.max(self.frame.next_slot);
         let mut let_slots = rule.body.iter().filter_map(|s| match s {
             ir::BodyStep::Let { slot, .. } => Some(*slot),
             ir::BodyStep::Require { .. } => None,
@@ -1075,7 +1071,7 @@ impl<'a> Checker<'a> {
             if let ast::RuleClauseKind::Let(l) = &c.kind {
                 let (_, t) = self.expr(&l.value);
                 if let Some(slot) = let_slots.next() {
-                    self.scope.push(Binding {
+                    self.frame.scope.push(Binding {
                         name: l.name.name.clone(),
                         slot,
                         ty: t,
@@ -1098,12 +1094,13 @@ impl<'a> Checker<'a> {
             match &c.kind {
                 ast::ExceptionClauseKind::Rule { rule: name } => {
                     let local = name.name.rsplit('.').next().unwrap_or(&name.name).to_owned();
-                    match self.rule_names.get(&local) {
+                    match self.declared.rule_names.get(&local) {
                         Some((_, i)) => rule = Some(*i),
                         // The rule exists but did not check; that was reported.
-                        None if self.broken_rules.contains(&local) => {}
+                        None if self.declared.broken_rules.contains(&local) => {}
                         None => {
-                            let names: Vec<String> = self.rule_names.keys().cloned().collect();
+                            let names: Vec<String> =
+                                self.declared.rule_names.keys().cloned().collect();
                             let s = did_you_mean(&local, names.iter().map(String::as_str))
                                 .map(str::to_owned);
                             let mut h = self.error(
@@ -1154,12 +1151,12 @@ impl<'a> Checker<'a> {
                 when = Some(x);
             }
         }
-        if let Some(r) = self.rules.get_mut(rule_index) {
-            r.frame = r.frame.max(usize::from(self.max_slot));
-            r.uses_service |= self.uses_service;
+        if let Some(r) = self.lowered.rules.get_mut(rule_index) {
+            r.frame = r.frame.max(usize::from(self.frame.max_slot));
+            r.uses_service |= self.frame.uses_service;
         }
         let Some(until) = until else { return };
-        self.exceptions.push(ir::Exception {
+        self.lowered.exceptions.push(ir::Exception {
             id: Arc::from(e.name.name.as_str()),
             rule: rule_index,
             when,
@@ -1171,7 +1168,7 @@ impl<'a> Checker<'a> {
     }
 
     fn priority_decl(&mut self, p: &ast::Priority) {
-        if self.priority.is_some() {
+        if self.lowered.priority.is_some() {
             self.error(Code::DuplicatePriority, "`priority by` is declared more than once", &p.by.loc, "second declaration")
                 .help("declare priority once for the whole policy set, so every rule is ranked the same way");
             return;
@@ -1186,26 +1183,16 @@ impl<'a> Checker<'a> {
             .iter()
             .map(|a| (expr::pattern(&a.pattern), a.value.level, a.value.within))
             .collect();
-        self.priority = Some(ir::PriorityRule { by, arms, frame: usize::from(self.max_slot) });
+        self.lowered.priority =
+            Some(ir::PriorityRule { by, arms, frame: usize::from(self.frame.max_slot) });
     }
 
     /// Checks a decision block and lowers it to [`ir::Decision`] (see `decision.rs`).
     fn decision(&mut self, d: &ast::Decision) {
         if let Some(lowered) = self.lower_decision(d) {
-            self.decisions.push(lowered);
+            self.lowered.decisions.push(lowered);
         }
     }
-}
-
-struct SavedFrame {
-    scope: Vec<Binding>,
-    facts: Vec<(Slot, String)>,
-    next_slot: Slot,
-    max_slot: Slot,
-    context: Context,
-    uses_service: bool,
-    unbound: Vec<(String, usize)>,
-    path_binders: Vec<(String, Loc)>,
 }
 
 /// A diagnostic just pushed, to add labels and help to.

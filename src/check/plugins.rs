@@ -52,10 +52,10 @@ impl<'a> Checker<'a> {
         for f in files {
             for item in &f.module.items {
                 if let Item::Plugin(p) = item
-                    && !self.plugin_states.contains_key(&p.name.name)
+                    && !self.modules.plugin_states.contains_key(&p.name.name)
                 {
                     let state = self.load_plugin(p);
-                    self.plugin_states.insert(p.name.name.clone(), state);
+                    self.modules.plugin_states.insert(p.name.name.clone(), state);
                 }
             }
         }
@@ -122,8 +122,10 @@ impl<'a> Checker<'a> {
         let dir = Path::new(file).parent().unwrap_or(Path::new(""));
         let decl =
             Declaration { name: p.name.name.clone(), path: dir.join(&p.path.value), fns: sigs };
-        match self.loader.load(&decl) {
-            Ok(plugin) => PluginState { id: Some(self.plugin_set.push(plugin)), fns, decls },
+        match self.modules.loader.load(&decl) {
+            Ok(plugin) => {
+                PluginState { id: Some(self.modules.plugin_set.push(plugin)), fns, decls }
+            }
             Err(problems) => {
                 for pr in problems {
                     let code = match pr.kind {
@@ -160,7 +162,7 @@ impl<'a> Checker<'a> {
             )
         };
         let arg_exprs: Vec<(ir::Expr, Typed)> = args.iter().map(|a| self.expr(a)).collect();
-        let Some(state) = self.plugin_states.get(&p.name) else {
+        let Some(state) = self.modules.plugin_states.get(&p.name) else {
             return unknown(loc);
         };
         let Some(index) = state.fns.iter().position(|(n, _, _)| *n == m.name) else {
