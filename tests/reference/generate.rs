@@ -1,5 +1,5 @@
 //! The generator and harness of the differential tests, shared by
-//! `tests/differential.rs` (proptest) and the `eval_reference` fuzz target:
+//! `tests/eval/differential.rs` (proptest) and the `eval_reference` fuzz target:
 //! random graphs and random well-typed policies from plain choices, the
 //! engine's audit and the reference interpreter's, and their comparison.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]

@@ -1,7 +1,7 @@
 //! A minimal Chrome DevTools Protocol client for the browser tests: start
 //! headless Chromium on a free loopback port, open a page target over one
 //! WebSocket (`tungstenite`, flattened sessions), send commands and collect
-//! events. Just what `tests/report_browser.rs` needs; no async runtime.
+//! events. Just what `tests/report/report_browser.rs` needs; no async runtime.
 #![allow(
     dead_code,
     clippy::unwrap_used,

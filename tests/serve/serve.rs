@@ -5,6 +5,7 @@
 #![cfg(all(feature = "cli", feature = "serve"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+#[path = "../support/mod.rs"]
 mod support;
 
 use std::time::Duration;

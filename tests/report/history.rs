@@ -6,10 +6,10 @@
 use std::sync::Arc;
 
 use gov::Code;
+use gov::domain::{Enforcement, SeverityLevel};
 use gov::eval::FindingKind;
 use gov::history::{self, History, Run, RunFinding, ScopeRecord, Status, Timeline, codec};
 use gov::report::fingerprint;
-use gov::syntax::ast::{Enforcement, SeverityLevel};
 use gov::time::{Duration, Timestamp};
 
 const DAY: i64 = 86_400;

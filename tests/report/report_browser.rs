@@ -11,7 +11,7 @@
 //! (the README's) when `UPDATE_SCREENSHOT=1`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-#[path = "support/cdp.rs"]
+#[path = "../support/cdp.rs"]
 mod cdp;
 
 use std::path::{Path, PathBuf};

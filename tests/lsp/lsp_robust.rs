@@ -4,14 +4,14 @@
 #![cfg(feature = "lsp")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-#[path = "support/lsp_client.rs"]
+#[path = "../support/lsp_client.rs"]
 mod lsp_client;
 
 use lsp_client::Client;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-const SEED: &str = include_str!("syntax/valid/credential_age.gov");
+const SEED: &str = include_str!("../syntax/valid/credential_age.gov");
 
 /// Fragments a person types (or deletes) mid-edit.
 const FRAGMENTS: &[&str] = &[

@@ -3,7 +3,7 @@
 //! The inputs are generated here (none is committed).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-#[path = "support/cli.rs"]
+#[path = "../support/cli.rs"]
 mod cli_support;
 
 use std::io::Read as _;

@@ -9,6 +9,7 @@
 #![cfg(all(feature = "cli", feature = "serve"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+#[path = "../support/mod.rs"]
 mod support;
 
 use std::net::{SocketAddr, TcpStream};
@@ -115,7 +116,7 @@ fn nginx_lets_through_exactly_what_the_policy_allows() {
             panic!("nginx is not installed: .ci/run installs it with `apt-get install -y nginx`");
         }
         eprintln!(
-            "\n*** SKIPPED tests/nginx.rs: nginx is not installed (apt-get install nginx) ***\n"
+            "\n*** SKIPPED tests/serve/nginx.rs: nginx is not installed (apt-get install nginx) ***\n"
         );
         return;
     };

@@ -3,7 +3,7 @@
 #![cfg(feature = "lsp")]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-#[path = "support/lsp_client.rs"]
+#[path = "../support/lsp_client.rs"]
 mod lsp_client;
 
 use lsp_client::{Client, pos_of};

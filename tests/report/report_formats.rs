@@ -8,12 +8,12 @@
 
 use std::sync::Arc;
 
+use gov::domain::{Enforcement, SeverityLevel};
 use gov::eval::{
     Audit, Evidence, ExpiredException, Finding, FindingKind, Origin, PriorityAssignment,
     RuleSummary, Waiver,
 };
 use gov::report::{fingerprint, human, json, junit, markdown, sarif};
-use gov::syntax::ast::{Enforcement, SeverityLevel};
 use gov::time::{Duration, Timestamp};
 use gov::{Loc, SourceFile, Span};
 use serde_json::Value;
@@ -757,7 +757,7 @@ fn junit_snapshot() {
 // ---------------------------------------------------------------- a real audit
 
 /// The renderers on what the evaluator produces (the small fixture inventory
-/// and policy of `tests/eval_audit.rs`), not only on a hand-built audit: the
+/// and policy of `tests/eval/eval_audit.rs`), not only on a hand-built audit: the
 /// SARIF still validates, the JUnit counts still match, every open finding
 /// shows up in every format.
 #[test]

@@ -5,7 +5,7 @@
 //! priority of the service each case touches, and nothing else.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-#[path = "support/cli.rs"]
+#[path = "../support/cli.rs"]
 mod cli_support;
 
 use std::collections::BTreeSet;

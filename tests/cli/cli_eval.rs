@@ -3,7 +3,7 @@
 //! `--fail-on`, SARIF that validates against the OASIS schema.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-#[path = "support/cli.rs"]
+#[path = "../support/cli.rs"]
 mod cli_support;
 
 use std::process::{Command, Output};

@@ -5,6 +5,7 @@
 //! `PROPTEST_CASES` sets the number of random cases (128 by default).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
+#[path = "../reference/mod.rs"]
 mod reference;
 
 use std::collections::BTreeMap;

@@ -6,7 +6,7 @@
 //! the adapter's code.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
 
-#[path = "support/cli.rs"]
+#[path = "../support/cli.rs"]
 mod cli_support;
 
 use std::collections::{BTreeMap, BTreeSet};
