@@ -24,6 +24,8 @@ pub mod report;
 pub mod serve;
 pub mod source;
 pub mod syntax;
+#[cfg(test)]
+mod test_support;
 pub mod testing;
 pub mod time;
 pub mod types;

@@ -9,7 +9,6 @@ use crate::eval::engine::Known;
 use crate::eval::plan::Cond;
 use crate::graph::NodeId;
 use crate::graph::records::Records;
-use crate::time::Timestamp;
 
 /// Every specialised form next to variants it must not take (operands
 /// swapped, a text no attribute has, a missing optional input, a
@@ -65,27 +64,15 @@ decision forms {
 
 #[test]
 fn compiled_conditions_decide_as_the_interpreter_does() {
-    let now = Timestamp::parse("2026-11-22").unwrap_or_else(|e| panic!("{e}"));
-    let opts = crate::ingest::generate::GenOptions { identities: 1500, seed: 7, now };
-    let mut bytes = Vec::new();
-    crate::ingest::generate::generate(&opts, &mut bytes).unwrap_or_else(|e| panic!("{e}"));
-    let text = String::from_utf8(bytes).unwrap_or_else(|e| panic!("{e}"));
-    let src = crate::source::SourceFile::new("inventory.json", text);
-    let graph = crate::ingest::load_sources(vec![src], &crate::ingest::LoadOptions::default())
-        .unwrap_or_else(|d| panic!("{d:?}"))
-        .graph;
-    let files = [
-        crate::source::SourceFile::new(
-            "decide20.gov",
-            include_str!("../../benches/policies/decide20.gov"),
-        ),
-        crate::source::SourceFile::new("forms.gov", FORMS),
-    ];
-    let parsed: Vec<_> =
-        files.iter().map(|f| crate::syntax::parse(f).unwrap_or_else(|d| panic!("{d:?}"))).collect();
-    let program = crate::check::compile(&parsed, graph.schema(), &crate::check::Options { now })
-        .unwrap_or_else(|d| panic!("{d:?}"))
-        .program;
+    let now = crate::test_support::now();
+    let graph = crate::test_support::generated_graph(1500, 7);
+    let program = crate::test_support::compiled(
+        &[
+            ("decide20.gov", include_str!("../../benches/policies/decide20.gov")),
+            ("forms.gov", FORMS),
+        ],
+        &graph,
+    );
     let known = Known::of(&graph);
     let schema = graph.schema();
     let kind = |k: &str| schema.kind(k).unwrap_or_else(|| panic!("{k}"));

@@ -953,30 +953,15 @@ exception i-bots {
 
     #[test]
     fn audits_run_the_plan_as_the_interpreter_does() {
-        let now = Timestamp::parse("2026-11-22").unwrap_or_else(|e| panic!("{e}"));
-        let opts = crate::ingest::generate::GenOptions { identities: 1500, seed: 11, now };
-        let mut bytes = Vec::new();
-        crate::ingest::generate::generate(&opts, &mut bytes).unwrap_or_else(|e| panic!("{e}"));
-        let text = String::from_utf8(bytes).unwrap_or_else(|e| panic!("{e}"));
-        let src = crate::source::SourceFile::new("inventory.json", text);
-        let graph = crate::ingest::load_sources(vec![src], &crate::ingest::LoadOptions::default())
-            .unwrap_or_else(|d| panic!("{d:?}"))
-            .graph;
-        let files = [
-            crate::source::SourceFile::new(
-                "nhi25.gov",
-                include_str!("../../benches/policies/nhi25.gov"),
-            ),
-            crate::source::SourceFile::new("forms.gov", FORMS),
-        ];
-        let parsed: Vec<_> = files
-            .iter()
-            .map(|f| crate::syntax::parse(f).unwrap_or_else(|d| panic!("{d:?}")))
-            .collect();
-        let program =
-            crate::check::compile(&parsed, graph.schema(), &crate::check::Options { now })
-                .unwrap_or_else(|d| panic!("{d:?}"))
-                .program;
+        let now = crate::test_support::now();
+        let graph = crate::test_support::generated_graph(1500, 11);
+        let program = crate::test_support::compiled(
+            &[
+                ("nhi25.gov", include_str!("../../benches/policies/nhi25.gov")),
+                ("forms.gov", FORMS),
+            ],
+            &graph,
+        );
         let options = AuditOptions { now: Some(now), ..AuditOptions::default() };
         let run = |compiled| {
             let audit = scan_with(&program, &graph, &options, true, compiled);
