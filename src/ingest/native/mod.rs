@@ -180,6 +180,7 @@ fn check_format(b: &mut GraphBuilder, src: &Arc<SourceFile>, format: Option<&str
     }
 }
 
+mod input;
 mod json;
 mod write;
 mod yaml;
