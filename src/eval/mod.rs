@@ -1,6 +1,6 @@
 //! Evaluation: the plan (`plan`: conditions compiled for a graph, which
 //! audits and decisions both run), the interpreter it falls back to
-//! ([`engine`]), the audit (every rule over the graph, [`audit`]) and traces
+//! ([`engine`]), the audit (every rule over the graph, [`audit`](mod@audit)) and traces
 //! for `explain`.
 //!
 //! Must not: do I/O. `now` and plugins are passed in.
