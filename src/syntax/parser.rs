@@ -77,6 +77,61 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Result<Parsed, Diagnostics> {
     }
 }
 
+/// Parser calls a policy may take per byte of its text. The grammar backtracks
+/// (an operand after `exists`, `if ... else` or an aggregate is tried again
+/// when what follows fails), so a few hundred hostile bytes of unclosed
+/// nested quantifiers or aggregates would take exponential time; real
+/// policies take about 5 calls per byte. The budget bounds any parse to a
+/// linear amount of work, and running out of it is a located `too_deep`
+/// error.
+pub const PARSE_CALLS_PER_BYTE: usize = 32;
+/// Calls every parse may take whatever its size.
+const PARSE_CALLS_BASE: usize = 200_000;
+
+/// pest's call budget is process-wide and read when a parse starts, so
+/// parses take turns: set the budget for this text, parse, release.
+static PARSE_TURN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Runs the generated parser for `rule` within the call budget of `text`;
+/// `detail` collects what each failed attempt expected (the error path).
+fn parse_within_budget(
+    rule: Rule,
+    text: &str,
+    detail: bool,
+) -> Result<Pairs<'_, Rule>, Box<pest::error::Error<Rule>>> {
+    let _turn = PARSE_TURN.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let budget = PARSE_CALLS_BASE.saturating_add(PARSE_CALLS_PER_BYTE.saturating_mul(text.len()));
+    pest::set_call_limit(std::num::NonZeroUsize::new(budget));
+    pest::set_error_detail(detail);
+    let result = GovParser::parse(rule, text).map_err(Box::new);
+    pest::set_error_detail(false);
+    pest::set_call_limit(None);
+    result
+}
+
+/// Whether a pest error is the call budget (or the native stack) running
+/// out rather than a syntax error.
+fn out_of_budget(e: &pest::error::Error<Rule>) -> bool {
+    matches!(&e.variant, pest::error::ErrorVariant::CustomError { message }
+        if message.contains("call limit reached") || message.contains("stack limit reached"))
+}
+
+/// The diagnostic for a parse that ran out of its budget.
+fn too_complex(file: &Arc<SourceFile>, e: &pest::error::Error<Rule>) -> Diag {
+    let at = match e.location {
+        pest::error::InputLocation::Pos(p) => p,
+        pest::error::InputLocation::Span((p, _)) => p,
+    };
+    let at = at.min(file.text().len());
+    Diag::error(Code::TooDeep, "this policy is too complex to parse")
+        .in_file(file)
+        .label(Span::new(at, at), "the parser gave up here")
+        .help(format!(
+            "a policy may take {PARSE_CALLS_PER_BYTE} parser steps per byte; look for unclosed brackets \
+             around nested `exists`, `if` or aggregates, or split the expression into `let`s"
+        ))
+}
+
 /// Parses a source file into an AST, or returns every error found.
 pub fn parse(file: &Arc<SourceFile>) -> Result<Parsed, Diagnostics> {
     if file.text().len() > MAX_INPUT_BYTES {
@@ -95,14 +150,14 @@ pub fn parse(file: &Arc<SourceFile>) -> Result<Parsed, Diagnostics> {
     if scan.diags.has_errors() {
         return Err(scan.diags);
     }
-    let pairs = match GovParser::parse(Rule::file, file.text()) {
+    let pairs = match parse_within_budget(Rule::file, file.text(), false) {
         Ok(p) => p,
+        Err(e) if out_of_budget(&e) => return Err(too_complex(file, &e).into()),
         Err(_) => {
             // Parse again collecting detail: it costs time only on the error path.
-            pest::set_error_detail(true);
-            let detailed = GovParser::parse(Rule::file, file.text());
-            pest::set_error_detail(false);
+            let detailed = parse_within_budget(Rule::file, file.text(), true);
             return Err(match detailed {
+                Err(e) if out_of_budget(&e) => too_complex(file, &e).into(),
                 Err(e) => pest_error_to_diag(file, &e).into(),
                 Ok(_) => {
                     Diag::error(Code::UnexpectedToken, "the parser disagreed with itself").into()
@@ -131,13 +186,15 @@ pub fn parse_expr(file: &Arc<SourceFile>) -> Result<Expr, Diagnostics> {
     if scan.diags.has_errors() {
         return Err(scan.diags);
     }
-    let pairs = GovParser::parse(Rule::expr_only, file.text()).map_err(|e| {
-        pest::set_error_detail(true);
-        let d = match GovParser::parse(Rule::expr_only, file.text()) {
+    let pairs = parse_within_budget(Rule::expr_only, file.text(), false).map_err(|e| {
+        if out_of_budget(&e) {
+            return Diagnostics::from(too_complex(file, &e));
+        }
+        let d = match parse_within_budget(Rule::expr_only, file.text(), true) {
+            Err(e2) if out_of_budget(&e2) => too_complex(file, &e2),
             Err(e2) => pest_error_to_diag(file, &e2),
             Ok(_) => pest_error_to_diag(file, &e),
         };
-        pest::set_error_detail(false);
         Diagnostics::from(d)
     })?;
     let builder = Builder::new(file, &scan.comments);
@@ -1845,6 +1902,19 @@ mod tests {
         ] {
             let err = parse_expr(&SourceFile::new("t.gov", &src)).unwrap_err();
             assert_eq!(err.iter().next().map(|d| d.code), Some(Code::TooDeep), "{}", &src[..20]);
+        }
+    }
+
+    #[test]
+    fn backtracking_over_unclosed_nested_operands_is_bounded() {
+        // Found by fuzzing: each level of these made the grammar try the
+        // next level twice, so 30 levels (300 bytes) took hours.
+        for pat in ["count(", "min(a in ", "a(exists ", "a + (if b then c else "] {
+            let src = SourceFile::new("h.gov", format!("const x = {}\n", pat.repeat(30)));
+            let err = parse(&src).err().unwrap_or_else(|| panic!("{pat} parsed"));
+            let first = err.iter().next().unwrap_or_else(|| panic!("{pat}: no diagnostic"));
+            assert_eq!(first.code, Code::TooDeep, "{pat}: {}", first.message);
+            assert_eq!(first.labels.len(), 1, "located");
         }
     }
 }
