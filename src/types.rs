@@ -75,11 +75,11 @@ impl Ty {
     /// The type of an attribute's values.
     pub fn from_attr(t: &AttrType) -> Ty {
         match t {
-            AttrType::String | AttrType::Enum(_) => Ty::Str,
+            AttrType::Str | AttrType::Enum(_) => Ty::Str,
             AttrType::Int => Ty::Int,
             AttrType::Float => Ty::Float,
             AttrType::Bool => Ty::Bool,
-            AttrType::Timestamp => Ty::Time,
+            AttrType::Time => Ty::Time,
             AttrType::Duration => Ty::Duration,
             AttrType::List(e) => Ty::List(Box::new(Ty::from_attr(e))),
         }

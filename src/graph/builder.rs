@@ -154,7 +154,14 @@ pub struct GraphBuilder {
     diags: Diagnostics,
     full: bool,
     last_from: Option<u32>,
+    key_locator: KeyLocator,
 }
+
+/// Where a key is written in a record's text: its byte range within the
+/// text, or `None`. The reader of a text format supplies it
+/// ([`GraphBuilder::with_key_locator`]); the graph knows no format, so
+/// without one a diagnostic about a key points at the whole record.
+pub type KeyLocator = fn(record: &str, key: &str) -> Option<(usize, usize)>;
 
 impl GraphBuilder {
     /// A builder validating against `schema`.
@@ -172,7 +179,14 @@ impl GraphBuilder {
             diags: Diagnostics::new(),
             full: false,
             last_from: None,
+            key_locator: |_, _| None,
         }
+    }
+
+    /// How diagnostics find a key inside a record's text (see [`KeyLocator`]).
+    pub fn with_key_locator(mut self, locate: KeyLocator) -> Self {
+        self.key_locator = locate;
+        self
     }
 
     /// Reserves room for about `nodes` nodes, `edges` edges and `bytes` of ids.
@@ -252,28 +266,14 @@ impl GraphBuilder {
         Provenance { file: at.file.0, record: at.record, line }
     }
 
-    /// The span of `key` inside the record at `at` (JSON `"key"` or YAML `key:`),
-    /// else the record's span.
+    /// The span of `key` inside the record at `at`, as the builder's
+    /// [`KeyLocator`] finds it, else the record's span.
     pub fn key_span(&self, at: &Site, key: &str) -> Span {
-        let Some(text) = self.file(at.file).and_then(|f| f.text().get(at.span.start..at.span.end))
-        else {
-            return at.span;
-        };
-        let quoted = format!("\"{key}\"");
-        if let Some(i) = text.find(&quoted) {
-            return Span::new(at.span.start + i, at.span.start + i + quoted.len());
+        let text = self.file(at.file).and_then(|f| f.text().get(at.span.start..at.span.end));
+        match text.and_then(|t| (self.key_locator)(t, key)) {
+            Some((start, end)) => Span::new(at.span.start + start, at.span.start + end),
+            None => at.span,
         }
-        let yaml = format!("{key}:");
-        let mut from = 0;
-        while let Some(i) = text.get(from..).and_then(|t| t.find(&yaml)) {
-            let pos = from + i;
-            let before = text.get(..pos).and_then(|t| t.chars().next_back());
-            if before.is_none_or(|c| !c.is_alphanumeric() && c != '_') {
-                return Span::new(at.span.start + pos, at.span.start + pos + key.len());
-            }
-            from = pos + yaml.len();
-        }
-        at.span
     }
 
     fn too_large(&mut self, at: &Site) {
@@ -850,7 +850,7 @@ fn did_you_mean_id(ids: &Interner, id: &str) -> Option<String> {
 
 fn cell(ty: &AttrType, v: &Input<'_>, strings: &mut Interner) -> Result<Cell, CellError> {
     match (ty, v) {
-        (AttrType::String, Input::Str(s)) => {
+        (AttrType::Str, Input::Str(s)) => {
             strings.intern(s).map(|(sym, _)| Cell::Str(sym)).map_err(|_| CellError::Full)
         }
         (AttrType::Enum(values), Input::Str(s)) => {
@@ -869,8 +869,8 @@ fn cell(ty: &AttrType, v: &Input<'_>, strings: &mut Interner) -> Result<Cell, Ce
         (AttrType::Float, Input::Int(i)) => Ok(Cell::Float(*i as f64)),
         (AttrType::Float, Input::Float(f)) => Ok(Cell::Float(*f)),
         (AttrType::Bool, Input::Bool(b)) => Ok(Cell::Bool(*b)),
-        (AttrType::Timestamp, Input::Time(t)) => Ok(Cell::Time(*t)),
-        (AttrType::Timestamp, Input::Str(s)) => Timestamp::parse(s)
+        (AttrType::Time, Input::Time(t)) => Ok(Cell::Time(*t)),
+        (AttrType::Time, Input::Str(s)) => Timestamp::parse(s)
             .map(Cell::Time)
             .map_err(|e| CellError::Date(s.to_string(), e.to_string())),
         (AttrType::Duration, Input::Duration(d)) => Ok(Cell::Duration(*d)),
@@ -904,11 +904,11 @@ fn article(ty: &AttrType) -> String {
 
 fn example(ty: &AttrType) -> String {
     match ty {
-        AttrType::String => "a JSON string, e.g. `\"payments\"`".into(),
+        AttrType::Str => "a JSON string, e.g. `\"payments\"`".into(),
         AttrType::Int => "a whole number, e.g. `2`".into(),
         AttrType::Float => "a number, e.g. `0.5`".into(),
         AttrType::Bool => "`true` or `false`".into(),
-        AttrType::Timestamp => "a string such as `\"2026-01-31T12:00:00Z\"`".into(),
+        AttrType::Time => "a string such as `\"2026-01-31T12:00:00Z\"`".into(),
         AttrType::Duration => "a string such as `\"90d\"`".into(),
         AttrType::List(t) => format!("a JSON list of {}", example(t)),
         AttrType::Enum(v) => format!("one of {}", v.join(", ")),

@@ -203,11 +203,11 @@ pub(crate) enum Column {
 impl Column {
     pub(crate) fn new(ty: &AttrType, rows: usize) -> Column {
         match ty {
-            AttrType::String | AttrType::Enum(_) => Column::Str(vec![NONE; rows]),
+            AttrType::Str | AttrType::Enum(_) => Column::Str(vec![NONE; rows]),
             AttrType::Int => Column::Int(vec![0; rows], Bits::default()),
             AttrType::Float => Column::Float(vec![0.0; rows], Bits::default()),
             AttrType::Bool => Column::Bool(vec![2; rows]),
-            AttrType::Timestamp => Column::Time(vec![0; rows], Bits::default()),
+            AttrType::Time => Column::Time(vec![0; rows], Bits::default()),
             AttrType::Duration => Column::Duration(vec![0; rows], Bits::default()),
             AttrType::List(_) => Column::List {
                 starts: vec![0; rows + 1],

@@ -12,7 +12,7 @@ pub(crate) mod records;
 mod schema;
 mod store;
 
-pub use builder::{FileId, GraphBuilder, Input, Loaded, Mode, Site};
+pub use builder::{FileId, GraphBuilder, Input, KeyLocator, Loaded, Mode, Site};
 pub(crate) use builder::{PreparedAttr, PreparedEdge, PreparedNode, Preparer};
 pub(crate) use column::Interner;
 pub use column::{ListValue, Value};

@@ -24,7 +24,7 @@ pub struct EdgeKindId(pub u16);
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub enum AttrType {
     /// Text.
-    String,
+    Str,
     /// 64-bit signed integer.
     Int,
     /// 64-bit float.
@@ -32,7 +32,7 @@ pub enum AttrType {
     /// `true` or `false`.
     Bool,
     /// A point in time (UTC).
-    Timestamp,
+    Time,
     /// A span of time.
     Duration,
     /// A list of values of one element type.
@@ -62,11 +62,11 @@ impl AttrType {
             return (!values.is_empty()).then_some(AttrType::Enum(values));
         }
         Some(match s {
-            "string" | "str" => AttrType::String,
+            "string" | "str" => AttrType::Str,
             "int" | "integer" => AttrType::Int,
             "float" | "number" => AttrType::Float,
             "bool" | "boolean" => AttrType::Bool,
-            "timestamp" | "time" | "date" => AttrType::Timestamp,
+            "timestamp" | "time" | "date" => AttrType::Time,
             "duration" => AttrType::Duration,
             _ => return None,
         })
@@ -77,11 +77,11 @@ impl fmt::Display for AttrType {
     /// The spelling [`AttrType::parse`] reads back.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            AttrType::String => f.write_str("string"),
+            AttrType::Str => f.write_str("string"),
             AttrType::Int => f.write_str("int"),
             AttrType::Float => f.write_str("float"),
             AttrType::Bool => f.write_str("bool"),
-            AttrType::Timestamp => f.write_str("timestamp"),
+            AttrType::Time => f.write_str("timestamp"),
             AttrType::Duration => f.write_str("duration"),
             AttrType::List(t) => write!(f, "[{t}]"),
             AttrType::Enum(v) => write!(f, "enum({})", v.join(", ")),
@@ -433,8 +433,8 @@ impl Schema {
 
     fn fill_builtin(&mut self) -> Result<(), SchemaError> {
         use AttrType as T;
-        let ts = || T::Timestamp;
-        let strs = || T::List(Box::new(T::String));
+        let ts = || T::Time;
+        let strs = || T::List(Box::new(T::Str));
         let usage = || {
             T::Enum(["used", "never", "no_information", "not_supported"].map(String::from).to_vec())
         };
@@ -443,12 +443,12 @@ impl Schema {
             T::Enum(["public", "internal", "confidential", "restricted"].map(String::from).to_vec())
         };
         let common: &[(&str, AttrType, &str)] = &[
-            ("name", T::String, "display name"),
-            ("source", T::String, "system the record came from: aws, k8s, github, ..."),
-            ("external_id", T::String, "id in the source system (ARN, UID, node id)"),
+            ("name", T::Str, "display name"),
+            ("source", T::Str, "system the record came from: aws, k8s, github, ..."),
+            ("external_id", T::Str, "id in the source system (ARN, UID, node id)"),
             ("created_at", ts(), "when it was created"),
             ("tags", strs(), "source tags or labels as `key=value`"),
-            ("namespace", T::String, "Kubernetes namespace or similar scope"),
+            ("namespace", T::Str, "Kubernetes namespace or similar scope"),
             (
                 "inferred",
                 T::Bool,
@@ -463,12 +463,12 @@ impl Schema {
                 &[
                     (
                         "type",
-                        T::String,
+                        T::Str,
                         true,
                         "human, service_account, workload, bot, api_client, role, root, external, group_principal",
                     ),
                     ("active", T::Bool, false, "false once disabled or offboarded"),
-                    ("email", T::String, false, "contact address"),
+                    ("email", T::Str, false, "contact address"),
                     ("left_at", ts(), false, "when a person left the organisation"),
                     ("last_used_at", ts(), false, "last authentication or use"),
                     ("mfa_active", T::Bool, false, "multi-factor authentication is on"),
@@ -484,7 +484,7 @@ impl Schema {
                     ("password_next_rotation_at", ts(), false, "when the password must change"),
                     (
                         "permissions_boundary",
-                        T::String,
+                        T::Str,
                         false,
                         "AWS: ARN of the managed policy that caps its permissions",
                     ),
@@ -495,7 +495,7 @@ impl Schema {
                         "risk classification: low, medium, high, critical",
                     ),
                     ("data_class", data(), false, "most sensitive data it can reach"),
-                    ("purpose", T::String, false, "why it exists, in the owner's words"),
+                    ("purpose", T::Str, false, "why it exists, in the owner's words"),
                     ("retire_at", ts(), false, "planned retirement date"),
                     (
                         "retirement_trigger",
@@ -508,7 +508,7 @@ impl Schema {
                         "the event that retires it: project_end, vendor_change, idle, fixed_date",
                     ),
                     ("review_cadence", T::Duration, false, "how often its access is reviewed"),
-                    ("team", T::String, false, "a person's team or department"),
+                    ("team", T::Str, false, "a person's team or department"),
                     ("team_changed_at", ts(), false, "when a person last changed team"),
                     (
                         "ownership_started_at",
@@ -524,7 +524,7 @@ impl Schema {
                 &[
                     (
                         "type",
-                        T::String,
+                        T::Str,
                         true,
                         "access_key, certificate, password, personal_access_token, secret, token, ...",
                     ),
@@ -532,8 +532,8 @@ impl Schema {
                     ("expires_at", ts(), false, "hard expiry; missing means it never expires"),
                     ("last_used_at", ts(), false, "last use"),
                     ("last_used_state", usage(), false, "why `last_used_at` is missing, if it is"),
-                    ("last_used_region", T::String, false, "region of the last use"),
-                    ("last_used_service", T::String, false, "service of the last use"),
+                    ("last_used_region", T::Str, false, "region of the last use"),
+                    ("last_used_service", T::Str, false, "service of the last use"),
                     ("ephemeral", T::Bool, false, "short-lived, issued per session"),
                     ("active", T::Bool, false, "usable now"),
                     ("scopes", strs(), false, "scopes or permissions it carries"),
@@ -544,10 +544,10 @@ impl Schema {
                 "a business service that identities support",
                 &[
                     ("tier", T::Int, false, "0 (most critical) to 3"),
-                    ("owner", T::String, false, "accountable owner (id or address)"),
+                    ("owner", T::Str, false, "accountable owner (id or address)"),
                     ("criticality", risk(), false, "business criticality"),
                     ("data_class", data(), false, "most sensitive data it handles"),
-                    ("owning_team", T::String, false, "the team accountable for the service"),
+                    ("owning_team", T::Str, false, "the team accountable for the service"),
                 ],
             ),
             ("group", "a set of identities that share entitlements", &[]),
@@ -594,7 +594,7 @@ impl Schema {
                 "resource",
                 "something access is granted to: account, repository, bucket, cluster",
                 &[
-                    ("type", T::String, false, "what sort of resource"),
+                    ("type", T::Str, false, "what sort of resource"),
                     ("data_class", data(), false, "most sensitive data it holds"),
                 ],
             ),
@@ -679,7 +679,7 @@ mod tests {
         let s = Schema::builtin();
         let cred = s.kind("credential").unwrap();
         let rot = s.attr(cred, "rotated_at").unwrap();
-        assert_eq!(s.attr_def(cred, rot).unwrap().ty, AttrType::Timestamp);
+        assert_eq!(s.attr_def(cred, rot).unwrap().ty, AttrType::Time);
         assert_eq!(s.kind("entitlement"), s.kind("role"));
         assert!(s.edge_kind("owned_by").is_some());
         assert_eq!(s.edge_kinds().count(), 9);
@@ -692,7 +692,7 @@ mod tests {
     fn extending_checks_conflicts() {
         let mut s = Schema::builtin();
         let id = s.kind("identity").unwrap();
-        assert!(s.add_attr(id, "name", AttrType::String, false, "").is_ok());
+        assert!(s.add_attr(id, "name", AttrType::Str, false, "").is_ok());
         assert!(matches!(
             s.add_attr(id, "name", AttrType::Int, false, ""),
             Err(SchemaError::ConflictingAttr { .. })

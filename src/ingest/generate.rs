@@ -322,7 +322,8 @@ mod tests {
         let mut b = Vec::new();
         generate(&opts, &mut b).unwrap();
         assert_eq!(a, b);
-        let mut builder = GraphBuilder::new(Schema::builtin());
+        let mut builder =
+            GraphBuilder::new(Schema::builtin()).with_key_locator(crate::ingest::native::key_range);
         crate::ingest::native::read(
             &mut builder,
             SourceFile::new("gen.json", String::from_utf8(a).unwrap()),

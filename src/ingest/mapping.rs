@@ -239,7 +239,7 @@ fn typed(
     match tag_value(ty, raw) {
         Ok(v) => Some(v),
         Err(why) => {
-            let code = if matches!(ty, AttrType::Timestamp) {
+            let code = if matches!(ty, AttrType::Time) {
                 Code::IngestInvalidDate
             } else {
                 Code::InvalidValue
@@ -264,7 +264,7 @@ fn typed(
 fn tag_value(ty: &AttrType, raw: &str) -> Result<Input<'static>, String> {
     let v = raw.trim();
     match ty {
-        AttrType::String => Ok(Input::str(v)),
+        AttrType::Str => Ok(Input::str(v)),
         AttrType::Enum(values) => {
             let norm: String = v
                 .chars()
@@ -276,7 +276,7 @@ fn tag_value(ty: &AttrType, raw: &str) -> Result<Input<'static>, String> {
                 Err(format!("not one of {}", values.join(", ")))
             }
         }
-        AttrType::Timestamp => Timestamp::parse(v)
+        AttrType::Time => Timestamp::parse(v)
             .map(Input::Time)
             .map_err(|_| "not a date (`2027-03-31` or RFC 3339)".to_owned()),
         AttrType::Duration => Duration::parse(v)

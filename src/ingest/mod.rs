@@ -261,7 +261,7 @@ pub fn load_sources(
     sources: Vec<Arc<SourceFile>>,
     opts: &LoadOptions,
 ) -> Result<Loaded, Diagnostics> {
-    let mut b = GraphBuilder::new(opts.schema.clone());
+    let mut b = GraphBuilder::new(opts.schema.clone()).with_key_locator(native::key_range);
     let mut adapted = Inventory::new();
     let mut opengraph = Vec::new();
     for src in sources {
@@ -362,7 +362,7 @@ pub fn convert_sources(
     if !opengraph.is_empty() {
         inv.extend(opengraph::convert(&opengraph, mapping));
     }
-    let mut b = GraphBuilder::new(Schema::builtin());
+    let mut b = GraphBuilder::new(Schema::builtin()).with_key_locator(native::key_range);
     inv.load_into(&mut b);
     let loaded = b.finish(mode)?;
     let g = &loaded.graph;

@@ -100,14 +100,14 @@ fn valid_name(s: &str) -> String {
 fn fit(v: &Json, ty: &AttrType) -> Option<Input<'static>> {
     Some(match (ty, v) {
         (_, Json::Null) => Input::Null,
-        (AttrType::String, Json::String(s)) => Input::str(s.as_str()),
-        (AttrType::String, Json::Number(_) | Json::Bool(_)) => Input::str(v.to_string()),
-        (AttrType::String, Json::Object(_)) => Input::str(v.to_string()),
+        (AttrType::Str, Json::String(s)) => Input::str(s.as_str()),
+        (AttrType::Str, Json::Number(_) | Json::Bool(_)) => Input::str(v.to_string()),
+        (AttrType::Str, Json::Object(_)) => Input::str(v.to_string()),
         (AttrType::Int, Json::Number(n)) => Input::Int(n.as_i64()?),
         (AttrType::Float, Json::Number(n)) => Input::Float(n.as_f64()?),
         (AttrType::Bool, Json::Bool(b)) => Input::Bool(*b),
-        (AttrType::Timestamp, Json::String(s)) if s.is_empty() => Input::Null,
-        (AttrType::Timestamp, Json::String(s)) => Input::Time(Timestamp::parse(s).ok()?),
+        (AttrType::Time, Json::String(s)) if s.is_empty() => Input::Null,
+        (AttrType::Time, Json::String(s)) => Input::Time(Timestamp::parse(s).ok()?),
         (AttrType::List(elem), Json::Array(items)) => {
             Input::List(items.iter().map(|i| fit(i, elem)).collect::<Option<Vec<_>>>()?)
         }
@@ -119,7 +119,7 @@ fn fit(v: &Json, ty: &AttrType) -> Option<Input<'static>> {
 fn infer(name: &str, values: &[&Json]) -> AttrType {
     let non_null: Vec<&&Json> = values.iter().filter(|v| !v.is_null()).collect();
     if non_null.is_empty() {
-        return AttrType::String;
+        return AttrType::Str;
     }
     if non_null.iter().all(|v| v.is_boolean()) {
         return AttrType::Bool;
@@ -131,14 +131,14 @@ fn infer(name: &str, values: &[&Json]) -> AttrType {
         return AttrType::Float;
     }
     if non_null.iter().all(|v| v.is_array()) {
-        return AttrType::List(Box::new(AttrType::String));
+        return AttrType::List(Box::new(AttrType::Str));
     }
     let times = name.ends_with("_at")
         && non_null
             .iter()
             .all(|v| v.as_str().is_some_and(|s| s.is_empty() || Timestamp::parse(s).is_ok()))
         && non_null.iter().any(|v| v.as_str().is_some_and(|s| !s.is_empty()));
-    if times { AttrType::Timestamp } else { AttrType::String }
+    if times { AttrType::Time } else { AttrType::Str }
 }
 
 /// Converts one or more OpenGraph payloads into one inventory (edges may
@@ -312,7 +312,7 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
                 Some(a) => {
                     let def =
                         k.and_then(|k| builtin.attr(k, a).and_then(|id| builtin.attr_def(k, id)));
-                    (a.clone(), def.map_or(AttrType::String, |d| d.ty.clone()))
+                    (a.clone(), def.map_or(AttrType::Str, |d| d.ty.clone()))
                 }
                 None => {
                     let attr = target
@@ -322,7 +322,7 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
                     let ty = types
                         .get(&(p.kind.clone(), attr.clone()))
                         .cloned()
-                        .unwrap_or(AttrType::String);
+                        .unwrap_or(AttrType::Str);
                     (attr, ty)
                 }
             };
@@ -342,7 +342,7 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
                             p.origin.span.start + i + name.len() + 2,
                         ))
                     });
-                    let code = if matches!(ty, AttrType::Timestamp) {
+                    let code = if matches!(ty, AttrType::Time) {
                         Code::IngestInvalidDate
                     } else {
                         Code::WrongType
@@ -357,7 +357,7 @@ pub fn convert(sources: &[Arc<SourceFile>], mapping: &Mapping) -> Inventory {
                         at.unwrap_or(p.origin.span),
                     );
                     inv.diags.push(d.help(match ty {
-                        AttrType::Timestamp => "write times as RFC 3339, e.g. `2026-04-13T04:46:10Z`, or `\"\"` for none",
+                        AttrType::Time => "write times as RFC 3339, e.g. `2026-04-13T04:46:10Z`, or `\"\"` for none",
                         _ => "fix the value in the collector's output",
                     }));
                 }
@@ -459,8 +459,8 @@ mod tests {
         let (a, b, c) = (Json::from(1), Json::from(2.5), Json::from("2026-01-01T00:00:00Z"));
         assert_eq!(infer("n", &[&a]), AttrType::Int);
         assert_eq!(infer("n", &[&a, &b]), AttrType::Float);
-        assert_eq!(infer("created_at", &[&c, &Json::from("")]), AttrType::Timestamp);
-        assert_eq!(infer("note", &[&c]), AttrType::String);
+        assert_eq!(infer("created_at", &[&c, &Json::from("")]), AttrType::Time);
+        assert_eq!(infer("note", &[&c]), AttrType::Str);
         assert_eq!(valid_name("a-b.c"), "a_b_c");
     }
 }

@@ -284,7 +284,7 @@ impl Preparer {
             };
             let Some(ty) = def.attr_def(a).map(|d| &d.ty) else { return false };
             let p = match (ty, value) {
-                (AttrType::String, Input::Str(s)) => {
+                (AttrType::Str, Input::Str(s)) => {
                     PreparedAttr::Str(a, self.strings.hash_one::<&str>(s))
                 }
                 (AttrType::Enum(values), Input::Str(s)) => {

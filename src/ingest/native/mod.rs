@@ -191,6 +191,27 @@ use yaml::read_yaml;
 pub use write::{NativeWriter, schema_section, write_graph, write_inventory};
 pub use yaml::yaml_error;
 
+/// Where `key` is written in a native record's text: JSON `"key"` (with its
+/// quotes) or YAML `key:` (the name), as a byte range of `record`. The
+/// [`crate::graph::KeyLocator`] every reader of inventories gives its builder.
+pub fn key_range(record: &str, key: &str) -> Option<(usize, usize)> {
+    let quoted = format!("\"{key}\"");
+    if let Some(i) = record.find(&quoted) {
+        return Some((i, i + quoted.len()));
+    }
+    let yaml = format!("{key}:");
+    let mut from = 0;
+    while let Some(i) = record.get(from..).and_then(|t| t.find(&yaml)) {
+        let pos = from + i;
+        let before = record.get(..pos).and_then(|t| t.chars().next_back());
+        if before.is_none_or(|c| !c.is_alphanumeric() && c != '_') {
+            return Some((pos, pos + key.len()));
+        }
+        from = pos + yaml.len();
+    }
+    None
+}
+
 /// The diagnostic for node `i`, at `at`, whose `id` is empty (on the key).
 fn empty_id(b: &mut GraphBuilder, at: &Site, file: FileId, i: usize) {
     let span = b.key_span(at, "id");
@@ -217,7 +238,7 @@ mod tests {
         .unwrap();
         out.edge("a", "k", "has_credential", Some("owns"), false).unwrap();
         let text = String::from_utf8(out.finish().unwrap()).unwrap();
-        let mut b = GraphBuilder::new(Schema::builtin());
+        let mut b = GraphBuilder::new(Schema::builtin()).with_key_locator(key_range);
         read(&mut b, SourceFile::new("x.json", text));
         let g = b.finish(Mode::Strict).unwrap().graph;
         assert_eq!(g.node_count(), 2);
@@ -229,7 +250,7 @@ mod tests {
     #[test]
     fn yaml_reads_like_json() {
         let text = "format: gov.inventory/v1\nnodes:\n  - id: a\n    kind: identity\n    attrs: {type: human, active: true}\n  - id: g\n    kind: group\nedges:\n  - {from: a, to: g, kind: member_of}\n";
-        let mut b = GraphBuilder::new(Schema::builtin());
+        let mut b = GraphBuilder::new(Schema::builtin()).with_key_locator(key_range);
         read(&mut b, SourceFile::new("x.yaml", text));
         let g = b.finish(Mode::Strict).unwrap().graph;
         assert_eq!(g.edge_count(), 1);
@@ -320,7 +341,7 @@ mod tests {
 
     /// A load of `text` after a small file, with `split`, or sequential.
     fn load_with(text: &str, split: Option<Split>) -> String {
-        let mut b = GraphBuilder::new(Schema::builtin());
+        let mut b = GraphBuilder::new(Schema::builtin()).with_key_locator(key_range);
         // A file before this one: ids and lines go on across files.
         let first = "{\"format\":\"gov.inventory/v1\",\"nodes\":[{\"id\":\"g0\",\"kind\":\"group\"}],\"edges\":[{\"from\":\"g0\",\"to\":\"later\",\"kind\":\"grants\"}]}";
         read(&mut b, SourceFile::new("first.json", first));
