@@ -7,8 +7,12 @@
 //! already wrong has the type `Unknown`, which every later check accepts.
 //! Must not: evaluate against a graph or read inventories.
 
+mod attrs;
+mod calls;
 mod decision;
 mod expr;
+mod operators;
+mod paths;
 mod plugins;
 pub use crate::types;
 
@@ -27,7 +31,7 @@ pub use types::{Ty, Typed};
 
 /// How a built-in function is called, e.g. `lower(text)` (hover, completion).
 pub fn builtin_signature(b: ir::Builtin) -> &'static str {
-    expr::signature(b)
+    calls::signature(b)
 }
 
 /// A compiled policy set and the warnings found on the way.
