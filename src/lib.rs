@@ -29,6 +29,7 @@ mod test_support;
 pub mod testing;
 pub mod time;
 pub mod types;
+pub mod value;
 
 pub use decide::{DecideError, Decision, Effect, Engine, EngineHandle, Reason, Request, Sources};
 pub use diag::{Code, Diag, Diagnostics, Severity};

@@ -55,24 +55,9 @@ impl fmt::Display for Const {
             Const::Str(s) => write!(f, "{s:?}"),
             Const::Time(t) => write!(f, "{t}"),
             Const::Duration(d) => write!(f, "{d}"),
-            Const::List(xs) => write_list(f, xs.iter()),
+            Const::List(xs) => crate::value::write_list(f, xs.iter()),
         }
     }
-}
-
-/// Writes `[a, b, c]`.
-pub(crate) fn write_list<T: fmt::Display>(
-    f: &mut fmt::Formatter<'_>,
-    items: impl Iterator<Item = T>,
-) -> fmt::Result {
-    f.write_str("[")?;
-    for (i, x) in items.enumerate() {
-        if i > 0 {
-            f.write_str(", ")?;
-        }
-        write!(f, "{x}")?;
-    }
-    f.write_str("]")
 }
 
 /// Operators after type checking: the operand types are known, so each has

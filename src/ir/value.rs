@@ -1,49 +1,16 @@
-//! Runtime values and the meaning of every operator on them. The checker uses
-//! the same functions to fold constants, so a folded expression and an
-//! evaluated one cannot disagree.
+//! The meaning of every operator on runtime values ([`crate::value`]), and
+//! values to and from the IR's constants. The checker uses the same
+//! functions to fold constants, so a folded expression and an evaluated one
+//! cannot disagree.
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::fmt;
 use std::sync::Arc;
 
 use super::{Builtin, Const, Op};
-use crate::graph::NodeId;
 use crate::time::{Duration, Timestamp};
-
-/// A value during evaluation. Strings borrow from the graph or the program
-/// where they can.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Value<'a> {
-    /// No value: an absent attribute, `null`, an empty `min`.
-    Missing,
-    /// Boolean.
-    Bool(bool),
-    /// Integer.
-    Int(i64),
-    /// Float.
-    Float(f64),
-    /// Text.
-    Str(Cow<'a, str>),
-    /// Timestamp.
-    Time(Timestamp),
-    /// Duration.
-    Duration(Duration),
-    /// List.
-    List(Arc<Vec<Value<'a>>>),
-    /// A node of the graph.
-    Node(NodeId),
-}
-
-/// Why an operation has no value.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OpError(pub String);
-
-impl fmt::Display for OpError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+pub(crate) use crate::value::overflow;
+pub use crate::value::{OpError, Value, glob, neg};
 
 impl<'a> Value<'a> {
     /// The value of a constant.
@@ -77,25 +44,6 @@ impl<'a> Value<'a> {
         })
     }
 
-    /// Truth in a condition: only `true` is true (a missing bool is false).
-    pub fn truthy(&self) -> bool {
-        matches!(self, Value::Bool(true))
-    }
-
-    /// Equality as `==` means it: numbers compare across int and float.
-    pub fn equals(&self, other: &Value<'_>) -> bool {
-        match (self, other) {
-            (Value::Int(a), Value::Float(b)) | (Value::Float(b), Value::Int(a)) => {
-                (*a as f64) == *b
-            }
-            (Value::Str(a), Value::Str(b)) => a == b,
-            (Value::List(a), Value::List(b)) => {
-                a.len() == b.len() && a.iter().zip(b.iter()).all(|(x, y)| x.equals(y))
-            }
-            (a, b) => a == b,
-        }
-    }
-
     /// [`Value::equals`] against a constant, without building a value for
     /// it when the two are of one scalar type (the common `x == "text"`).
     #[inline]
@@ -109,24 +57,6 @@ impl<'a> Value<'a> {
             _ => self.equals(&Value::from_const(c)),
         }
     }
-
-    /// Order for `<` and friends, `min` and `max`; `None` when unordered.
-    pub fn compare(&self, other: &Value<'_>) -> Option<Ordering> {
-        match (self, other) {
-            (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),
-            (Value::Float(a), Value::Float(b)) => a.partial_cmp(b),
-            (Value::Int(a), Value::Float(b)) => (*a as f64).partial_cmp(b),
-            (Value::Float(a), Value::Int(b)) => a.partial_cmp(&(*b as f64)),
-            (Value::Str(a), Value::Str(b)) => Some(a.as_ref().cmp(b.as_ref())),
-            (Value::Time(a), Value::Time(b)) => Some(a.cmp(b)),
-            (Value::Duration(a), Value::Duration(b)) => Some(a.cmp(b)),
-            _ => None,
-        }
-    }
-}
-
-pub(crate) fn overflow() -> OpError {
-    OpError("arithmetic overflow".into())
 }
 
 /// A comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`) as a plain bool; `None`
@@ -243,71 +173,10 @@ fn float_op<'a>(
     }
 }
 
-/// Applies `-x`.
-pub fn neg<'a>(v: &Value<'a>) -> Result<Value<'a>, OpError> {
-    Ok(match v {
-        Value::Int(i) => Value::Int(i.checked_neg().ok_or_else(overflow)?),
-        Value::Float(f) => Value::Float(-f),
-        Value::Duration(d) => Value::Duration(Duration(d.0.checked_neg().ok_or_else(overflow)?)),
-        _ => Value::Missing,
-    })
-}
-
-/// Glob match with `*` (any run) and `?` (one character).
-pub fn glob(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let (mut star, mut mark) = (None, 0usize);
-    while ti < t.len() {
-        match p.get(pi) {
-            Some('?') => {
-                pi += 1;
-                ti += 1;
-            }
-            Some('*') => {
-                star = Some(pi);
-                mark = ti;
-                pi += 1;
-            }
-            Some(c) if Some(c) == t.get(ti) => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some(s) => {
-                    pi = s + 1;
-                    mark += 1;
-                    ti = mark;
-                }
-                None => return false,
-            },
-        }
-    }
-    p.get(pi..).is_some_and(|rest| rest.iter().all(|c| *c == '*'))
-}
-
 /// Applies a built-in to evaluated arguments (`Id` needs the graph and is
 /// handled by the evaluator): its [`super::builtins::Def::eval`].
 pub fn builtin<'a>(b: Builtin, args: &[Value<'a>]) -> Result<Value<'a>, OpError> {
     (b.def().eval)(args)
-}
-
-impl fmt::Display for Value<'_> {
-    /// How values appear in messages and evidence.
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Value::Missing => f.write_str("none"),
-            Value::Bool(b) => write!(f, "{b}"),
-            Value::Int(i) => write!(f, "{i}"),
-            Value::Float(x) => write!(f, "{x}"),
-            Value::Str(s) => f.write_str(s),
-            Value::Time(t) => write!(f, "{t}"),
-            Value::Duration(d) => write!(f, "{d}"),
-            Value::List(xs) => super::write_list(f, xs.iter()),
-            Value::Node(n) => write!(f, "node#{}", n.0),
-        }
-    }
 }
 
 #[cfg(test)]

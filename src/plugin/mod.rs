@@ -19,8 +19,8 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::ir::value::Value;
 pub use crate::types::AbiType;
+use crate::value::Value;
 
 #[cfg(feature = "plugins")]
 mod fast;

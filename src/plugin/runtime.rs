@@ -13,9 +13,9 @@ use wasmtime::{Func, Instance, Memory, ResourceLimiter, Store, Trap, TypedFunc, 
 
 use super::host::Loaded;
 use super::{FnSig, Limits, MAX_PARAMS, PluginSet};
-use crate::ir::value::Value;
 use crate::time::{Duration, Timestamp};
 use crate::types::Ty;
+use crate::value::Value;
 
 /// Largest table a plugin may grow to (tables hold function references).
 const MAX_TABLE_ELEMENTS: usize = 100_000;
