@@ -16,7 +16,9 @@ use serde_json::Value as Json;
 
 use super::{DecideError, Decision, Effect, Inner, Reason, Request};
 use crate::domain::Direction;
-use crate::eval::engine::{EvalError, Frame, Interpreter as Interp, Known, matches_pattern};
+use crate::eval::engine::{
+    EvalError, Frame, Interpreter as Interp, Known, PathBuffers, matches_pattern,
+};
 use crate::eval::plan::{self, Cond, Cx};
 use crate::graph::records::Records;
 use crate::graph::{Graph, NodeId};
@@ -61,7 +63,7 @@ thread_local! {
     /// a `Vec<Value<'a>>` cannot be kept past the request's lifetime
     /// without a loop over it and a collect, which cost more, by callgrind,
     /// than an allocation.)
-    static BUFFERS: Cell<Buffers> = const { Cell::new((Vec::new(), Vec::new())) };
+    static BUFFERS: Cell<PathBuffers> = const { Cell::new(PathBuffers::new()) };
 }
 
 thread_local! {
@@ -71,18 +73,14 @@ thread_local! {
     static PLUGINS: Cell<crate::plugin::Instances> = Cell::new(crate::plugin::Instances::default());
 }
 
-/// Path trail, path-step scratch.
-type Buffers = (Vec<NodeId>, Vec<Vec<NodeId>>);
-
-/// Takes the thread's buffers (empty, with their capacity).
-fn take_buffers() -> Buffers {
+/// Takes the thread's path buffers (empty, with their capacity).
+fn take_buffers() -> PathBuffers {
     BUFFERS.with(Cell::take)
 }
 
-/// Gives the buffers back, emptied.
-fn give_buffers((mut trail, scratch): Buffers) {
-    trail.clear();
-    BUFFERS.with(|c| c.set((trail, scratch)));
+/// Gives the buffers back.
+fn give_buffers(buffers: PathBuffers) {
+    BUFFERS.with(|c| c.set(buffers));
 }
 
 pub(super) fn decide(inner: &Inner, request: &Request) -> Result<Decision, DecideError> {
@@ -320,7 +318,7 @@ pub(crate) fn decide_in<'a>(
     // a request against under 100).
     let mut slots = Vec::with_capacity(d.frame.max(1));
     slots.resize_with(d.frame.max(1), || Value::Missing);
-    let (trail, scratch) = take_buffers();
+    let buffers = take_buffers();
     // One pass over the request's keys matches each to its input (a short
     // scan of a few names beats a search of the map per input); errors
     // then come in the same order as before: inputs in declaration order,
@@ -344,13 +342,13 @@ pub(crate) fn decide_in<'a>(
         let v = match found {
             None | Some(Json::Null) if input.optional => Value::Missing,
             None | Some(Json::Null) => {
-                give_buffers((trail, scratch));
+                give_buffers(buffers);
                 return Err(DecideError::MissingInput { input: input.name.to_string() });
             }
             Some(j) => match decode(graph, rows, input.ty.ty(), j) {
                 Ok(v) => v,
                 Err(e) => {
-                    give_buffers((trail, scratch));
+                    give_buffers(buffers);
                     return Err(e.into_error(input, &program.schema));
                 }
             },
@@ -360,7 +358,7 @@ pub(crate) fn decide_in<'a>(
         }
     }
     if let Some(name) = unknown {
-        give_buffers((trail, scratch));
+        give_buffers(buffers);
         return Err(DecideError::UnknownInput { input: name.clone() });
     }
     // The inputs' records, columns and adjacency first, so that their cache
@@ -390,8 +388,7 @@ pub(crate) fn decide_in<'a>(
     });
     let now = request.now.unwrap_or_else(Timestamp::now);
     let engine = Interp::with_known(program, graph, now, known);
-    let mut frame = Frame::with_buffers(slots, trail, service.unwrap_or(NodeId(0)));
-    frame.scratch = scratch;
+    let mut frame = Frame::with_buffers(slots, buffers, service.unwrap_or(NodeId(0)));
     // Plugin instances live in a thread-local between requests; a program
     // without plugins skips the round trip.
     let plugins = !program.plugins.is_empty();
@@ -411,7 +408,7 @@ pub(crate) fn decide_in<'a>(
         };
         decision.priority = level.map(priority_label);
     }
-    give_buffers((std::mem::take(&mut frame.trail), std::mem::take(&mut frame.scratch)));
+    give_buffers(frame.take_buffers());
     if plugins {
         PLUGINS.with(|c| c.set(std::mem::take(&mut frame.plugins)));
     }
@@ -679,12 +676,12 @@ mod tests {
 
     #[test]
     fn path_buffers_keep_their_allocation_across_requests() {
-        let (mut trail, mut scratch) = take_buffers();
-        trail.extend([NodeId(1), NodeId(2)]);
-        scratch.push(Vec::with_capacity(8));
-        let ptr = trail.as_ptr() as usize;
-        give_buffers((trail, scratch));
-        let (trail, scratch) = take_buffers();
+        let mut frame = Frame::with_buffers(Vec::new(), take_buffers(), NodeId(0));
+        frame.trail.extend([NodeId(1), NodeId(2)]);
+        frame.scratch.push(Vec::with_capacity(8));
+        let ptr = frame.trail.as_ptr() as usize;
+        give_buffers(frame.take_buffers());
+        let PathBuffers { trail, scratch } = take_buffers();
         assert!(trail.is_empty());
         assert_eq!(scratch.len(), 1, "the path-step buffers were dropped");
         assert_eq!(trail.as_ptr() as usize, ptr, "the trail was reallocated");

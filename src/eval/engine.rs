@@ -68,6 +68,22 @@ pub struct Frame<'a> {
     pub(crate) scratch: Vec<Vec<NodeId>>,
 }
 
+/// A frame's path buffers (the trail of the last match, the node buffers of
+/// variable-length steps), kept between evaluations by a caller that runs
+/// many (a gateway thread) so that their allocations are reused.
+#[derive(Debug, Default)]
+pub struct PathBuffers {
+    pub(crate) trail: Vec<NodeId>,
+    pub(crate) scratch: Vec<Vec<NodeId>>,
+}
+
+impl PathBuffers {
+    /// No buffers yet.
+    pub const fn new() -> Self {
+        PathBuffers { trail: Vec::new(), scratch: Vec::new() }
+    }
+}
+
 impl<'a> Frame<'a> {
     /// A frame of `size` missing slots for `entity`.
     pub fn new(size: usize, entity: NodeId) -> Self {
@@ -84,15 +100,24 @@ impl<'a> Frame<'a> {
     /// A frame over buffers the caller reuses across evaluations (slots
     /// already sized and missing; the trail empty), with no plugin instances
     /// (set [`Frame::plugins`] to reuse some).
-    pub fn with_buffers(slots: Vec<Value<'a>>, trail: Vec<NodeId>, entity: NodeId) -> Self {
+    pub fn with_buffers(slots: Vec<Value<'a>>, buffers: PathBuffers, entity: NodeId) -> Self {
+        let PathBuffers { mut trail, scratch } = buffers;
+        trail.clear();
         Frame {
             slots,
             entity,
             service: None,
             trail,
             plugins: crate::plugin::Instances::default(),
-            scratch: Vec::new(),
+            scratch,
         }
+    }
+
+    /// Takes the frame's path buffers back, emptied, for the next frame.
+    pub fn take_buffers(&mut self) -> PathBuffers {
+        let mut trail = std::mem::take(&mut self.trail);
+        trail.clear();
+        PathBuffers { trail, scratch: std::mem::take(&mut self.scratch) }
     }
 
     /// Reuses the frame for another entity.
