@@ -47,11 +47,13 @@ impl fmt::Display for OpError {
 
 impl Value<'_> {
     /// Truth in a condition: only `true` is true (a missing bool is false).
+    #[inline]
     pub fn truthy(&self) -> bool {
         matches!(self, Value::Bool(true))
     }
 
     /// Equality as `==` means it: numbers compare across int and float.
+    #[inline]
     pub fn equals(&self, other: &Value<'_>) -> bool {
         match (self, other) {
             (Value::Int(a), Value::Float(b)) | (Value::Float(b), Value::Int(a)) => {
@@ -66,6 +68,7 @@ impl Value<'_> {
     }
 
     /// Order for `<` and friends, `min` and `max`; `None` when unordered.
+    #[inline]
     pub fn compare(&self, other: &Value<'_>) -> Option<Ordering> {
         match (self, other) {
             (Value::Int(a), Value::Int(b)) => Some(a.cmp(b)),

@@ -100,6 +100,7 @@ impl<'a> Frame<'a> {
     /// A frame over buffers the caller reuses across evaluations (slots
     /// already sized and missing; the trail empty), with no plugin instances
     /// (set [`Frame::plugins`] to reuse some).
+    #[inline]
     pub fn with_buffers(slots: Vec<Value<'a>>, buffers: PathBuffers, entity: NodeId) -> Self {
         let PathBuffers { mut trail, scratch } = buffers;
         trail.clear();
@@ -114,6 +115,7 @@ impl<'a> Frame<'a> {
     }
 
     /// Takes the frame's path buffers back, emptied, for the next frame.
+    #[inline]
     pub fn take_buffers(&mut self) -> PathBuffers {
         let mut trail = std::mem::take(&mut self.trail);
         trail.clear();
