@@ -61,11 +61,19 @@ impl Failure {
         Failure { stage, diagnostics: diagnostics.into() }
     }
 
-    /// A file that could not be read: invalid UTF-8 in an inventory is the
-    /// inventory's fault, anything else the file system's.
+    /// A file that could not be read ([`Stage::of_read`]).
     fn read(d: Diag) -> Self {
-        let stage = if d.code == Code::IngestInvalidUtf8 { Stage::Inventory } else { Stage::Io };
-        Failure::new(stage, d)
+        Failure::new(Stage::of_read(&d), d)
+    }
+}
+
+impl Stage {
+    /// The stage of a diagnostic from reading an inventory or mapping file:
+    /// the file system's ([`Stage::Io`]) when the file could not be read or
+    /// is not a regular file, else the content's ([`Stage::Inventory`]:
+    /// invalid UTF-8, too large).
+    pub fn of_read(d: &Diag) -> Stage {
+        if matches!(d.code, Code::Io | Code::NotAFile) { Stage::Io } else { Stage::Inventory }
     }
 }
 
@@ -120,6 +128,13 @@ pub fn mapping(path: &Path) -> Result<(Mapping, Arc<SourceFile>), Failure> {
     Ok((mapping, src))
 }
 
+/// Reads the inventory files under `paths` (directories expanded), in load
+/// order, stopping at the first that cannot be read.
+pub fn inventories(paths: &[PathBuf]) -> Result<Vec<Arc<SourceFile>>, Failure> {
+    let files = ingest::expand_paths(paths).map_err(|e| Failure::read(e.0))?;
+    files.iter().map(|f| ingest::read_inventory(f).map_err(|e| Failure::read(e.0))).collect()
+}
+
 /// The loaded graph and the texts it was loaded from.
 pub struct Graphed {
     /// The graph, with the load's warnings.
@@ -142,11 +157,7 @@ pub fn graph(sources: &Sources, mode: Mode) -> Result<Option<Graphed>, Failure> 
         opts.mapping = m;
         texts.push(src);
     }
-    let paths = ingest::expand_paths(&sources.inventories).map_err(|e| Failure::read(e.0))?;
-    let mut inventories = Vec::with_capacity(paths.len());
-    for p in &paths {
-        inventories.push(ingest::read_inventory(p).map_err(|e| Failure::read(e.0))?);
-    }
+    let inventories = inventories(&sources.inventories)?;
     texts.extend(inventories.iter().cloned());
     let loaded =
         ingest::load_sources(inventories, &opts).map_err(|d| Failure::new(Stage::Inventory, d))?;

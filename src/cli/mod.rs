@@ -239,16 +239,13 @@ impl Progress {
 /// Loads inventories (files or directories) with a progress spinner, printing
 /// diagnostics; returns the exit code on failure.
 pub fn load(paths: &[PathBuf], lenient: bool) -> Result<Loaded, ExitCode> {
-    let files = ingest::expand_paths(paths).map_err(|e| io_fail(&e.0))?;
-    let mut sources = Vec::with_capacity(files.len());
-    let mut bytes = 0;
-    for f in &files {
-        let src = ingest::read_inventory(f).map_err(|e| io_fail(&e.0))?;
-        bytes += src.text().len();
-        sources.push(src);
-    }
+    let sources = gov::load::inventories(paths).map_err(|f| {
+        f.diagnostics.iter().for_each(render_one);
+        ExitCode::from(policy::exit_of(f.stage))
+    })?;
+    let bytes: usize = sources.iter().map(|s| s.text().len()).sum();
     let progress =
-        Progress::start(format!("loading {} file(s), {:.1} MB", files.len(), bytes as f64 / 1e6));
+        Progress::start(format!("loading {} file(s), {:.1} MB", sources.len(), bytes as f64 / 1e6));
     let opts = LoadOptions {
         mode: if lenient { Mode::Lenient } else { Mode::Strict },
         ..LoadOptions::default()
@@ -273,12 +270,7 @@ pub fn load(paths: &[PathBuf], lenient: bool) -> Result<Loaded, ExitCode> {
 /// the file was read but is not UTF-8 text).
 pub fn io_fail(d: &Diag) -> ExitCode {
     render_one(d);
-    if matches!(d.code, gov::Code::Io | gov::Code::NotAFile) {
-        Exit::Io
-    } else {
-        Exit::InvalidInventory
-    }
-    .into()
+    policy::exit_of(gov::load::Stage::of_read(d)).into()
 }
 
 /// Clap's own errors (an unknown flag, a missing value) as a

@@ -40,7 +40,7 @@ impl InventoryArgs {
 }
 
 /// The exit code of a failed load stage.
-fn exit_of(stage: Stage) -> Exit {
+pub(crate) fn exit_of(stage: Stage) -> Exit {
     match stage {
         Stage::Usage => Exit::Usage,
         Stage::Io => Exit::Io,
