@@ -116,6 +116,9 @@ pub struct Loaded {
 }
 
 const PLACEHOLDER: u16 = u16::MAX;
+
+/// Edges from which the two adjacency directions are built on two threads.
+const PARALLEL_CSR_EDGES: usize = 1 << 15;
 const FAILED: u16 = u16::MAX - 1;
 
 #[derive(Clone, Copy)]
@@ -781,16 +784,21 @@ impl GraphBuilder {
             edge_label.push(label);
             edge_prov.push(prov);
         }
-        // The two directions are independent: build them side by side.
-        let (out, inc) = std::thread::scope(|scope| {
-            let handle = scope.spawn(|| Csr::build(n, &inc));
-            let out = Csr::build(n, &out);
-            let inc = match handle.join() {
-                Ok(csr) => csr,
-                Err(_) => Csr::build(n, &inc),
-            };
-            (out, inc)
-        });
+        // The two directions are independent: build them side by side, unless
+        // the graph is so small that starting a thread costs more.
+        let (out, inc) = if out.len() < PARALLEL_CSR_EDGES {
+            (Csr::build(n, &out), Csr::build(n, &inc))
+        } else {
+            std::thread::scope(|scope| {
+                let handle = scope.spawn(|| Csr::build(n, &inc));
+                let out = Csr::build(n, &out);
+                let inc = match handle.join() {
+                    Ok(csr) => csr,
+                    Err(_) => Csr::build(n, &inc),
+                };
+                (out, inc)
+            })
+        };
         let mut columns = self.columns;
         for c in columns.iter_mut().flatten() {
             c.shrink();

@@ -424,11 +424,18 @@ impl Schema {
 
     /// The built-in identity-governance schema (see `docs/inventory.md`).
     pub fn builtin() -> Self {
-        let mut s = Schema::empty();
-        // Names and types below are fixed and valid, so these cannot fail;
-        // `let _ =` keeps the library free of `expect`.
-        let _ = s.fill_builtin();
-        s
+        // Built once per process: every load starts from it, and cloning is
+        // a fraction of validating and interning every name again.
+        static BUILTIN: std::sync::OnceLock<Schema> = std::sync::OnceLock::new();
+        BUILTIN
+            .get_or_init(|| {
+                let mut s = Schema::empty();
+                // Names and types below are fixed and valid, so these cannot
+                // fail; `let _ =` keeps the library free of `expect`.
+                let _ = s.fill_builtin();
+                s
+            })
+            .clone()
     }
 
     fn fill_builtin(&mut self) -> Result<(), SchemaError> {

@@ -117,7 +117,16 @@ fn strings(v: &[&str]) -> Vec<String> {
 }
 
 impl Default for Mapping {
+    /// Built once per process and cloned: every load and every mapping file
+    /// (whose missing sections fall back to these) starts from it.
     fn default() -> Self {
+        static DEFAULT: std::sync::OnceLock<Mapping> = std::sync::OnceLock::new();
+        DEFAULT.get_or_init(Mapping::builtin).clone()
+    }
+}
+
+impl Mapping {
+    fn builtin() -> Self {
         let k = |kind: &str, ty: Option<&str>| KindMap {
             kind: kind.to_owned(),
             ty: ty.map(str::to_owned),

@@ -562,18 +562,19 @@ pub fn render(d: &gov::diag::Diagnostics) -> String {
 }
 
 /// Findings and checked counts from the engine.
-pub fn engine(policy: &str, graph_json: &str) -> Result<ROutcome, String> {
+pub fn engine(parsed: &gov::syntax::Parsed, graph_json: &str) -> Result<ROutcome, String> {
     let now = Timestamp::parse(NOW).unwrap();
     let loaded = gov::ingest::load_sources(
         vec![SourceFile::new("g.json", graph_json)],
         &gov::ingest::LoadOptions::default(),
     )
     .map_err(|d| format!("graph does not load:\n{}", render(&d)))?;
-    let parsed = gov::syntax::parse(&SourceFile::new("p.gov", policy))
-        .map_err(|d| format!("policy does not parse:\n{}", render(&d)))?;
-    let compiled =
-        gov::check::compile(&[parsed], loaded.graph.schema(), &gov::check::Options { now })
-            .map_err(|d| format!("policy does not compile:\n{}", render(&d)))?;
+    let compiled = gov::check::compile(
+        std::slice::from_ref(parsed),
+        loaded.graph.schema(),
+        &gov::check::Options { now },
+    )
+    .map_err(|d| format!("policy does not compile:\n{}", render(&d)))?;
     let audit = gov::eval::audit(
         &compiled.program,
         &loaded.graph,
@@ -597,8 +598,7 @@ pub fn engine(policy: &str, graph_json: &str) -> Result<ROutcome, String> {
     Ok(ROutcome { findings, checked })
 }
 
-pub fn oracle(policy: &str, g: &RGraph) -> ROutcome {
-    let parsed = gov::syntax::parse(&SourceFile::new("p.gov", policy)).unwrap();
+pub fn oracle(parsed: &gov::syntax::Parsed, g: &RGraph) -> ROutcome {
     super::audit(&parsed.module, g, Timestamp::parse(NOW).unwrap().0)
 }
 
@@ -621,12 +621,16 @@ pub fn show(o: &ROutcome) -> String {
 }
 
 /// Runs both sides; `Err` describes a disagreement.
-pub fn differ(policy: &str, g: &TGraph) -> Result<(), String> {
+/// The outcome engine and reference agree on, or how they differ.
+pub fn differ(policy: &str, g: &TGraph) -> Result<ROutcome, String> {
     let json = g.json();
-    let got = engine(policy, &json)?;
-    let want = oracle(policy, &g.reference());
+    // Parsed once for both sides: the parser is not what is compared here.
+    let parsed = gov::syntax::parse(&SourceFile::new("p.gov", policy))
+        .map_err(|d| format!("policy does not parse:\n{}", render(&d)))?;
+    let got = engine(&parsed, &json)?;
+    let want = oracle(&parsed, &g.reference());
     if got == want {
-        Ok(())
+        Ok(got)
     } else {
         Err(format!(
             "engine and reference disagree\n--- policy\n{policy}--- graph\n{json}--- engine\n{}--- reference\n{}",
