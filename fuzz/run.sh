@@ -4,6 +4,8 @@
 #   bash fuzz/run.sh 20                 # every target, 20 s each (what CI runs)
 #   bash fuzz/run.sh 3600 ingest_yaml   # one target, an hour
 #   bash fuzz/run.sh totals             # executions per target, all runs
+#   bash fuzz/run.sh totals 2026-12-01T09:00
+#                                       # only runs recorded since then (UTC)
 #   FUZZ_SANITIZER=none FUZZ_MAX_LEN=1024 bash fuzz/run.sh 3600 parse
 #                                       # the long run: no ASan, inputs <= 1 KB
 #
@@ -30,11 +32,14 @@ if [ "${1:-}" = totals ]; then
   # Executions per target over every run recorded here, and crashes seen.
   [ -f executions.tsv ] || { echo "no runs recorded yet" >&2; exit 1; }
   # "since crash": executions after the target's last crash, the runs
-  # that count towards a clean total once the crash is fixed.
-  awk -F'\t' '{ n[$2] += $3; s[$2] += $4; c[$2] += 0; since[$2] += $3
+  # that count towards a clean total once the crash is fixed. A time (as
+  # the ledger writes it) leaves out the runs before it: those of binaries
+  # built before the last change to the code under test.
+  from="${2:-}"
+  printf "%-26s %14s %14s %9s %7s\n" target executions "since crash" seconds crashes
+  awk -F'\t' -v from="$from" '$1 < from { next } { n[$2] += $3; s[$2] += $4; c[$2] += 0; since[$2] += $3
            if ($5 != "ok") { c[$2]++; since[$2] = 0 } }
-    END { printf "%-26s %14s %14s %9s %7s\n", "target", "executions", "since crash", "seconds", "crashes";
-          for (t in n) printf "%-26s %14d %14d %9d %7d\n", t, n[t], since[t], s[t], c[t] }' executions.tsv | sort
+    END { for (t in n) printf "%-26s %14d %14d %9d %7d\n", t, n[t], since[t], s[t], c[t] }' executions.tsv | sort
   exit 0
 fi
 
