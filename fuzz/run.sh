@@ -70,8 +70,8 @@ if ! command -v cargo-fuzz >/dev/null 2>&1; then
 fi
 
 all=(parse fmt_roundtrip ingest_json ingest_yaml ingest_aws_authz
-  ingest_credential_report ingest_k8s ingest_opengraph mapping serve_request
-  eval_reference)
+  ingest_credential_report ingest_k8s ingest_opengraph ingest_gcp mapping
+  serve_request eval_reference history_record diff_inputs)
 if [ "$#" -gt 0 ]; then targets=("$@"); else targets=("${all[@]}"); fi
 
 realdata=../../shared/realdata
@@ -94,6 +94,29 @@ seed_text() { # TARGET TEXT
   h=$(printf '%s' "$2" | sha1sum | cut -c1-16)
   printf '%s' "$2" > "corpus/$target/seed-$h"
 }
+# Binary seeds: FORMAT is printf's, with \xHH escapes (a shell string cannot
+# hold a NUL byte, so seed_text would cut such a seed short).
+seed_bytes() { # TARGET FORMAT
+  local target="$1" tmp
+  mkdir -p "corpus/$target"
+  tmp=$(mktemp)
+  printf "$2" > "$tmp"
+  seed "$target" "$tmp"
+  rm -f "$tmp"
+}
+# A file behind one selector byte (a target that reads several formats).
+seed_prefixed() { # TARGET BYTE FILE...
+  local target="$1" byte="$2" f tmp
+  shift 2
+  tmp=$(mktemp)
+  for f in "$@"; do
+    [ -f "$f" ] || continue
+    # Snapshots start with a header between two `---` lines: the file is what follows.
+    { printf "$byte"; if head -n 1 "$f" | grep -qx -- '---'; then awk 'n >= 2; /^---$/ && n < 2 { n++ }' "$f"; else cat "$f"; fi; } > "$tmp"
+    seed "$target" "$tmp"
+  done
+  rm -f "$tmp"
+}
 
 for target in "${targets[@]}"; do
   case "$target" in
@@ -113,13 +136,22 @@ for target in "${targets[@]}"; do
       seed "$target" ../tests/fixtures/ingest/k8s_rbac.json ../tests/fixtures/ingest/k8s_serviceaccounts.json ../examples/acme/k8s-rbac.json ;;
     ingest_opengraph)
       seed "$target" "$realdata"/opengraph_*.json ;;
+    ingest_gcp)
+      seed "$target" ../tests/fixtures/gcp/*/*.json ;;
     mapping)
       seed_text "$target" $'owner: [owner, Owner, gov/owner]\nsteward: [steward]\nservice: [service, app.kubernetes.io/part-of]\ntier: [tier]\nidentity_type: [identity-type]\nopengraph:\n  kinds:\n    Okta_User: {kind: identity, type: human}\n  edges:\n    GH_CanWriteBranch: can_access\n  properties:\n    token_expires_at: expires_at\n  default_edge: can_access\n  default_kind: resource\n' ;;
     serve_request)
-      seed_text "$target" $'\x01{"decision": "call-service", "input": {"subject": "alice", "target": "payments", "action": "GET"}}\x00GET\nx-gov-identity: alice\nx-gov-target: payments\nx-original-method: DELETE'
-      seed_text "$target" $'\x00{"decision": "d", "input": {}, "now": "2026-01-01T00:00:00Z"}\x00POST\nx-gov-identity: alice\nx-gov-identity: mallory\nx-gov-decision: d\nx-gov-action: write' ;;
+      seed_bytes "$target" '\x01{"decision": "call-service", "input": {"subject": "alice", "target": "payments", "action": "GET"}}\x00GET\nx-gov-identity: alice\nx-gov-target: payments\nx-original-method: DELETE'
+      seed_bytes "$target" '\x00{"decision": "d", "input": {}, "now": "2026-01-01T00:00:00Z"}\x00POST\nx-gov-identity: alice\nx-gov-identity: mallory\nx-gov-decision: d\nx-gov-action: write' ;;
     eval_reference)
-      seed_text "$target" $'\x09\x00\x01\x02\x03\x04\x01\x05\x06\x07\x08\x02\x09\x0a\x0b\x0c\x03\x0d\x0e\x0f\x10\x05\x00\x01\x00\x02\x00\x03\x01\x00\x02\x00\x07\x03\x01\x04\x02\x05\x06\x07\x08\x09\x0a\x0b' ;;
+      seed_bytes "$target" '\x09\x00\x01\x02\x03\x04\x01\x05\x06\x07\x08\x02\x09\x0a\x0b\x0c\x03\x0d\x0e\x0f\x10\x05\x00\x01\x00\x02\x00\x03\x01\x00\x02\x00\x07\x03\x01\x04\x02\x05\x06\x07\x08\x09\x0a\x0b' ;;
+    history_record)
+      # A body (the target adds the header): strings "r", "e"; one scope
+      # (rule r, no service, 1 checked, 0 passed); one finding of r on e.
+      seed_bytes "$target" '\x02\x01r\x01e\x01\x00\x00\x01\x00\x01\x01\x02\x03\x04\x05\x06\x07\x08\x00\x01\x00\x00\x00\x00' ;;
+    diff_inputs)
+      seed_prefixed "$target" '\x00' ../tests/report/snapshots/report_formats__json.snap ../tests/report/snapshots/report_formats__sarif.snap
+      seed_prefixed "$target" '\x01' ../tests/fixtures/diff/decisions.jsonl ;;
     *) echo "unknown target $target" >&2; exit 2 ;;
   esac
 done
