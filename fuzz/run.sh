@@ -88,34 +88,33 @@ seed() { # TARGET FILE...
   done
   return 0
 }
+# Stdin as one seed, named by its content.
+seed_stdin() { # TARGET
+  local tmp
+  tmp=$(mktemp)
+  cat > "$tmp"
+  seed "$1" "$tmp"
+  rm -f "$tmp"
+}
 seed_text() { # TARGET TEXT
-  local target="$1" h
-  mkdir -p "corpus/$target"
-  h=$(printf '%s' "$2" | sha1sum | cut -c1-16)
-  printf '%s' "$2" > "corpus/$target/seed-$h"
+  printf '%s' "$2" | seed_stdin "$1"
 }
 # Binary seeds: FORMAT is printf's, with \xHH escapes (a shell string cannot
 # hold a NUL byte, so seed_text would cut such a seed short).
 seed_bytes() { # TARGET FORMAT
-  local target="$1" tmp
-  mkdir -p "corpus/$target"
-  tmp=$(mktemp)
-  printf "$2" > "$tmp"
-  seed "$target" "$tmp"
-  rm -f "$tmp"
+  printf "$2" | seed_stdin "$1"
 }
 # A file behind one selector byte (a target that reads several formats).
+# Snapshots start with a header between two `---` lines: the file is what follows.
 seed_prefixed() { # TARGET BYTE FILE...
-  local target="$1" byte="$2" f tmp
+  local target="$1" byte="$2" f
   shift 2
-  tmp=$(mktemp)
   for f in "$@"; do
     [ -f "$f" ] || continue
-    # Snapshots start with a header between two `---` lines: the file is what follows.
-    { printf "$byte"; if head -n 1 "$f" | grep -qx -- '---'; then awk 'n >= 2; /^---$/ && n < 2 { n++ }' "$f"; else cat "$f"; fi; } > "$tmp"
-    seed "$target" "$tmp"
+    { printf "$byte"
+      if head -n 1 "$f" | grep -qx -- '---'; then awk 'n >= 2; /^---$/ && n < 2 { n++ }' "$f"; else cat "$f"; fi
+    } | seed_stdin "$target"
   done
-  rm -f "$tmp"
 }
 
 for target in "${targets[@]}"; do

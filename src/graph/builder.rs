@@ -116,10 +116,10 @@ pub struct Loaded {
 }
 
 const PLACEHOLDER: u16 = u16::MAX;
+const FAILED: u16 = u16::MAX - 1;
 
 /// Edges from which the two adjacency directions are built on two threads.
 const PARALLEL_CSR_EDGES: usize = 1 << 15;
-const FAILED: u16 = u16::MAX - 1;
 
 #[derive(Clone, Copy)]
 struct Slot {

@@ -620,8 +620,7 @@ pub fn show(o: &ROutcome) -> String {
     s
 }
 
-/// Runs both sides; `Err` describes a disagreement.
-/// The outcome engine and reference agree on, or how they differ.
+/// Runs both sides: the outcome they agree on, or (`Err`) how they differ.
 pub fn differ(policy: &str, g: &TGraph) -> Result<ROutcome, String> {
     let json = g.json();
     // Parsed once for both sides: the parser is not what is compared here.
