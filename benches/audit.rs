@@ -180,7 +180,12 @@ fn main() {
             scan(
                 &program,
                 &graph,
-                &AuditOptions { now: Some(now), rules: attr_rules.clone(), entity: None },
+                &AuditOptions {
+                    now: Some(now),
+                    rules: attr_rules.clone(),
+                    entity: None,
+                    walk_limit: None,
+                },
             )
         });
         best = best.min(t.elapsed().as_secs_f64());
@@ -189,8 +194,12 @@ fn main() {
     if std::env::var_os("GOV_BENCH_PER_RULE").is_some() {
         println!("\nper rule, 1 thread:");
         for rule in &program.rules {
-            let one =
-                AuditOptions { now: Some(now), rules: vec![rule.id.to_string()], entity: None };
+            let one = AuditOptions {
+                now: Some(now),
+                rules: vec![rule.id.to_string()],
+                entity: None,
+                walk_limit: None,
+            };
             let mut best = f64::MAX;
             let mut found = 0;
             for _ in 0..runs {

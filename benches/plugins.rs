@@ -109,7 +109,12 @@ fn main() {
 
     let run = |rule: &str, threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-        let opts = AuditOptions { now: Some(now), rules: vec![rule.to_owned()], entity: None };
+        let opts = AuditOptions {
+            now: Some(now),
+            rules: vec![rule.to_owned()],
+            entity: None,
+            walk_limit: None,
+        };
         let (program, graph) = (&program, &graph);
         let rule = rule.to_owned();
         move || {

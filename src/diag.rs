@@ -190,6 +190,10 @@ codes! {
     /// The count of diagnostics not shown: after 10 of one code in one file,
     /// the human and plain outputs show one line with the number of the rest.
     Omitted => "gov::report::omitted",
+    /// An evaluation whose paths visited more nodes than the walk limit
+    /// (50,000,000 for one rule and entity, or one decision, by default):
+    /// an error finding at the path step that ran out.
+    WalkLimit => "gov::eval::walk_limit",
     /// A saved report (`gov diff --before/--after`, `gov eval --baseline`) that
     /// is not a `gov.findings/v1` JSON report or a SARIF log written by gov.
     InvalidReport => "gov::diff::invalid_report",
@@ -509,6 +513,20 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev.last().copied().unwrap_or(0)
 }
 
+/// A count with thousands separators, as messages print limits: `1234567`
+/// as `1,234,567`.
+pub(crate) fn thousands(n: impl std::fmt::Display) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -536,6 +554,13 @@ mod tests {
         assert_eq!(edit_distance("requier", "require"), 1);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
         assert_eq!(did_you_mean("hihg", ["critical", "high", "medium"]), Some("high"));
+    }
+
+    #[test]
+    fn thousands_separators() {
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000u64), "1,000");
     }
 
     #[test]

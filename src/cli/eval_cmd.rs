@@ -117,6 +117,11 @@ pub struct EvalArgs {
     /// Only this entity.
     #[arg(long, value_name = "ID")]
     pub entity: Option<String>,
+    /// Nodes the paths of one rule may visit for one entity before the rule
+    /// ends in a `gov::eval::walk_limit` error finding.
+    #[arg(long, value_name = "N", default_value_t = gov::eval::engine::DEFAULT_WALK_LIMIT,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub walk_limit: u64,
     /// A previous report (`gov.findings/v1` JSON or SARIF): each SARIF result
     /// gets its `baselineState` (`new`, `unchanged`, `updated`, `absent`).
     #[arg(long, value_name = "REPORT")]
@@ -164,8 +169,12 @@ pub fn eval(args: &EvalArgs, out: &Output) -> Exit {
         {
             return Err(super::output::not_found(out, "entity", e, std::iter::empty()));
         }
-        let options =
-            AuditOptions { now: Some(now), rules: args.rules.clone(), entity: args.entity.clone() };
+        let options = AuditOptions {
+            now: Some(now),
+            rules: args.rules.clone(),
+            entity: args.entity.clone(),
+            walk_limit: Some(args.walk_limit),
+        };
         let posture_needed = args.history.is_some()
             || matches!(args.format, Format::MetricsJson | Format::Openmetrics | Format::Markdown);
         let (result, posture) = if posture_needed {

@@ -32,6 +32,10 @@ pub struct AuditOptions {
     pub rules: Vec<String>,
     /// Only this entity.
     pub entity: Option<String>,
+    /// Nodes the paths of one rule may visit for one entity before it ends
+    /// in a `gov::eval::walk_limit` error finding
+    /// ([`DEFAULT_WALK_LIMIT`](super::engine::DEFAULT_WALK_LIMIT) when `None`).
+    pub walk_limit: Option<u64>,
 }
 
 /// An exception is in force through the whole of its `until` day.
@@ -116,7 +120,10 @@ fn scan_with<'a>(
     compiled: bool,
 ) -> Scan<'a> {
     let now = options.now.unwrap_or_else(Timestamp::now);
-    let engine = Interpreter::new(program, graph, now);
+    let mut engine = Interpreter::new(program, graph, now);
+    if let Some(limit) = options.walk_limit {
+        engine = engine.with_walk_limit(limit);
+    }
     let only_entity = options.entity.as_deref().map(|id| graph.lookup(id));
     let mut rules = Vec::new();
     let mut per_rule = Vec::new();

@@ -52,6 +52,13 @@ impl std::ops::Deref for EvalError {
 /// graphs with millions of reachable nodes.
 const MAX_REACH: usize = 1_000_000;
 
+/// Nodes the paths of one evaluation (one rule for one entity, or one
+/// decision) may visit before it ends with a `gov::eval::walk_limit` error.
+/// Nested multi-hop quantifiers multiply: three hops inside three hops over
+/// nodes of degree 30 are 30^6 visits. About a second of work; real rules
+/// visit thousands.
+pub const DEFAULT_WALK_LIMIT: u64 = 50_000_000;
+
 /// Variables of one evaluation.
 pub struct Frame<'a> {
     /// Slot values.
@@ -66,6 +73,9 @@ pub struct Frame<'a> {
     pub plugins: crate::plugin::Instances,
     /// Node buffers for variable-length path steps, reused across walks.
     pub(crate) scratch: Vec<Vec<NodeId>>,
+    /// Nodes visited by path steps since the frame was made or reset,
+    /// against [`Interpreter::walk_limit`].
+    pub(crate) walked: u64,
 }
 
 /// A frame's path buffers (the trail of the last match, the node buffers of
@@ -94,6 +104,7 @@ impl<'a> Frame<'a> {
             trail: Vec::new(),
             plugins: crate::plugin::Instances::default(),
             scratch: Vec::new(),
+            walked: 0,
         }
     }
 
@@ -111,6 +122,7 @@ impl<'a> Frame<'a> {
             trail,
             plugins: crate::plugin::Instances::default(),
             scratch,
+            walked: 0,
         }
     }
 
@@ -130,6 +142,7 @@ impl<'a> Frame<'a> {
         self.entity = entity;
         self.service = None;
         self.trail.clear();
+        self.walked = 0;
     }
 
     /// Sets the entity's business service when it is already known.
@@ -167,6 +180,8 @@ pub struct Interpreter<'a> {
     /// The evaluation time.
     pub now: Timestamp,
     services: ServiceModel,
+    /// Nodes one frame's paths may visit ([`DEFAULT_WALK_LIMIT`] unless set).
+    walk_limit: u64,
 }
 
 fn from_graph(v: GValue<'_>) -> Value<'_> {
@@ -208,7 +223,48 @@ impl<'a> Interpreter<'a> {
         now: Timestamp,
         known: Known,
     ) -> Self {
-        Interpreter { program, graph, now, services: known.services }
+        Interpreter {
+            program,
+            graph,
+            now,
+            services: known.services,
+            walk_limit: DEFAULT_WALK_LIMIT,
+        }
+    }
+
+    /// The same engine with another walk limit: the nodes the paths of one
+    /// evaluation may visit before it ends with a `gov::eval::walk_limit`
+    /// error (at least 1).
+    #[must_use]
+    pub fn with_walk_limit(mut self, limit: u64) -> Self {
+        self.walk_limit = limit.max(1);
+        self
+    }
+
+    /// Counts one node visited by `step`: an error once the frame has
+    /// visited more than the walk limit.
+    #[inline(always)]
+    pub(crate) fn visit(&self, step: &Step, f: &mut Frame<'_>) -> Result<(), EvalError> {
+        f.walked += 1;
+        if f.walked > self.walk_limit {
+            return Err(self.walk_limit_error(step));
+        }
+        Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn walk_limit_error(&self, step: &Step) -> EvalError {
+        EvalError::new(
+            format!(
+                "its paths visited more than {} nodes for one entity ({}); \
+                 nested multi-hop steps multiply: name edge kinds and a direction, filter \
+                 early, or raise the limit (`--walk-limit`)",
+                crate::diag::thousands(self.walk_limit),
+                crate::diag::Code::WalkLimit
+            ),
+            &step.loc,
+        )
     }
 
     /// The business service of an entity: itself for a service, else the most
@@ -719,7 +775,14 @@ impl<'a> Interpreter<'a> {
             Direction::In => self.graph.inc(start, edge),
             _ => self.graph.out(start, edge),
         };
+        let mut prev = None;
         for &m in reached {
+            // Sorted by node: a parallel edge repeats its node next to it.
+            if prev == Some(m) {
+                continue;
+            }
+            prev = Some(m);
+            self.visit(step, f)?;
             if !self.admits(step, m, f)? {
                 continue;
             }
@@ -746,12 +809,10 @@ impl<'a> Interpreter<'a> {
         self.step(&p.steps, 0, start, f, visit).map(|_| ())
     }
 
-    fn neighbours(&self, n: NodeId, step: &Step, out: &mut Vec<NodeId>) {
-        self.for_neighbours(n, step, &mut |y| out.push(y));
-    }
-
     /// Nodes reachable from `n` in `min..=max` hops of the step's edges, each
-    /// once, in breadth-first order, into `out` (cleared first). `seen` is
+    /// once (parallel edges, self-loops and both directions reach a node
+    /// again: walked per edge, nested steps would multiply them), in
+    /// breadth-first order, into `out` (cleared first). `seen` is
     /// scratch space: every node discovered, in discovery order, which is
     /// also the queue.
     pub(crate) fn reach(
@@ -763,10 +824,6 @@ impl<'a> Interpreter<'a> {
     ) {
         out.clear();
         seen.clear();
-        if step.min == 1 && step.max == Some(1) {
-            self.neighbours(n, step, out);
-            return;
-        }
         // Most reach sets are a few dozen nodes: a linear scan of `seen` beats
         // hashing; past that a hash set takes over.
         const SMALL: usize = 48;
@@ -870,7 +927,17 @@ impl<'a> Interpreter<'a> {
             }
         };
         let flow = 'scan: {
+            // Adjacency slices are sorted by node: parallel edges sit together
+            // and are walked once, as `reach` walks each node once.
+            let mut prev = None;
             for &m in reached {
+                if prev == Some(m) {
+                    continue;
+                }
+                prev = Some(m);
+                if let Err(e) = self.visit(step, f) {
+                    break 'scan Err(e);
+                }
                 match self.admits(step, m, f) {
                     Ok(true) => {}
                     Ok(false) => continue,

@@ -570,7 +570,7 @@ fn walk<'a>(
         f.scratch.push(seen);
         let mut found = Ok(false);
         for &m in &reached {
-            found = hop.next(m, rest, cond, cx, f);
+            found = cx.engine.visit(&hop.step, f).and_then(|()| hop.next(m, rest, cond, cx, f));
             if !matches!(found, Ok(false)) {
                 break;
             }
@@ -584,11 +584,22 @@ fn walk<'a>(
         // (Parallel edges list it more than once; each would give the
         // same answer as the first.)
         return match node_in(f, s) {
-            Some(p) if reached.binary_search(&p).is_ok() => hop.next(p, rest, cond, cx, f),
+            Some(p) if reached.binary_search(&p).is_ok() => {
+                cx.engine.visit(&hop.step, f)?;
+                hop.next(p, rest, cond, cx, f)
+            }
             _ => Ok(false),
         };
     }
+    // Parallel edges repeat a node next to itself: walked once, as the
+    // interpreter walks each node once.
+    let mut prev = None;
     for &m in reached {
+        if prev == Some(m) {
+            continue;
+        }
+        prev = Some(m);
+        cx.engine.visit(&hop.step, f)?;
         if hop.next(m, rest, cond, cx, f)? {
             return Ok(true);
         }

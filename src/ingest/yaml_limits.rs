@@ -53,8 +53,8 @@ pub fn check(src: &Arc<SourceFile>) -> Result<(), Diag> {
                     Code::YamlAliasLimit,
                     format!(
                         "YAML aliases expand this file past {} values (its size in bytes plus {})",
-                        thousands(text.len().saturating_add(MAX_ALIAS_EXPANSION)),
-                        thousands(MAX_ALIAS_EXPANSION)
+                        crate::diag::thousands(text.len().saturating_add(MAX_ALIAS_EXPANSION)),
+                        crate::diag::thousands(MAX_ALIAS_EXPANSION)
                     ),
                 )
                 .in_file(src)
@@ -86,19 +86,6 @@ fn span_at(text: &str, at: usize) -> Span {
     }
     let end = text.get(at..).and_then(|t| t.chars().next()).map_or(at, |c| at + c.len_utf8());
     Span::new(at, end)
-}
-
-/// `1234567` as `1,234,567`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// The offset of the bracket that opens flow level `MAX_DEPTH + 1`, if any.
@@ -365,11 +352,5 @@ mod tests {
         assert_eq!(check_text(&text), Err(Code::YamlAliasLimit));
         let few = format!("base: &a {list}\nrefs: [*a, *a]\n");
         assert_eq!(check_text(&few), Ok(()));
-    }
-
-    #[test]
-    fn thousands_separators() {
-        assert_eq!(thousands(1_000_000), "1,000,000");
-        assert_eq!(thousands(999), "999");
     }
 }

@@ -155,7 +155,7 @@ pub fn capped(ds: &Diagnostics) -> Diagnostics {
     }
     for (code, file, n, error) in left_out {
         let where_ = file.as_ref().map_or(String::new(), |f| format!(" in `{}`", f.name()));
-        let message = format!("{} more `{code}`{where_} not shown", thousands(n));
+        let message = format!("{} more `{code}`{where_} not shown", crate::diag::thousands(n));
         let d = if error {
             Diag::error(crate::diag::Code::Omitted, message)
         } else {
@@ -164,19 +164,6 @@ pub fn capped(ds: &Diagnostics) -> Diagnostics {
         out.push(d.help(format!(
             "the first {MAX_PER_CODE_PER_FILE} of each code in each file are shown; `--error-format json` lists every one"
         )));
-    }
-    out
-}
-
-/// `2763` as `2,763`.
-fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
     }
     out
 }

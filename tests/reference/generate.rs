@@ -14,6 +14,10 @@ use gov::time::Timestamp;
 use super::{RFinding, RGraph, RNode, ROutcome, V};
 
 pub const NOW: &str = "2026-11-22";
+/// Nodes one rule's paths may visit for one entity, on both sides: past it
+/// the outcome is not compared (a few random policies nest three multi-hop
+/// quantifiers, 12^9 walks on a dense graph).
+pub const WALK_LIMIT: u64 = 100_000;
 
 /// While an evaluator bug found by this test is open, the generator steers
 /// clear of the shape that triggers it (each one has a fixed, ignored test
@@ -578,8 +582,11 @@ pub fn engine(parsed: &gov::syntax::Parsed, graph_json: &str) -> Result<ROutcome
     let audit = gov::eval::audit(
         &compiled.program,
         &loaded.graph,
-        &AuditOptions { now: Some(now), ..Default::default() },
+        &AuditOptions { now: Some(now), walk_limit: Some(WALK_LIMIT), ..Default::default() },
     );
+    let walk_limited = audit.findings.iter().any(|f| {
+        f.kind == FindingKind::Error && f.message.contains(gov::diag::Code::WalkLimit.as_str())
+    });
     let findings: BTreeSet<RFinding> = audit
         .findings
         .iter()
@@ -595,11 +602,11 @@ pub fn engine(parsed: &gov::syntax::Parsed, graph_json: &str) -> Result<ROutcome
         .collect();
     let checked: BTreeMap<String, usize> =
         audit.rules.iter().map(|r| (r.id.clone(), r.checked)).collect();
-    Ok(ROutcome { findings, checked })
+    Ok(ROutcome { findings, checked, walk_limited })
 }
 
 pub fn oracle(parsed: &gov::syntax::Parsed, g: &RGraph) -> ROutcome {
-    super::audit(&parsed.module, g, Timestamp::parse(NOW).unwrap().0)
+    super::audit(&parsed.module, g, Timestamp::parse(NOW).unwrap().0, WALK_LIMIT)
 }
 
 pub fn show(o: &ROutcome) -> String {
@@ -627,8 +634,14 @@ pub fn differ(policy: &str, g: &TGraph) -> Result<ROutcome, String> {
     let parsed = gov::syntax::parse(&SourceFile::new("p.gov", policy))
         .map_err(|d| format!("policy does not parse:\n{}", render(&d)))?;
     let got = engine(&parsed, &json)?;
+    if got.walk_limited {
+        // Nested multi-hop quantifiers over a dense graph: the engine ended
+        // them at the limit; the reference, which copies its environment per
+        // match, would take minutes for the same walks.
+        return Ok(got);
+    }
     let want = oracle(&parsed, &g.reference());
-    if got == want {
+    if want.walk_limited || got == want {
         Ok(got)
     } else {
         Err(format!(

@@ -83,6 +83,8 @@ pub struct ROutcome {
     pub findings: BTreeSet<RFinding>,
     /// Rule id to the number of entities in scope.
     pub checked: BTreeMap<String, usize>,
+    /// Some evaluation ran past its walk limit (the outcome is not compared).
+    pub walk_limited: bool,
 }
 
 type Env = HashMap<String, V>;
@@ -93,6 +95,10 @@ const ENTITY: &str = "@entity";
 struct Interp<'a> {
     g: &'a RGraph,
     now: i64,
+    /// Nodes visited by path steps for the current entity, against `limit`.
+    walked: std::cell::Cell<u64>,
+    limit: u64,
+    limited: std::cell::Cell<bool>,
 }
 
 fn truthy(v: &V) -> bool {
@@ -425,6 +431,11 @@ impl Interp<'_> {
         };
         let (min, max) = step.repeat.map_or((1, Some(1)), |r| (r.min, r.max));
         for m in self.reach(at, step, min, max) {
+            self.walked.set(self.walked.get() + 1);
+            if self.walked.get() > self.limit {
+                self.limited.set(true);
+                return Err("walk limit".to_owned());
+            }
             if let Some(k) = &step.node.kind
                 && self.g.nodes[m].kind != k.name
             {
@@ -512,9 +523,17 @@ impl Interp<'_> {
     }
 }
 
-/// Audits every rule of `module` over `g` at `now` (seconds).
-pub fn audit(module: &Module, g: &RGraph, now: i64) -> ROutcome {
-    let it = Interp { g, now };
+/// Audits every rule of `module` over `g` at `now` (seconds); an entity
+/// whose paths visit more than `walk_limit` nodes for one rule sets
+/// [`ROutcome::walk_limited`].
+pub fn audit(module: &Module, g: &RGraph, now: i64, walk_limit: u64) -> ROutcome {
+    let it = Interp {
+        g,
+        now,
+        walked: std::cell::Cell::new(0),
+        limit: walk_limit,
+        limited: std::cell::Cell::new(false),
+    };
     let mut out = ROutcome::default();
     for item in &module.items {
         let Item::Rule(r) = item else { continue };
@@ -532,6 +551,7 @@ pub fn audit(module: &Module, g: &RGraph, now: i64) -> ROutcome {
             if node.kind != kind.name {
                 continue;
             }
+            it.walked.set(0);
             let mut env: Env =
                 HashMap::from([(var.name.clone(), V::Node(n)), (ENTITY.to_owned(), V::Node(n))]);
             let finding = |error: bool, waived_by: Option<String>, env: &Env| RFinding {
@@ -584,6 +604,7 @@ pub fn audit(module: &Module, g: &RGraph, now: i64) -> ROutcome {
         }
         out.checked.insert(rule, checked);
     }
+    out.walk_limited = it.limited.get();
     out
 }
 
