@@ -55,7 +55,7 @@ const MAX_REACH: usize = 1_000_000;
 /// Nodes the paths of one evaluation (one rule for one entity, or one
 /// decision) may visit before it ends with a `gov::eval::walk_limit` error.
 /// Nested multi-hop quantifiers multiply: three hops inside three hops over
-/// nodes of degree 30 are 30^6 visits. About a second of work; real rules
+/// nodes of degree 30 are 30^6 visits. A few seconds of work; real rules
 /// visit thousands.
 pub const DEFAULT_WALK_LIMIT: u64 = 50_000_000;
 

@@ -224,3 +224,45 @@ fn mapping_file_errors_have_their_exit_codes() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `--walk-limit` bounds the nodes one rule's paths visit for one entity:
+/// past it the rule ends in an error finding with its code (an open finding,
+/// so the build fails); zero is a usage error.
+#[test]
+fn walk_limit_turns_a_long_walk_into_an_error_finding() {
+    let dir = tempfile::tempdir().unwrap();
+    let policy = dir.path().join("walk.gov");
+    std::fs::write(
+        &policy,
+        "rule credentials-reach-a-service {\n  enforce hard\n  for i: identity\n  where i.type == \"service_account\"\n  require exists i -[_]- c -[_]- _ -[supports]-> s: service\n}\n",
+    )
+    .unwrap();
+    let policy = policy.to_str().unwrap();
+    let run = |limit: &str| {
+        let args = [
+            "eval",
+            policy,
+            "--inventory",
+            "small.json",
+            "--now",
+            "2026-11-22",
+            "--format",
+            "plain",
+        ];
+        let mut args = args.to_vec();
+        args.extend(["--walk-limit", limit]);
+        gov(&args)
+    };
+    let ok = run("1000");
+    assert_eq!(ok.status.code(), Some(1), "svc-orphan reaches no service: {}", stdout(&ok));
+    assert!(!stdout(&ok).contains("gov::eval::walk_limit"), "{}", stdout(&ok));
+    let limited = run("2");
+    assert_eq!(limited.status.code(), Some(1));
+    let text = stdout(&limited);
+    assert!(
+        text.contains("visited more than 2 nodes for one entity (gov::eval::walk_limit)"),
+        "{text}"
+    );
+    assert!(text.contains("error[hard]: svc-billing"), "{text}");
+    assert_eq!(run("0").status.code(), Some(2));
+}
