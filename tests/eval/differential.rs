@@ -342,3 +342,59 @@ fn star_bounds_on_a_self_loop() {
         &g,
     );
 }
+
+/// The case the coverage-guided fuzzer found: nested 3-hop undirected
+/// quantifiers over a credential with self-loops and a group with parallel
+/// edges. Both sides walk each neighbour once and agree, at once.
+#[test]
+fn nested_undirected_walks_over_self_loops_agree() {
+    let mut edges =
+        vec![("i", "c", "has_credential"), ("c", "g", "can_access"), ("i", "g", "can_access")];
+    for _ in 0..9 {
+        edges.push(("c", "c", "can_access"));
+        edges.push(("g", "g", "member_of"));
+    }
+    let g = graph(
+        &[
+            ("i", "identity", ident("human")),
+            ("c", "credential", vec![("type", A::Str("key")), ("ephemeral", A::Bool(false))]),
+            ("g", "group", vec![]),
+        ],
+        &edges,
+    );
+    let o = agree(
+        "rule r0 {\n  for c: credential\n  \
+         require (all c -[_]- p1 -[_]- p2 -[_]- p3 where (all p1 -[_]- p4 -[_]- p5 -[_*0..2]- p6 where c.ephemeral == false))\n  \
+         require c.ephemeral\n}\n",
+        &g,
+    );
+    assert!(!o.walk_limited);
+    assert_eq!(violations(&o), ["c"]);
+}
+
+/// Past the shared walk limit (a dense graph under three nested 3-hop
+/// quantifiers: 11^9 walks), the engine ends the rule with a
+/// `walk_limit` error and the outcome is not compared: the differ returns
+/// at once instead of running the reference for minutes.
+#[test]
+fn walks_past_the_limit_are_not_compared() {
+    let ids = ["g0", "g1", "g2", "g3", "g4", "g5", "g6", "g7", "g8", "g9", "g10", "g11"];
+    let nodes: Vec<_> = ids.iter().map(|id| (*id, "group", vec![])).collect();
+    let mut edges = Vec::new();
+    for a in ids {
+        for b in ids {
+            if a != b {
+                edges.push((a, b, "member_of"));
+            }
+        }
+    }
+    let g = graph(&nodes, &edges);
+    let o = agree(
+        "rule deep {\n  for g: group\n  \
+         require not exists g -[member_of]-> a -[member_of]-> b -[member_of]-> c where \
+         (exists a -[member_of]-> d -[member_of]-> e -[member_of]-> h where \
+         (exists d -[member_of]-> k -[member_of]-> l -[member_of]-> m where id(m) == \"none\"))\n}\n",
+        &g,
+    );
+    assert!(o.walk_limited, "{}", show(&o));
+}
