@@ -95,7 +95,7 @@ const ENTITY: &str = "@entity";
 struct Interp<'a> {
     g: &'a RGraph,
     now: i64,
-    /// Nodes visited by path steps for the current entity, against `limit`.
+    /// Nodes visited by path steps in the whole audit, against `limit`.
     walked: std::cell::Cell<u64>,
     limit: u64,
     limited: std::cell::Cell<bool>,
@@ -523,15 +523,16 @@ impl Interp<'_> {
     }
 }
 
-/// Audits every rule of `module` over `g` at `now` (seconds); an entity
-/// whose paths visit more than `walk_limit` nodes for one rule sets
-/// [`ROutcome::walk_limited`].
-pub fn audit(module: &Module, g: &RGraph, now: i64, walk_limit: u64) -> ROutcome {
+/// Audits every rule of `module` over `g` at `now` (seconds). Paths that
+/// visit more than `walk_budget` nodes in the whole audit set
+/// [`ROutcome::walk_limited`]: a budget for the audit, not per entity, since
+/// the reference pays microseconds per visit (it copies its environment).
+pub fn audit(module: &Module, g: &RGraph, now: i64, walk_budget: u64) -> ROutcome {
     let it = Interp {
         g,
         now,
         walked: std::cell::Cell::new(0),
-        limit: walk_limit,
+        limit: walk_budget,
         limited: std::cell::Cell::new(false),
     };
     let mut out = ROutcome::default();
@@ -551,7 +552,6 @@ pub fn audit(module: &Module, g: &RGraph, now: i64, walk_limit: u64) -> ROutcome
             if node.kind != kind.name {
                 continue;
             }
-            it.walked.set(0);
             let mut env: Env =
                 HashMap::from([(var.name.clone(), V::Node(n)), (ENTITY.to_owned(), V::Node(n))]);
             let finding = |error: bool, waived_by: Option<String>, env: &Env| RFinding {
