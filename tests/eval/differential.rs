@@ -398,3 +398,47 @@ fn walks_past_the_limit_are_not_compared() {
     );
     assert!(o.walk_limited, "{}", show(&o));
 }
+
+/// Found by the fuzzer: the engine ran past the walk limit inside an
+/// exception's `when` (which then waives nothing, with no error finding to
+/// show it), where a reference with a budget for the whole audit did not:
+/// the two disagreed about the waivers. The reference's limit per entity
+/// runs out whenever the engine's does.
+#[test]
+fn a_when_past_the_walk_limit_is_not_compared() {
+    let named = |n: &'static str| vec![("name", A::Str(n))];
+    let g = graph(
+        &[
+            ("n0", "group", named("eng")),
+            ("n1", "group", named("ops")),
+            ("n2", "group", vec![]),
+            ("n3", "group", named("eng")),
+            ("n4", "group", named("eng")),
+            ("n5", "group", named("eng")),
+            ("n6", "group", named("ops")),
+            ("n7", "service", vec![]),
+        ],
+        &[
+            ("n7", "n3", "owned_by"),
+            ("n0", "n7", "supports"),
+            ("n0", "n0", "owned_by"),
+            ("n7", "n5", "owned_by"),
+            ("n0", "n2", "owned_by"),
+            ("n4", "n0", "owned_by"),
+            ("n6", "n6", "owned_by"),
+            ("n1", "n0", "owned_by"),
+            ("n1", "n5", "owned_by"),
+            ("n1", "n3", "owned_by"),
+            ("n0", "n5", "owned_by"),
+            ("n1", "n2", "owned_by"),
+        ],
+    );
+    let o = agree(
+        "rule r0 {\n  for g: group\n  require id(g) != \"n3\"\n  require false\n}\n\n\
+         exception e0 {\n  rule r0\n  \
+         when (all g -[_*0..2]- p7 -[_*0..2]- p8 -[_*0..2]- p9 where (all p7 -[_*0..2]- p10 -[_*0..2]- p11 -[_*0..2]- p12 where g has name))\n  \
+         until 2027-01-31\n}\n",
+        &g,
+    );
+    assert!(o.walk_limited, "{}", show(&o));
+}

@@ -95,9 +95,12 @@ const ENTITY: &str = "@entity";
 struct Interp<'a> {
     g: &'a RGraph,
     now: i64,
-    /// Nodes visited by path steps in the whole audit, against `limit`.
+    /// Nodes visited by path steps for the current entity, against `limit`,
+    /// and in the whole audit, against `budget`.
     walked: std::cell::Cell<u64>,
+    total: std::cell::Cell<u64>,
     limit: u64,
+    budget: u64,
     limited: std::cell::Cell<bool>,
 }
 
@@ -432,7 +435,8 @@ impl Interp<'_> {
         let (min, max) = step.repeat.map_or((1, Some(1)), |r| (r.min, r.max));
         for m in self.reach(at, step, min, max) {
             self.walked.set(self.walked.get() + 1);
-            if self.walked.get() > self.limit {
+            self.total.set(self.total.get() + 1);
+            if self.walked.get() > self.limit || self.total.get() > self.budget {
                 self.limited.set(true);
                 return Err("walk limit".to_owned());
             }
@@ -524,15 +528,18 @@ impl Interp<'_> {
 }
 
 /// Audits every rule of `module` over `g` at `now` (seconds). Paths that
-/// visit more than `walk_budget` nodes in the whole audit set
-/// [`ROutcome::walk_limited`]: a budget for the audit, not per entity, since
-/// the reference pays microseconds per visit (it copies its environment).
-pub fn audit(module: &Module, g: &RGraph, now: i64, walk_budget: u64) -> ROutcome {
+/// visit more than `walk_limit` nodes for one entity, as the engine's limit
+/// counts them, or more than `walk_budget` in the whole audit (the reference
+/// pays microseconds per visit: it copies its environment), set
+/// [`ROutcome::walk_limited`].
+pub fn audit(module: &Module, g: &RGraph, now: i64, walk_limit: u64, walk_budget: u64) -> ROutcome {
     let it = Interp {
         g,
         now,
         walked: std::cell::Cell::new(0),
-        limit: walk_budget,
+        total: std::cell::Cell::new(0),
+        limit: walk_limit,
+        budget: walk_budget,
         limited: std::cell::Cell::new(false),
     };
     let mut out = ROutcome::default();
@@ -552,6 +559,7 @@ pub fn audit(module: &Module, g: &RGraph, now: i64, walk_budget: u64) -> ROutcom
             if node.kind != kind.name {
                 continue;
             }
+            it.walked.set(0);
             let mut env: Env =
                 HashMap::from([(var.name.clone(), V::Node(n)), (ENTITY.to_owned(), V::Node(n))]);
             let finding = |error: bool, waived_by: Option<String>, env: &Env| RFinding {
