@@ -442,3 +442,52 @@ fn a_when_past_the_walk_limit_is_not_compared() {
     );
     assert!(o.walk_limited, "{}", show(&o));
 }
+
+/// Found by the fuzzer: after a failing `require`, the `let`s that follow
+/// are evaluated before the exceptions (a `when` sees every `let`), and in
+/// the same walk budget. Here one of them runs past the limit, so the
+/// engine's `when` does too and waives nothing; a reference that skipped
+/// those `let`s waived every finding.
+#[test]
+fn lets_after_a_failing_require_count_toward_the_walk_limit() {
+    let named = |n: &'static str| vec![("name", A::Str(n))];
+    let g = graph(
+        &[
+            ("n0", "group", named("eng")),
+            ("n1", "group", named("ops")),
+            ("n2", "group", vec![]),
+            ("n3", "group", named("eng")),
+            ("n4", "group", named("eng")),
+            ("n5", "group", named("eng")),
+            ("n6", "group", named("ops")),
+            ("n7", "service", vec![("tier", A::Int(1))]),
+        ],
+        &[
+            ("n7", "n3", "owned_by"),
+            ("n0", "n7", "supports"),
+            ("n0", "n0", "owned_by"),
+            ("n3", "n4", "owned_by"),
+            ("n7", "n4", "owned_by"),
+            ("n5", "n7", "can_access"),
+            ("n7", "n1", "owned_by"),
+            ("n7", "n6", "owned_by"),
+            ("n0", "n1", "owned_by"),
+            ("n7", "n5", "owned_by"),
+            ("n3", "n0", "member_of"),
+            ("n1", "n5", "owned_by"),
+            ("n3", "n5", "owned_by"),
+            ("n1", "n4", "owned_by"),
+            ("n6", "n2", "owned_by"),
+            ("n6", "n2", "owned_by"),
+            ("n7", "n2", "owned_by"),
+            ("n6", "n1", "owned_by"),
+        ],
+    );
+    let o = agree(
+        "rule r0 {\n  for g: group\n  require false\n  \
+         let b1 = (all g -[_*0..2]- p3 -[_*0..2]- p4 -[_*0..2]- p5 where (all p3 -[_*0..2]- p6 -[_*0..2]- p7 -[_*0..2]- (p8: credential where p8 has rotated_at)))\n}\n\n\
+         exception e0 {\n  rule r0\n  when count(g -[member_of*0..2]- p9) > 0\n  until 2026-11-22\n}\n",
+        &g,
+    );
+    assert!(o.walk_limited, "{}", show(&o));
+}

@@ -583,7 +583,7 @@ pub fn audit(module: &Module, g: &RGraph, now: i64, walk_limit: u64, walk_budget
                 }
             }
             checked += 1;
-            for c in &r.clauses {
+            for (i, c) in r.clauses.iter().enumerate() {
                 match &c.kind {
                     RuleClauseKind::Let(l) => match it.eval(&l.value, &env) {
                         Ok(v) => {
@@ -597,6 +597,15 @@ pub fn audit(module: &Module, g: &RGraph, now: i64, walk_limit: u64, walk_budget
                     RuleClauseKind::Require { cond } => match it.eval(cond, &env) {
                         Ok(v) if truthy(&v) => {}
                         Ok(_) => {
+                            // A `when` sees every `let`, also those after the
+                            // failing `require` (one that fails stays missing).
+                            for later in r.clauses.get(i + 1..).unwrap_or_default() {
+                                if let RuleClauseKind::Let(l) = &later.kind
+                                    && let Ok(v) = it.eval(&l.value, &env)
+                                {
+                                    env.insert(l.name.name.clone(), v);
+                                }
+                            }
                             let w = waiver(&it, module, &rule, &env);
                             out.findings.insert(finding(false, w, &env));
                             break;
