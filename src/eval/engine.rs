@@ -775,13 +775,7 @@ impl<'a> Interpreter<'a> {
             Direction::In => self.graph.inc(start, edge),
             _ => self.graph.out(start, edge),
         };
-        let mut prev = None;
-        for &m in reached {
-            // Sorted by node: a parallel edge repeats its node next to it.
-            if prev == Some(m) {
-                continue;
-            }
-            prev = Some(m);
+        for m in distinct(reached) {
             self.visit(step, f)?;
             if !self.admits(step, m, f)? {
                 continue;
@@ -927,14 +921,7 @@ impl<'a> Interpreter<'a> {
             }
         };
         let flow = 'scan: {
-            // Adjacency slices are sorted by node: parallel edges sit together
-            // and are walked once, as `reach` walks each node once.
-            let mut prev = None;
-            for &m in reached {
-                if prev == Some(m) {
-                    continue;
-                }
-                prev = Some(m);
+            for m in distinct(reached) {
                 if let Err(e) = self.visit(step, f) {
                     break 'scan Err(e);
                 }
@@ -957,6 +944,18 @@ impl<'a> Interpreter<'a> {
         }
         flow
     }
+}
+
+/// The nodes of an adjacency slice, each once. Slices are sorted by node,
+/// so parallel edges sit together; a step walks each neighbour once, as
+/// [`Interpreter::reach`] does, or nested steps would multiply them.
+#[inline]
+pub(crate) fn distinct(slice: &[NodeId]) -> impl Iterator<Item = NodeId> + '_ {
+    slice
+        .iter()
+        .enumerate()
+        .filter(|&(i, m)| i == 0 || slice.get(i - 1) != Some(m))
+        .map(|(_, &m)| m)
 }
 
 /// True when a value matches a pattern (`null` matches missing).
@@ -1023,5 +1022,18 @@ impl<'a> Acc<'a> {
             Agg::Min | Agg::Max => self.best.unwrap_or(Value::Missing),
             Agg::Sum => self.best.unwrap_or(Value::Int(0)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distinct_walks_each_node_of_a_sorted_slice_once() {
+        let ns: Vec<NodeId> = [1, 1, 2, 5, 5, 5, 7].into_iter().map(NodeId).collect();
+        let got: Vec<u32> = distinct(&ns).map(|n| n.0).collect();
+        assert_eq!(got, [1, 2, 5, 7]);
+        assert_eq!(distinct(&[]).count(), 0);
     }
 }

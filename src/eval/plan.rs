@@ -29,7 +29,7 @@
 //! differential tests pin that they agree on those too, for decisions
 //! (`decide::eval`) and audits (`audit`).
 
-use super::engine::{EvalError, Frame, Interpreter as Interp};
+use super::engine::{EvalError, Frame, Interpreter as Interp, distinct};
 use crate::domain::Direction;
 use crate::graph::records::{Records, Use};
 use crate::graph::{AttrId, EdgeKindId, Graph, KindId, NodeId, Raw, RawType};
@@ -591,14 +591,7 @@ fn walk<'a>(
             _ => Ok(false),
         };
     }
-    // Parallel edges repeat a node next to itself: walked once, as the
-    // interpreter walks each node once.
-    let mut prev = None;
-    for &m in reached {
-        if prev == Some(m) {
-            continue;
-        }
-        prev = Some(m);
+    for m in distinct(reached) {
         cx.engine.visit(&hop.step, f)?;
         if hop.next(m, rest, cond, cx, f)? {
             return Ok(true);
