@@ -491,3 +491,28 @@ fn lets_after_a_failing_require_count_toward_the_walk_limit() {
     );
     assert!(o.walk_limited, "{}", show(&o));
 }
+
+/// Fuzz-found: after a failing `require`, a `let` that errors (here a
+/// division by zero) is missing for the `let`s after it and for the `when`,
+/// as in the engine; the reference left it unbound.
+#[test]
+fn a_let_that_errors_after_a_failing_require_reads_as_missing() {
+    let g = graph(
+        &[
+            ("s0", "service", vec![("tier", A::Int(0))]),
+            ("s1", "service", vec![("tier", A::Int(2))]),
+        ],
+        &[],
+    );
+    let o = agree(
+        "rule r {\n  for s: service\n  require default(s.tier, 0) > 1\n  let big = 6 / default(s.tier, 1) > 1\n  let either = big or default(s.tier, 0) < 0\n}\n\n\
+         exception e {\n  rule r\n  when not either\n  until 2027-01-31\n}\n",
+        &g,
+    );
+    assert!(violations(&o).is_empty(), "{}", show(&o));
+    assert!(
+        o.findings.iter().any(|f| f.entity == "s0" && f.waived_by.as_deref() == Some("e")),
+        "{}",
+        show(&o)
+    );
+}

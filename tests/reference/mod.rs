@@ -598,11 +598,11 @@ pub fn audit(module: &Module, g: &RGraph, now: i64, walk_limit: u64, walk_budget
                         Ok(v) if truthy(&v) => {}
                         Ok(_) => {
                             // A `when` sees every `let`, also those after the
-                            // failing `require` (one that fails stays missing).
+                            // failing `require`; one that errors is missing,
+                            // for the `when` and for the `let`s after it.
                             for later in r.clauses.get(i + 1..).unwrap_or_default() {
-                                if let RuleClauseKind::Let(l) = &later.kind
-                                    && let Ok(v) = it.eval(&l.value, &env)
-                                {
+                                if let RuleClauseKind::Let(l) = &later.kind {
+                                    let v = it.eval(&l.value, &env).unwrap_or(V::Missing);
                                     env.insert(l.name.name.clone(), v);
                                 }
                             }
