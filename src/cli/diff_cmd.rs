@@ -20,7 +20,7 @@ use gov::{Code, Diag, Diagnostics, Engine};
 use super::eval_cmd::FailOn;
 use super::git_ref;
 use super::output::{Exit, Output};
-use super::policy::{InventoryArgs, compile, load_graph, parse_policies};
+use super::policy::{InventoryArgs, WalkLimitArgs, compile, load_graph, parse_policies};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum DiffFormat {
@@ -43,6 +43,8 @@ pub struct DiffArgs {
     pub head: Vec<String>,
     #[command(flatten)]
     pub inventory: InventoryArgs,
+    #[command(flatten)]
+    pub walk: WalkLimitArgs,
     /// Replay the requests of a `gov serve --decision-log` file against both policy sets.
     #[arg(long, value_name = "FILE", requires = "base")]
     pub decision_log: Option<PathBuf>,
@@ -171,7 +173,11 @@ fn refs(args: &DiffArgs, side: Side) -> String {
 }
 
 fn findings(program: &Program, graph: &Graph, args: &DiffArgs) -> FindingSet {
-    let options = AuditOptions { now: Some(args.inventory.now()), ..AuditOptions::default() };
+    let options = AuditOptions {
+        now: Some(args.inventory.now()),
+        walk_limit: Some(args.walk.walk_limit),
+        ..AuditOptions::default()
+    };
     FindingSet::of_audit(&audit(program, graph, &options))
 }
 

@@ -7,7 +7,7 @@ use gov::domain::Enforcement;
 use gov::eval::{AuditOptions, audit};
 
 use super::output::{Exit, Output};
-use super::policy::{InventoryArgs, compile, load_graph, parse_policies};
+use super::policy::{InventoryArgs, WalkLimitArgs, compile, load_graph, parse_policies};
 
 #[derive(clap::Args, Debug)]
 pub struct CheckArgs {
@@ -117,11 +117,8 @@ pub struct EvalArgs {
     /// Only this entity.
     #[arg(long, value_name = "ID")]
     pub entity: Option<String>,
-    /// Nodes the paths of one rule may visit for one entity before the rule
-    /// ends in a `gov::eval::walk_limit` error finding.
-    #[arg(long, value_name = "N", default_value_t = gov::eval::engine::DEFAULT_WALK_LIMIT,
-          value_parser = clap::value_parser!(u64).range(1..))]
-    pub walk_limit: u64,
+    #[command(flatten)]
+    pub walk: WalkLimitArgs,
     /// A previous report (`gov.findings/v1` JSON or SARIF): each SARIF result
     /// gets its `baselineState` (`new`, `unchanged`, `updated`, `absent`).
     #[arg(long, value_name = "REPORT")]
@@ -173,7 +170,7 @@ pub fn eval(args: &EvalArgs, out: &Output) -> Exit {
             now: Some(now),
             rules: args.rules.clone(),
             entity: args.entity.clone(),
-            walk_limit: Some(args.walk_limit),
+            walk_limit: Some(args.walk.walk_limit),
         };
         let posture_needed = args.history.is_some()
             || matches!(args.format, Format::MetricsJson | Format::Openmetrics | Format::Markdown);

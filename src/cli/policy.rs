@@ -33,6 +33,16 @@ fn parse_time(s: &str) -> Result<Timestamp, String> {
     Timestamp::parse(s).map_err(|e| format!("`{s}`: {e}"))
 }
 
+/// How far the paths of one rule may walk, for the commands that audit.
+#[derive(clap::Args, Debug, Clone, Copy)]
+pub struct WalkLimitArgs {
+    /// Nodes the paths of one rule may visit for one entity before the rule
+    /// ends in a `gov::eval::walk_limit` error finding.
+    #[arg(long, value_name = "N", default_value_t = gov::eval::engine::DEFAULT_WALK_LIMIT,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub walk_limit: u64,
+}
+
 impl InventoryArgs {
     pub fn now(&self) -> Timestamp {
         self.now.unwrap_or_else(Timestamp::now)

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use gov::eval::AuditOptions;
 
 use super::output::{Exit, Output};
-use super::policy::{InventoryArgs, compile, load_graph, parse_policies};
+use super::policy::{InventoryArgs, WalkLimitArgs, compile, load_graph, parse_policies};
 
 #[derive(clap::Args, Debug)]
 pub struct ReportArgs {
@@ -14,6 +14,8 @@ pub struct ReportArgs {
     pub paths: Vec<PathBuf>,
     #[command(flatten)]
     pub inventory: InventoryArgs,
+    #[command(flatten)]
+    pub walk: WalkLimitArgs,
     /// Record this run in a finding history directory and show the trends
     /// over the runs recorded there.
     #[arg(long, value_name = "DIR")]
@@ -51,7 +53,11 @@ pub fn run(args: &ReportArgs, out: &Output) -> Exit {
         if !compiled.warnings.is_empty() {
             out.diagnostics(&compiled.warnings);
         }
-        let options = AuditOptions { now: Some(now), ..AuditOptions::default() };
+        let options = AuditOptions {
+            now: Some(now),
+            walk_limit: Some(args.walk.walk_limit),
+            ..AuditOptions::default()
+        };
         let p = super::posture::build(
             &compiled.program,
             &graph,

@@ -266,3 +266,45 @@ fn walk_limit_turns_a_long_walk_into_an_error_finding() {
     assert!(text.contains("error[hard]: svc-billing"), "{text}");
     assert_eq!(run("0").status.code(), Some(2));
 }
+
+/// `gov report` and `gov diff` audit with the same `--walk-limit` as `gov
+/// eval`: the report shows the error finding, and a change that adds the
+/// exploding rule adds it.
+#[test]
+fn report_and_diff_take_the_walk_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = dir.path().join("walk.gov");
+    std::fs::write(
+        &head,
+        "rule credentials-reach-a-service {\n  enforce hard\n  for i: identity\n  where i.type == \"service_account\"\n  require exists i -[_]- c -[_]- _ -[supports]-> s: service\n}\n",
+    )
+    .unwrap();
+    let base = dir.path().join("base.gov");
+    std::fs::write(&base, "rule named {\n  for i: identity\n  require i has name\n}\n").unwrap();
+    let (head, base) = (head.to_str().unwrap(), base.to_str().unwrap());
+    let html = dir.path().join("report.html");
+    let html_arg = html.to_str().unwrap();
+    let common = ["--inventory", "small.json", "--now", "2026-11-22", "--walk-limit"];
+    let report = |limit: &str| {
+        let mut args = vec!["report", head, "-o", html_arg];
+        args.extend(common);
+        args.push(limit);
+        let out = gov(&args);
+        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        std::fs::read_to_string(&html).unwrap()
+    };
+    assert!(!report("1000").contains("gov::eval::walk_limit"));
+    assert!(report("2").contains("visited more than 2 nodes for one entity"));
+    let diff = |limit: &str| {
+        let mut args = vec!["diff", "--base", base, "--head", head, "--format", "json"];
+        args.extend(common);
+        args.push(limit);
+        gov(&args)
+    };
+    let wide = diff("1000");
+    assert_eq!(wide.status.code(), Some(1), "svc-orphan is a new hard finding: {}", stdout(&wide));
+    assert!(!stdout(&wide).contains("gov::eval::walk_limit"), "{}", stdout(&wide));
+    let narrow = stdout(&diff("2"));
+    assert!(narrow.contains("visited more than 2 nodes for one entity"), "{narrow}");
+    assert_eq!(diff("0").status.code(), Some(2));
+}
