@@ -225,18 +225,25 @@ fn mapping_file_errors_have_their_exit_codes() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A rule whose undirected three-hop path visits a few nodes per service
+/// account of `small.json`: a walk limit of 2 stops it, 1000 does not.
+fn write_walk_policy(dir: &std::path::Path) -> std::path::PathBuf {
+    let policy = dir.join("walk.gov");
+    std::fs::write(
+        &policy,
+        "rule credentials-reach-a-service {\n  enforce hard\n  for i: identity\n  where i.type == \"service_account\"\n  require exists i -[_]- c -[_]- _ -[supports]-> s: service\n}\n",
+    )
+    .unwrap();
+    policy
+}
+
 /// `--walk-limit` bounds the nodes one rule's paths visit for one entity:
 /// past it the rule ends in an error finding with its code (an open finding,
 /// so the build fails); zero is a usage error.
 #[test]
 fn walk_limit_turns_a_long_walk_into_an_error_finding() {
     let dir = tempfile::tempdir().unwrap();
-    let policy = dir.path().join("walk.gov");
-    std::fs::write(
-        &policy,
-        "rule credentials-reach-a-service {\n  enforce hard\n  for i: identity\n  where i.type == \"service_account\"\n  require exists i -[_]- c -[_]- _ -[supports]-> s: service\n}\n",
-    )
-    .unwrap();
+    let policy = write_walk_policy(dir.path());
     let policy = policy.to_str().unwrap();
     let run = |limit: &str| {
         let args = [
@@ -273,12 +280,7 @@ fn walk_limit_turns_a_long_walk_into_an_error_finding() {
 #[test]
 fn report_and_diff_take_the_walk_limit() {
     let dir = tempfile::tempdir().unwrap();
-    let head = dir.path().join("walk.gov");
-    std::fs::write(
-        &head,
-        "rule credentials-reach-a-service {\n  enforce hard\n  for i: identity\n  where i.type == \"service_account\"\n  require exists i -[_]- c -[_]- _ -[supports]-> s: service\n}\n",
-    )
-    .unwrap();
+    let head = write_walk_policy(dir.path());
     let base = dir.path().join("base.gov");
     std::fs::write(&base, "rule named {\n  for i: identity\n  require i has name\n}\n").unwrap();
     let (head, base) = (head.to_str().unwrap(), base.to_str().unwrap());
